@@ -1,0 +1,96 @@
+/* axon core: status codes, error messages, allocation, RNG streams, threads.
+ *
+ * Every fallible library function returns an ax_status. On failure it also
+ * records a one-line human-readable message, readable with ax_last_error()
+ * from the same thread until the next failure. The library never exits or
+ * aborts on bad user input. */
+#ifndef AXON_CORE_H
+#define AXON_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ax_status {
+    AX_OK = 0,
+    AX_ERR_INVALID_ARG, /* a caller passed something out of contract */
+    AX_ERR_SHAPE,       /* tensor shapes do not fit together */
+    AX_ERR_NOMEM,       /* an allocation failed */
+    AX_ERR_IO,          /* a file could not be opened, read or written */
+    AX_ERR_FORMAT,      /* a file's contents are not what was expected */
+    AX_ERR_STATE,       /* the call does not fit the object's state */
+    AX_ERR_NUMERIC      /* a NaN or infinity appeared */
+} ax_status;
+
+/* Short fixed name of a status code ("shape error", ...). */
+const char *ax_status_str(ax_status s);
+
+/* The message of the most recent failure on this thread ("" if none). */
+const char *ax_last_error(void);
+
+/* Record a failure message (printf-style) and return the status, so that
+ * library code can write `return ax_fail(AX_ERR_SHAPE, "...", ...);`. */
+ax_status ax_fail(ax_status s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Forget the last error message. */
+void ax_clear_error(void);
+
+/* ---- allocation -------------------------------------------------------
+ * All library allocations go through these. Buffers from ax_alloc_aligned
+ * are 64-byte aligned (one cache line, one AVX-512 register). */
+void *ax_alloc(size_t bytes);
+void *ax_calloc(size_t n, size_t size);
+void *ax_alloc_aligned(size_t bytes);
+void ax_free(void *p);
+
+/* ---- arena ------------------------------------------------------------
+ * One block carved into 64-byte aligned pieces; freed all at once. The
+ * graph plans its activations, gradients and scratch space into one. */
+typedef struct ax_arena ax_arena;
+
+ax_status ax_arena_new(size_t capacity_bytes, ax_arena **out);
+void ax_arena_free(ax_arena *a);
+/* NULL when the arena cannot fit the request (capacity is fixed). */
+void *ax_arena_take(ax_arena *a, size_t bytes);
+size_t ax_arena_used(const ax_arena *a);
+size_t ax_arena_capacity(const ax_arena *a);
+void ax_arena_reset(ax_arena *a);
+
+/* ---- random numbers ---------------------------------------------------
+ * PCG32 streams: the same seed and stream id always give the same
+ * sequence, whatever else the program does. */
+typedef struct ax_rng {
+    uint64_t state;
+    uint64_t inc;
+} ax_rng;
+
+void ax_rng_seed(ax_rng *r, uint64_t seed, uint64_t stream);
+uint32_t ax_rng_u32(ax_rng *r);
+/* Uniform integer in [0, n), without modulo bias. n > 0. */
+uint32_t ax_rng_below(ax_rng *r, uint32_t n);
+/* Uniform float in [0, 1). */
+float ax_rng_uniform(ax_rng *r);
+/* Standard normal (Box-Muller). */
+float ax_rng_normal(ax_rng *r);
+/* Fisher-Yates shuffle of an index array. */
+void ax_rng_shuffle(ax_rng *r, uint32_t *idx, size_t n);
+
+/* ---- threads ----------------------------------------------------------
+ * One knob for the whole library: sets OpenMP's and the BLAS's thread
+ * count together. n <= 0 means "all cores". */
+void ax_set_num_threads(int n);
+int ax_get_num_threads(void);
+
+/* Flush denormal floats to zero on the calling thread and on the
+ * library's worker threads. Training with Adam produces tiny moment
+ * values that are otherwise up to ~100x slower to compute with. */
+void ax_set_flush_denormals(int on);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

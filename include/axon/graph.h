@@ -1,0 +1,114 @@
+/* axon graphs: define, compile, run, with reverse-mode autodiff.
+ *
+ * A graph is built once from inputs, parameters and ops. Nodes are created
+ * in topological order (an op's inputs must already exist). Dimension 0 of
+ * every input is the batch: the shape given to ax_input is the largest
+ * batch the graph will see; ax_graph_set_batch runs it on fewer rows.
+ *
+ * Builder calls return NULL on error and record the first error in the
+ * graph; ax_graph_compile reports it, so a whole model can be written
+ * without checking each line.
+ *
+ * ax_graph_compile infers every shape and plans all activations, gradients
+ * and op scratch space into one arena. Forward and backward passes then
+ * allocate nothing. */
+#ifndef AXON_GRAPH_H
+#define AXON_GRAPH_H
+
+#include "axon/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ax_graph ax_graph;
+typedef struct ax_node ax_node;
+
+/* Attributes an op may read; each op documents the ones it uses. */
+typedef struct ax_attrs {
+    int64_t ints[AX_MAX_DIMS + 2];
+    int n_ints;
+    float floats[4];
+} ax_attrs;
+
+ax_status ax_graph_new(ax_graph **out);
+void ax_graph_free(ax_graph *g);
+
+/* The first error met while building, AX_OK if none. */
+ax_status ax_graph_status(const ax_graph *g);
+/* For layer builders: record s as the graph's error (if it is the first)
+ * and return NULL, after setting the message with ax_fail. */
+ax_node *ax_graph_error(ax_graph *g, ax_status s);
+
+/* A batched input. shape.dim[0] is the largest batch size. */
+ax_node *ax_input(ax_graph *g, const char *name, ax_shape shape);
+/* A learnable parameter, zero-filled; the graph owns its storage. */
+ax_node *ax_param(ax_graph *g, const char *name, ax_shape shape);
+
+/* Apply a registered op by name (see the op reference in docs/). */
+ax_node *ax_apply(ax_graph *g, const char *op, ax_node *const *inputs, int n_inputs,
+                  const ax_attrs *attrs, const char *name);
+
+/* Typed builders for the registered ops. */
+ax_node *ax_matmul(ax_graph *g, ax_node *a, ax_node *b, int transpose_b);
+ax_node *ax_bias_add(ax_graph *g, ax_node *x, ax_node *bias);
+ax_node *ax_add(ax_graph *g, ax_node *a, ax_node *b);
+ax_node *ax_mul(ax_graph *g, ax_node *a, ax_node *b);
+/* New per-sample shape; the batch dimension is kept. One entry may be -1. */
+ax_node *ax_reshape(ax_graph *g, ax_node *x, ax_shape sample_shape);
+ax_node *ax_flatten(ax_graph *g, ax_node *x);
+ax_node *ax_relu(ax_graph *g, ax_node *x);
+ax_node *ax_sigmoid(ax_graph *g, ax_node *x);
+ax_node *ax_tanh(ax_graph *g, ax_node *x);
+ax_node *ax_softmax(ax_graph *g, ax_node *x);
+/* Mean over the batch of -log softmax(logits)[label]. labels: shape [N]
+ * holding class indices, or [N, C] holding target probabilities. */
+ax_node *ax_softmax_cross_entropy(ax_graph *g, ax_node *logits, ax_node *labels);
+/* Mean over all elements of (pred - target)^2. */
+ax_node *ax_mse(ax_graph *g, ax_node *pred, ax_node *target);
+
+ax_status ax_graph_compile(ax_graph *g);
+/* Run the compiled graph on the first n rows of its inputs (n <= max). */
+ax_status ax_graph_set_batch(ax_graph *g, int64_t n);
+int64_t ax_graph_batch(const ax_graph *g);
+int64_t ax_graph_max_batch(const ax_graph *g);
+int ax_graph_compiled(const ax_graph *g);
+void ax_graph_set_training(ax_graph *g, int training);
+int ax_graph_training(const ax_graph *g);
+
+/* Forward through every node, or only through `upto` and the nodes made
+ * before it (enough to compute it, since nodes are in topological order). */
+ax_status ax_graph_forward(ax_graph *g);
+ax_status ax_graph_forward_to(ax_graph *g, ax_node *upto);
+/* Reverse-mode autodiff from `output`. seed is d(objective)/d(output); NULL
+ * means 1 (for a scalar loss). Gradients are recomputed from zero. */
+ax_status ax_graph_backward(ax_graph *g, ax_node *output, const float *seed);
+
+/* Node access. Data and gradients exist after compile; grad is NULL for a
+ * node no gradient flows into. */
+const char *ax_node_name(const ax_node *n);
+const char *ax_node_op(const ax_node *n);  /* "input", "param" or an op name */
+ax_shape ax_node_shape(const ax_node *n);
+int64_t ax_node_numel(const ax_node *n);
+float *ax_node_data(ax_node *n);
+float *ax_node_grad(ax_node *n);
+/* Ask for the gradient of an input (off by default). Before compile. */
+ax_status ax_node_set_requires_grad(ax_node *n, int on);
+/* Exclude a parameter from updates (and from gradient computation). */
+ax_status ax_node_set_frozen(ax_node *n, int frozen);
+int ax_node_frozen(const ax_node *n);
+
+int ax_graph_num_nodes(const ax_graph *g);
+ax_node *ax_graph_node(ax_graph *g, int i);
+ax_node *ax_graph_find(ax_graph *g, const char *name);
+/* Parameters in creation order (frozen ones included). */
+int ax_graph_num_params(const ax_graph *g);
+ax_node *ax_graph_param(ax_graph *g, int i);
+int64_t ax_graph_param_count(const ax_graph *g); /* total scalars */
+/* Bytes in the compiled arena (activations, gradients, scratch). */
+size_t ax_graph_arena_bytes(const ax_graph *g);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

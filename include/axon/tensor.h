@@ -1,0 +1,43 @@
+/* axon tensors: N-d float32 arrays with a shape. */
+#ifndef AXON_TENSOR_H
+#define AXON_TENSOR_H
+
+#include "axon/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AX_MAX_DIMS 6
+
+typedef struct ax_shape {
+    int ndim;                  /* 0 for a scalar */
+    int64_t dim[AX_MAX_DIMS];
+} ax_shape;
+
+/* Shapes of rank 0..4, for writing shapes inline. */
+ax_shape ax_shape0(void);
+ax_shape ax_shape1(int64_t a);
+ax_shape ax_shape2(int64_t a, int64_t b);
+ax_shape ax_shape3(int64_t a, int64_t b, int64_t c);
+ax_shape ax_shape4(int64_t a, int64_t b, int64_t c, int64_t d);
+
+int64_t ax_shape_numel(const ax_shape *s);
+int ax_shape_equal(const ax_shape *a, const ax_shape *b);
+/* Writes "[64, 784]" into buf; returns buf. */
+char *ax_shape_str(const ax_shape *s, char *buf, size_t len);
+
+typedef struct ax_tensor {
+    ax_shape shape;
+    float *data;      /* 64-byte aligned, numel floats */
+} ax_tensor;
+
+/* A zero-filled tensor that owns its data; free with ax_tensor_free. */
+ax_status ax_tensor_new(ax_shape shape, ax_tensor **out);
+void ax_tensor_free(ax_tensor *t);
+int64_t ax_tensor_numel(const ax_tensor *t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,81 @@
+/* Shapes and standalone tensors. */
+#include "axon/tensor.h"
+
+#include <stdio.h>
+#include <string.h>
+
+ax_shape ax_shape0(void) { ax_shape s = {0}; return s; }
+ax_shape ax_shape1(int64_t a) { ax_shape s = {1, {a}}; return s; }
+ax_shape ax_shape2(int64_t a, int64_t b) { ax_shape s = {2, {a, b}}; return s; }
+ax_shape ax_shape3(int64_t a, int64_t b, int64_t c) { ax_shape s = {3, {a, b, c}}; return s; }
+ax_shape ax_shape4(int64_t a, int64_t b, int64_t c, int64_t d)
+{
+    ax_shape s = {4, {a, b, c, d}};
+    return s;
+}
+
+int64_t ax_shape_numel(const ax_shape *s)
+{
+    int64_t n = 1;
+    for (int i = 0; i < s->ndim; i++)
+        n *= s->dim[i];
+    return n;
+}
+
+int ax_shape_equal(const ax_shape *a, const ax_shape *b)
+{
+    if (a->ndim != b->ndim)
+        return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->dim[i] != b->dim[i])
+            return 0;
+    return 1;
+}
+
+char *ax_shape_str(const ax_shape *s, char *buf, size_t len)
+{
+    size_t used = 0;
+    if (len == 0)
+        return buf;
+    buf[0] = '\0';
+    used += (size_t)snprintf(buf + used, len - used, "[");
+    for (int i = 0; i < s->ndim && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, i ? ", %lld" : "%lld", (long long)s->dim[i]);
+    if (used < len)
+        snprintf(buf + used, len - used, "]");
+    return buf;
+}
+
+ax_status ax_tensor_new(ax_shape shape, ax_tensor **out)
+{
+    *out = NULL;
+    if (shape.ndim < 0 || shape.ndim > AX_MAX_DIMS)
+        return ax_fail(AX_ERR_SHAPE, "tensor: rank %d outside 0..%d", shape.ndim, AX_MAX_DIMS);
+    for (int i = 0; i < shape.ndim; i++)
+        if (shape.dim[i] <= 0)
+            return ax_fail(AX_ERR_SHAPE, "tensor: dimension %d is %lld, must be positive", i,
+                           (long long)shape.dim[i]);
+    ax_tensor *t = ax_calloc(1, sizeof *t);
+    if (!t)
+        return ax_fail(AX_ERR_NOMEM, "tensor: out of memory");
+    size_t bytes = (size_t)ax_shape_numel(&shape) * sizeof(float);
+    t->data = ax_alloc_aligned(bytes);
+    if (!t->data) {
+        ax_free(t);
+        return ax_fail(AX_ERR_NOMEM, "tensor: cannot allocate %zu bytes", bytes);
+    }
+    memset(t->data, 0, bytes);
+    t->shape = shape;
+    *out = t;
+    return AX_OK;
+}
+
+void ax_tensor_free(ax_tensor *t)
+{
+    if (!t)
+        return;
+    ax_free(t->data);
+    ax_free(t);
+}
+
+int64_t ax_tensor_numel(const ax_tensor *t) { return ax_shape_numel(&t->shape); }

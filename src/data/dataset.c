@@ -1,0 +1,132 @@
+/* In-memory labelled data sets, loaded from IDX pairs or given by the caller. */
+#include "axon/data.h"
+
+#include <string.h>
+
+void ax_dataset_free(ax_dataset *ds)
+{
+    if (!ds)
+        return;
+    ax_free(ds->x);
+    ax_free(ds->labels);
+    ax_free(ds);
+}
+
+static ax_status alloc_dataset(int64_t n, int64_t sample_size, ax_dataset **out)
+{
+    ax_dataset *ds = ax_calloc(1, sizeof *ds);
+    if (!ds)
+        return ax_fail(AX_ERR_NOMEM, "dataset: out of memory");
+    ds->x = ax_alloc((size_t)(n * sample_size));
+    ds->labels = ax_alloc((size_t)n * sizeof(int32_t));
+    if (!ds->x || !ds->labels) {
+        ax_dataset_free(ds);
+        return ax_fail(AX_ERR_NOMEM, "dataset: cannot allocate %lld samples of %lld bytes",
+                       (long long)n, (long long)sample_size);
+    }
+    ds->n = n;
+    ds->sample_size = sample_size;
+    *out = ds;
+    return AX_OK;
+}
+
+ax_status ax_dataset_from_memory(const uint8_t *x, const int32_t *labels, int64_t n,
+                                 const int64_t *sample_shape, int sample_ndim, int n_classes,
+                                 float scale, ax_dataset **out)
+{
+    *out = NULL;
+    if (n <= 0 || sample_ndim < 1 || sample_ndim >= AX_MAX_DIMS || n_classes <= 0)
+        return ax_fail(AX_ERR_INVALID_ARG,
+                       "dataset: need n > 0, 1..%d sample dimensions and n_classes > 0",
+                       AX_MAX_DIMS - 1);
+    int64_t size = 1;
+    for (int i = 0; i < sample_ndim; i++) {
+        if (sample_shape[i] <= 0)
+            return ax_fail(AX_ERR_INVALID_ARG, "dataset: sample dimension %d is %lld", i,
+                           (long long)sample_shape[i]);
+        size *= sample_shape[i];
+    }
+    for (int64_t i = 0; i < n; i++)
+        if (labels[i] < 0 || labels[i] >= n_classes)
+            return ax_fail(AX_ERR_INVALID_ARG, "dataset: label %d of sample %lld is outside 0..%d",
+                           labels[i], (long long)i, n_classes - 1);
+    ax_status s = alloc_dataset(n, size, out);
+    if (s != AX_OK)
+        return s;
+    ax_dataset *ds = *out;
+    memcpy(ds->x, x, (size_t)(n * size));
+    memcpy(ds->labels, labels, (size_t)n * sizeof(int32_t));
+    ds->sample_ndim = sample_ndim;
+    memcpy(ds->sample_shape, sample_shape, (size_t)sample_ndim * sizeof(int64_t));
+    ds->n_classes = n_classes;
+    ds->scale = scale;
+    return AX_OK;
+}
+
+ax_status ax_dataset_load_idx(const char *images_path, const char *labels_path, int n_classes,
+                              ax_dataset **out)
+{
+    *out = NULL;
+    ax_idx *img = NULL, *lab = NULL;
+    ax_status s = ax_idx_read(images_path, &img);
+    if (s == AX_OK)
+        s = ax_idx_read(labels_path, &lab);
+    if (s != AX_OK)
+        goto done;
+    if (img->type != AX_IDX_U8 || img->ndim < 2) {
+        s = ax_fail(AX_ERR_FORMAT,
+                    "%s: expected images as unsigned bytes (type 0x08) with 2 or more dimensions, "
+                    "found type 0x%02x with %d",
+                    images_path, (unsigned)img->type, img->ndim);
+        goto done;
+    }
+    if (lab->type != AX_IDX_U8 || lab->ndim != 1) {
+        s = ax_fail(AX_ERR_FORMAT,
+                    "%s: expected labels as unsigned bytes (type 0x08) in 1 dimension, found type "
+                    "0x%02x with %d",
+                    labels_path, (unsigned)lab->type, lab->ndim);
+        goto done;
+    }
+    if (lab->dim[0] != img->dim[0]) {
+        s = ax_fail(AX_ERR_FORMAT, "%s: %lld labels, but %s holds %lld images", labels_path,
+                    (long long)lab->dim[0], images_path, (long long)img->dim[0]);
+        goto done;
+    }
+    const uint8_t *lv = lab->data;
+    int top = 0;
+    for (int64_t i = 0; i < lab->count; i++) {
+        if (n_classes > 0 && lv[i] >= n_classes) {
+            s = ax_fail(AX_ERR_FORMAT,
+                        "%s: byte %lld: label %d of sample %lld is outside the %d classes 0..%d",
+                        labels_path, (long long)(8 + i), lv[i], (long long)i, n_classes,
+                        n_classes - 1);
+            goto done;
+        }
+        top = lv[i] > top ? lv[i] : top;
+    }
+    int64_t n = img->dim[0];
+    s = alloc_dataset(n, img->count / n, out);
+    if (s != AX_OK)
+        goto done;
+    ax_dataset *ds = *out;
+    memcpy(ds->x, img->data, (size_t)img->count);
+    for (int64_t i = 0; i < n; i++)
+        ds->labels[i] = lv[i];
+    ds->sample_ndim = img->ndim - 1;
+    for (int i = 1; i < img->ndim; i++)
+        ds->sample_shape[i - 1] = img->dim[i];
+    ds->n_classes = n_classes > 0 ? n_classes : top + 1;
+    ds->scale = 1.0f / 255.0f;
+done:
+    ax_idx_free(img);
+    ax_idx_free(lab);
+    return s;
+}
+
+ax_status ax_dataset_head(const ax_dataset *ds, int64_t n, ax_dataset **out)
+{
+    if (n > ds->n)
+        n = ds->n;
+    return ax_dataset_from_memory(ds->x, ds->labels, n, ds->sample_shape, ds->sample_ndim,
+                                  ds->n_classes, ds->scale, out);
+}

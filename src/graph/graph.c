@@ -1,0 +1,403 @@
+/* The computation graph: building, compiling (shapes + one arena), and the
+ * forward and backward passes. */
+#include "ops/op.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct ax_graph {
+    ax_node **nodes;
+    int n_nodes, cap_nodes;
+    ax_node **params;
+    int n_params, cap_params;
+    ax_status status;  /* first builder error */
+    int compiled;
+    int training;
+    int64_t max_batch, batch;
+    ax_arena *arena;
+    ax_rng rng;
+};
+
+/* ---- building --------------------------------------------------------- */
+
+ax_status ax_graph_new(ax_graph **out)
+{
+    *out = ax_calloc(1, sizeof **out);
+    if (!*out)
+        return ax_fail(AX_ERR_NOMEM, "graph: out of memory");
+    (*out)->training = 1;
+    ax_rng_seed(&(*out)->rng, 0x5eed, 7);
+    return AX_OK;
+}
+
+void ax_graph_free(ax_graph *g)
+{
+    if (!g)
+        return;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (g->nodes[i]->kind == AX_NODE_PARAM)
+            ax_free(g->nodes[i]->data);
+        ax_free(g->nodes[i]);
+    }
+    ax_free(g->nodes);
+    ax_free(g->params);
+    ax_arena_free(g->arena);
+    ax_free(g);
+}
+
+ax_status ax_graph_status(const ax_graph *g) { return g->status; }
+
+/* Record the first builder error; return NULL for the caller to pass on. */
+ax_node *ax_graph_error(ax_graph *g, ax_status s)
+{
+    if (g->status == AX_OK)
+        g->status = s;
+    return NULL;
+}
+
+static int push(void ***arr, int *n, int *cap, void *item)
+{
+    if (*n == *cap) {
+        int ncap = *cap ? *cap * 2 : 16;
+        void **p = ax_alloc((size_t)ncap * sizeof *p);
+        if (!p)
+            return 0;
+        if (*n)
+            memcpy(p, *arr, (size_t)*n * sizeof *p);
+        ax_free(*arr);
+        *arr = p;
+        *cap = ncap;
+    }
+    (*arr)[(*n)++] = item;
+    return 1;
+}
+
+static ax_node *new_node(ax_graph *g, ax_node_kind kind, const char *name, const char *fallback)
+{
+    if (g->status != AX_OK)
+        return NULL;
+    if (g->compiled) {
+        ax_fail(AX_ERR_STATE, "graph: cannot add node '%s' after compile", name ? name : fallback);
+        return ax_graph_error(g, AX_ERR_STATE);
+    }
+    if (name && ax_graph_find(g, name)) {
+        ax_fail(AX_ERR_INVALID_ARG, "graph: a node named '%s' already exists", name);
+        return ax_graph_error(g, AX_ERR_INVALID_ARG);
+    }
+    ax_node *n = ax_calloc(1, sizeof *n);
+    if (!n || !push((void ***)&g->nodes, &g->n_nodes, &g->cap_nodes, n)) {
+        ax_free(n);
+        ax_fail(AX_ERR_NOMEM, "graph: out of memory");
+        return ax_graph_error(g, AX_ERR_NOMEM);
+    }
+    n->kind = kind;
+    n->id = g->n_nodes - 1;
+    if (name)
+        snprintf(n->name, sizeof n->name, "%s", name);
+    else
+        snprintf(n->name, sizeof n->name, "%s_%d", fallback, n->id);
+    return n;
+}
+
+static int valid_shape(const ax_shape *s)
+{
+    if (s->ndim < 0 || s->ndim > AX_MAX_DIMS)
+        return 0;
+    for (int i = 0; i < s->ndim; i++)
+        if (s->dim[i] <= 0)
+            return 0;
+    return 1;
+}
+
+ax_node *ax_input(ax_graph *g, const char *name, ax_shape shape)
+{
+    char buf[96];
+    if (g->status == AX_OK && (!valid_shape(&shape) || shape.ndim < 1)) {
+        ax_fail(AX_ERR_SHAPE, "input '%s': shape %s must have a batch dimension and positive sizes",
+                name ? name : "?", ax_shape_str(&shape, buf, sizeof buf));
+        return ax_graph_error(g, AX_ERR_SHAPE);
+    }
+    ax_node *n = new_node(g, AX_NODE_INPUT, name, "input");
+    if (!n)
+        return NULL;
+    if (g->max_batch && shape.dim[0] != g->max_batch) {
+        ax_fail(AX_ERR_SHAPE, "input '%s': batch %lld differs from the graph's other inputs (%lld)",
+                n->name, (long long)shape.dim[0], (long long)g->max_batch);
+        return ax_graph_error(g, AX_ERR_SHAPE);
+    }
+    g->max_batch = g->batch = shape.dim[0];
+    n->shape = shape;
+    return n;
+}
+
+ax_node *ax_param(ax_graph *g, const char *name, ax_shape shape)
+{
+    char buf[96];
+    if (g->status == AX_OK && !valid_shape(&shape)) {
+        ax_fail(AX_ERR_SHAPE, "param '%s': invalid shape %s", name ? name : "?",
+                ax_shape_str(&shape, buf, sizeof buf));
+        return ax_graph_error(g, AX_ERR_SHAPE);
+    }
+    ax_node *n = new_node(g, AX_NODE_PARAM, name, "param");
+    if (!n)
+        return NULL;
+    n->shape = shape;
+    size_t bytes = (size_t)ax_shape_numel(&shape) * sizeof(float);
+    n->data = ax_alloc_aligned(bytes);
+    if (!n->data || !push((void ***)&g->params, &g->n_params, &g->cap_params, n)) {
+        ax_fail(AX_ERR_NOMEM, "param '%s': cannot allocate %zu bytes", n->name, bytes);
+        return ax_graph_error(g, AX_ERR_NOMEM);
+    }
+    memset(n->data, 0, bytes);
+    return n;
+}
+
+ax_node *ax_apply(ax_graph *g, const char *op, ax_node *const *inputs, int n_inputs,
+                  const ax_attrs *attrs, const char *name)
+{
+    if (g->status != AX_OK)
+        return NULL;
+    const ax_op_def *def = ax_op_find(op);
+    if (!def) {
+        ax_fail(AX_ERR_INVALID_ARG, "graph: unknown op '%s'", op);
+        return ax_graph_error(g, AX_ERR_INVALID_ARG);
+    }
+    if (n_inputs < def->min_inputs || n_inputs > def->max_inputs) {
+        ax_fail(AX_ERR_INVALID_ARG, "op '%s': takes %d..%d inputs, got %d", op, def->min_inputs,
+                def->max_inputs, n_inputs);
+        return ax_graph_error(g, AX_ERR_INVALID_ARG);
+    }
+    for (int i = 0; i < n_inputs; i++) {
+        /* A NULL input means an earlier builder call failed; its error stands. */
+        if (!inputs[i]) {
+            ax_fail(AX_ERR_INVALID_ARG, "op '%s': input %d is NULL", op, i);
+            return ax_graph_error(g, AX_ERR_INVALID_ARG);
+        }
+        if (inputs[i]->id >= g->n_nodes || g->nodes[inputs[i]->id] != inputs[i]) {
+            ax_fail(AX_ERR_INVALID_ARG, "op '%s': input %d belongs to another graph", op, i);
+            return ax_graph_error(g, AX_ERR_INVALID_ARG);
+        }
+    }
+    ax_node *n = new_node(g, AX_NODE_OP, name, def->name);
+    if (!n)
+        return NULL;
+    n->op = def;
+    n->n_in = n_inputs;
+    for (int i = 0; i < n_inputs; i++)
+        n->in[i] = inputs[i];
+    if (attrs)
+        n->attrs = *attrs;
+    ax_status s = def->infer(n);
+    if (s != AX_OK) {
+        /* Prefix the op's message with the node it concerns. */
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", ax_last_error());
+        ax_fail(s, "node '%s' (%s): %s", n->name, def->name, msg);
+        return ax_graph_error(g, s);
+    }
+    return n;
+}
+
+/* ---- compiling -------------------------------------------------------- */
+
+static ax_status infer_all(ax_graph *g)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        ax_node *n = g->nodes[i];
+        if (n->kind == AX_NODE_INPUT)
+            n->shape.dim[0] = g->batch;
+        else if (n->kind == AX_NODE_OP) {
+            ax_status s = n->op->infer(n);
+            if (s != AX_OK)
+                return s;
+        }
+    }
+    return AX_OK;
+}
+
+ax_status ax_graph_compile(ax_graph *g)
+{
+    if (g->status != AX_OK)
+        return ax_fail(g->status, "graph: cannot compile, an earlier build step failed (%s)",
+                       ax_status_str(g->status));
+    g->batch = g->max_batch;
+    ax_status s = infer_all(g);
+    if (s != AX_OK)
+        return s;
+
+    /* Which nodes a gradient flows into. */
+    for (int i = 0; i < g->n_nodes; i++) {
+        ax_node *n = g->nodes[i];
+        if (n->kind == AX_NODE_PARAM)
+            n->needs_grad = !n->frozen;
+        else if (n->kind == AX_NODE_INPUT)
+            n->needs_grad = n->requires_grad;
+        else {
+            n->needs_grad = 0;
+            for (int j = 0; j < n->n_in; j++)
+                n->needs_grad |= n->in[j]->needs_grad;
+        }
+    }
+
+    /* Plan: every buffer at its largest size, 64-byte aligned, in one block. */
+    size_t total = 0;
+    const size_t align = 64;
+#define ROUND(b) (((b) + align - 1) / align * align)
+    for (int i = 0; i < g->n_nodes; i++) {
+        ax_node *n = g->nodes[i];
+        n->max_numel = ax_numel(n);
+        size_t bytes = (size_t)n->max_numel * sizeof(float);
+        if (n->kind != AX_NODE_PARAM)
+            total += ROUND(bytes);
+        if (n->needs_grad)
+            total += ROUND(bytes);
+        if (n->kind == AX_NODE_OP && n->op->scratch)
+            total += ROUND(n->op->scratch(n) * sizeof(float));
+    }
+#undef ROUND
+    ax_arena_free(g->arena);
+    g->arena = NULL;
+    s = ax_arena_new(total, &g->arena);
+    if (s != AX_OK)
+        return s;
+    for (int i = 0; i < g->n_nodes; i++) {
+        ax_node *n = g->nodes[i];
+        size_t bytes = (size_t)n->max_numel * sizeof(float);
+        if (n->kind != AX_NODE_PARAM)
+            n->data = ax_arena_take(g->arena, bytes);
+        n->grad = n->needs_grad ? ax_arena_take(g->arena, bytes) : NULL;
+        n->scratch = NULL;
+        if (n->kind == AX_NODE_OP && n->op->scratch)
+            n->scratch = ax_arena_take(g->arena, n->op->scratch(n) * sizeof(float));
+    }
+    g->compiled = 1;
+    return AX_OK;
+}
+
+ax_status ax_graph_set_batch(ax_graph *g, int64_t n)
+{
+    if (!g->compiled)
+        return ax_fail(AX_ERR_STATE, "graph: set_batch before compile");
+    if (n < 1 || n > g->max_batch)
+        return ax_fail(AX_ERR_INVALID_ARG, "graph: batch %lld outside 1..%lld", (long long)n,
+                       (long long)g->max_batch);
+    if (n == g->batch)
+        return AX_OK;
+    g->batch = n;
+    return infer_all(g);
+}
+
+int64_t ax_graph_batch(const ax_graph *g) { return g->batch; }
+int64_t ax_graph_max_batch(const ax_graph *g) { return g->max_batch; }
+int ax_graph_compiled(const ax_graph *g) { return g->compiled; }
+void ax_graph_set_training(ax_graph *g, int training) { g->training = training != 0; }
+int ax_graph_training(const ax_graph *g) { return g->training; }
+
+/* ---- running ---------------------------------------------------------- */
+
+ax_status ax_graph_forward_to(ax_graph *g, ax_node *upto)
+{
+    if (!g->compiled)
+        return ax_fail(AX_ERR_STATE, "graph: forward before compile");
+    ax_run_ctx ctx = {g->training, &g->rng};
+    int last = upto ? upto->id : g->n_nodes - 1;
+    for (int i = 0; i <= last; i++) {
+        ax_node *n = g->nodes[i];
+        if (n->kind == AX_NODE_OP) {
+            ax_status s = n->op->forward(n, &ctx);
+            if (s != AX_OK)
+                return s;
+        }
+    }
+    return AX_OK;
+}
+
+ax_status ax_graph_forward(ax_graph *g) { return ax_graph_forward_to(g, NULL); }
+
+ax_status ax_graph_backward(ax_graph *g, ax_node *output, const float *seed)
+{
+    if (!g->compiled)
+        return ax_fail(AX_ERR_STATE, "graph: backward before compile");
+    if (!output || output->id >= g->n_nodes || g->nodes[output->id] != output)
+        return ax_fail(AX_ERR_INVALID_ARG, "graph: backward from a node not in this graph");
+    if (!output->needs_grad)
+        return ax_fail(AX_ERR_STATE, "graph: no parameter or input with a gradient reaches '%s'",
+                       output->name);
+    int64_t out_n = ax_numel(output);
+    if (!seed && out_n != 1)
+        return ax_fail(AX_ERR_INVALID_ARG,
+                       "graph: backward from non-scalar '%s' (%lld elements) needs a seed",
+                       output->name, (long long)out_n);
+    for (int i = 0; i <= output->id; i++) {
+        ax_node *n = g->nodes[i];
+        if (n->needs_grad)
+            memset(n->grad, 0, (size_t)ax_numel(n) * sizeof(float));
+    }
+    if (seed)
+        memcpy(output->grad, seed, (size_t)out_n * sizeof(float));
+    else
+        output->grad[0] = 1.0f;
+    ax_run_ctx ctx = {g->training, &g->rng};
+    for (int i = output->id; i >= 0; i--) {
+        ax_node *n = g->nodes[i];
+        if (n->kind == AX_NODE_OP && n->needs_grad)
+            n->op->backward(n, &ctx);
+    }
+    return AX_OK;
+}
+
+/* ---- access ----------------------------------------------------------- */
+
+const char *ax_node_name(const ax_node *n) { return n->name; }
+const char *ax_node_op(const ax_node *n)
+{
+    return n->kind == AX_NODE_INPUT ? "input" : n->kind == AX_NODE_PARAM ? "param" : n->op->name;
+}
+ax_shape ax_node_shape(const ax_node *n) { return n->shape; }
+int64_t ax_node_numel(const ax_node *n) { return ax_numel(n); }
+float *ax_node_data(ax_node *n) { return n->data; }
+float *ax_node_grad(ax_node *n) { return n->grad; }
+
+ax_status ax_node_set_requires_grad(ax_node *n, int on)
+{
+    if (n->kind != AX_NODE_INPUT)
+        return ax_fail(AX_ERR_INVALID_ARG, "node '%s': requires_grad applies to inputs", n->name);
+    n->requires_grad = on != 0;
+    return AX_OK;
+}
+
+ax_status ax_node_set_frozen(ax_node *n, int frozen)
+{
+    if (n->kind != AX_NODE_PARAM)
+        return ax_fail(AX_ERR_INVALID_ARG, "node '%s': only parameters can be frozen", n->name);
+    n->frozen = frozen != 0;
+    /* A compiled graph keeps its gradient buffers; the optimizer skips
+     * frozen parameters. Recompiling also skips their gradients. */
+    return AX_OK;
+}
+
+int ax_node_frozen(const ax_node *n) { return n->frozen; }
+
+int ax_graph_num_nodes(const ax_graph *g) { return g->n_nodes; }
+ax_node *ax_graph_node(ax_graph *g, int i) { return i >= 0 && i < g->n_nodes ? g->nodes[i] : NULL; }
+
+ax_node *ax_graph_find(ax_graph *g, const char *name)
+{
+    for (int i = 0; i < g->n_nodes; i++)
+        if (strcmp(g->nodes[i]->name, name) == 0)
+            return g->nodes[i];
+    return NULL;
+}
+
+int ax_graph_num_params(const ax_graph *g) { return g->n_params; }
+ax_node *ax_graph_param(ax_graph *g, int i) { return i >= 0 && i < g->n_params ? g->params[i] : NULL; }
+
+int64_t ax_graph_param_count(const ax_graph *g)
+{
+    int64_t total = 0;
+    for (int i = 0; i < g->n_params; i++)
+        total += ax_numel(g->params[i]);
+    return total;
+}
+
+size_t ax_graph_arena_bytes(const ax_graph *g) { return g->arena ? ax_arena_used(g->arena) : 0; }

@@ -1,0 +1,37 @@
+/* CPU kernels (internal): raw math on float buffers. No graphs here. */
+#ifndef AXON_KERNELS_CPU_H
+#define AXON_KERNELS_CPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Element counts below this run on one thread: an OpenMP region costs a
+ * few microseconds, about what one core needs for this many elements. */
+#define AX_PARALLEL_MIN 32768
+
+/* Row-major C = alpha * op(A) * op(B) + beta * C, op(X) = X or X^T.
+ * op(A) is M x K, op(B) is K x N. Through CBLAS (OpenBLAS). */
+void ax_k_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+               const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+               int64_t ldc);
+
+/* dst[i] += src[i] */
+void ax_k_acc(int64_t n, const float *src, float *dst);
+/* dst[i] += alpha * src[i] */
+void ax_k_axpy(int64_t n, float alpha, const float *src, float *dst);
+/* out[i] = a[i] + b[i] */
+void ax_k_add(int64_t n, const float *a, const float *b, float *out);
+/* out[i] = a[i] * b[i] */
+void ax_k_mul(int64_t n, const float *a, const float *b, float *out);
+/* dst[i] += a[i] * b[i] */
+void ax_k_acc_mul(int64_t n, const float *a, const float *b, float *dst);
+/* sum of x, accumulated in double for accuracy */
+double ax_k_sum(int64_t n, const float *x);
+/* sum of x[i] * y[i] */
+double ax_k_dot(int64_t n, const float *x, const float *y);
+/* index of the largest of x[0..n) (first one on ties) */
+int64_t ax_k_argmax(int64_t n, const float *x);
+/* largest of x[0..n) */
+float ax_k_max(int64_t n, const float *x);
+
+#endif

@@ -1,0 +1,48 @@
+/* Element-wise arithmetic on two tensors of the same shape: add, mul. */
+#include "ops/op.h"
+#include "kernels/cpu/kernels.h"
+
+static ax_status infer_same(ax_node *n)
+{
+    const ax_shape *a = &n->in[0]->shape, *b = &n->in[1]->shape;
+    char sa[96], sb[96];
+    if (!ax_shape_equal(a, b))
+        return ax_fail(AX_ERR_SHAPE, "operands differ in shape: %s and %s",
+                       ax_shape_str(a, sa, sizeof sa), ax_shape_str(b, sb, sizeof sb));
+    n->shape = *a;
+    return AX_OK;
+}
+
+static ax_status add_forward(ax_node *n, const ax_run_ctx *ctx)
+{
+    (void)ctx;
+    ax_k_add(ax_numel(n), n->in[0]->data, n->in[1]->data, n->data);
+    return AX_OK;
+}
+
+static void add_backward(ax_node *n, const ax_run_ctx *ctx)
+{
+    (void)ctx;
+    for (int i = 0; i < 2; i++)
+        if (n->in[i]->needs_grad)
+            ax_k_acc(ax_numel(n), n->grad, n->in[i]->grad);
+}
+
+static ax_status mul_forward(ax_node *n, const ax_run_ctx *ctx)
+{
+    (void)ctx;
+    ax_k_mul(ax_numel(n), n->in[0]->data, n->in[1]->data, n->data);
+    return AX_OK;
+}
+
+static void mul_backward(ax_node *n, const ax_run_ctx *ctx)
+{
+    (void)ctx;
+    /* d(a*b)/da = b, d(a*b)/db = a */
+    for (int i = 0; i < 2; i++)
+        if (n->in[i]->needs_grad)
+            ax_k_acc_mul(ax_numel(n), n->grad, n->in[1 - i]->data, n->in[i]->grad);
+}
+
+const ax_op_def ax_op_add = {"add", 2, 2, infer_same, NULL, add_forward, add_backward};
+const ax_op_def ax_op_mul = {"mul", 2, 2, infer_same, NULL, mul_forward, mul_backward};

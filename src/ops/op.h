@@ -1,0 +1,63 @@
+/* The op interface (internal). An op is a unit: shape inference, scratch
+ * space, forward and backward, in one file under src/ops/, registered by
+ * name in registry.c. */
+#ifndef AXON_OPS_OP_H
+#define AXON_OPS_OP_H
+
+#include "axon/graph.h"
+
+#define AX_MAX_INPUTS 4
+
+typedef enum ax_node_kind { AX_NODE_INPUT, AX_NODE_PARAM, AX_NODE_OP } ax_node_kind;
+
+/* What an op's forward pass may need beyond its node. */
+typedef struct ax_run_ctx {
+    int training;
+    ax_rng *rng; /* for stochastic ops, seeded by the graph */
+} ax_run_ctx;
+
+typedef struct ax_op_def ax_op_def;
+
+struct ax_node {
+    const ax_op_def *op; /* NULL for inputs and parameters */
+    ax_node_kind kind;
+    int id;
+    char name[64];
+    int n_in;
+    ax_node *in[AX_MAX_INPUTS];
+    ax_attrs attrs;
+    ax_shape shape;     /* current shape (batch as set) */
+    int64_t max_numel;  /* numel at the compiled (largest) batch */
+    float *data;
+    float *grad;        /* NULL unless needs_grad */
+    float *scratch;     /* op-private, sized by op->scratch at max batch */
+    int needs_grad;     /* a gradient flows into this node */
+    int requires_grad;  /* inputs: asked for by the user */
+    int frozen;         /* params: excluded from updates */
+};
+
+struct ax_op_def {
+    const char *name;
+    int min_inputs, max_inputs;
+    /* Set n->shape from the inputs' shapes and n->attrs; validate. */
+    ax_status (*infer)(ax_node *n);
+    /* Floats of scratch the op needs for the node's current shape. */
+    size_t (*scratch)(const ax_node *n);
+    /* Compute n->data. May fail on bad data (a label out of range). */
+    ax_status (*forward)(ax_node *n, const ax_run_ctx *ctx);
+    /* Accumulate (+=) into in[i]->grad for each input with needs_grad,
+     * from n->grad. Forward has run on the same batch. */
+    void (*backward)(ax_node *n, const ax_run_ctx *ctx);
+};
+
+const ax_op_def *ax_op_find(const char *name);
+
+/* Row-wise softmax of x (rows x c) into y; shared by softmax and the fused
+ * softmax cross-entropy. */
+void ax_softmax_rows(int64_t rows, int64_t c, const float *x, float *y);
+
+/* Helpers for op implementations. */
+static inline int64_t ax_numel(const ax_node *n) { return ax_shape_numel(&n->shape); }
+static inline int ax_wants_grad(const ax_node *n, int i) { return n->in[i]->needs_grad; }
+
+#endif

@@ -1,0 +1,163 @@
+/* fit, evaluate, predict: the training loop over mini-batches. */
+#include "axon/train.h"
+#include "kernels/cpu/kernels.h"
+#include "train/progress.h"
+
+#include <math.h>
+#include <string.h>
+
+ax_fit_config ax_fit_defaults(void)
+{
+    ax_fit_config c = {.epochs = 1, .seed = 1, .verbosity = AX_PROGRESS, .out = NULL,
+                       .flush_denormals = 1};
+    return c;
+}
+
+/* Check that the model and the data set fit together. */
+static ax_status check_model(const ax_model *m, const ax_dataset *ds, const char *what)
+{
+    if (!m || !m->graph || !m->input || !m->target || !m->output || !m->loss)
+        return ax_fail(AX_ERR_INVALID_ARG, "%s: the model needs a graph, input, target, output and loss", what);
+    if (!ax_graph_compiled(m->graph))
+        return ax_fail(AX_ERR_STATE, "%s: compile the model's graph first", what);
+    int64_t per_sample = ax_node_numel(m->input) / ax_graph_batch(m->graph);
+    if (per_sample != ds->sample_size)
+        return ax_fail(AX_ERR_SHAPE, "%s: the model takes %lld values per sample, the data has %lld",
+                       what, (long long)per_sample, (long long)ds->sample_size);
+    ax_shape t = ax_node_shape(m->target), o = ax_node_shape(m->output);
+    if (t.ndim != 1)
+        return ax_fail(AX_ERR_SHAPE, "%s: the target must hold one class index per sample", what);
+    if (o.ndim != 2 || o.dim[1] != ds->n_classes)
+        return ax_fail(AX_ERR_SHAPE, "%s: the output must be [batch, %d] for %d classes", what,
+                       ds->n_classes, ds->n_classes);
+    return AX_OK;
+}
+
+static int64_t count_correct(ax_node *output, const float *labels, int64_t rows)
+{
+    int64_t c = ax_node_shape(output).dim[1], correct = 0;
+    const float *y = ax_node_data(output);
+    for (int64_t r = 0; r < rows; r++)
+        correct += ax_k_argmax(c, y + r * c) == (int64_t)labels[r];
+    return correct;
+}
+
+/* One pass over ds without updates; fills loss and accuracy. */
+static ax_status run_eval(ax_model *m, const ax_dataset *ds, ax_metrics *out, float *predictions)
+{
+    ax_batcher *b;
+    ax_status s = ax_batcher_new(ds, ax_graph_max_batch(m->graph), 0, 0, &b);
+    if (s != AX_OK)
+        return s;
+    int was_training = ax_graph_training(m->graph);
+    ax_graph_set_training(m->graph, 0);
+    ax_batcher_start_epoch(b);
+    double loss_sum = 0.0;
+    int64_t correct = 0, seen = 0, rows;
+    float *labels = ax_node_data(m->target);
+    while (s == AX_OK && (rows = ax_batcher_next(b, ax_node_data(m->input), labels)) > 0) {
+        if ((s = ax_graph_set_batch(m->graph, rows)) != AX_OK)
+            break;
+        if ((s = ax_graph_forward_to(m->graph, predictions ? m->output : m->loss)) != AX_OK)
+            break;
+        if (predictions) {
+            int64_t width = ax_node_numel(m->output) / rows;
+            memcpy(predictions + seen * width, ax_node_data(m->output),
+                   (size_t)(rows * width) * sizeof(float));
+        } else {
+            loss_sum += (double)ax_node_data(m->loss)[0] * (double)rows;
+            correct += count_correct(m->output, labels, rows);
+        }
+        seen += rows;
+    }
+    ax_graph_set_training(m->graph, was_training);
+    ax_batcher_free(b);
+    if (s == AX_OK && out) {
+        out->samples = seen;
+        out->loss = seen ? loss_sum / (double)seen : 0.0;
+        out->accuracy = seen ? (double)correct / (double)seen : 0.0;
+    }
+    return s;
+}
+
+ax_status ax_evaluate(ax_model *m, const ax_dataset *ds, ax_metrics *out)
+{
+    ax_status s = check_model(m, ds, "evaluate");
+    return s != AX_OK ? s : run_eval(m, ds, out, NULL);
+}
+
+ax_status ax_predict(ax_model *m, const ax_dataset *ds, float *out)
+{
+    ax_status s = check_model(m, ds, "predict");
+    return s != AX_OK ? s : run_eval(m, ds, NULL, out);
+}
+
+static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_batcher *b, int epoch,
+                             ax_progress *prog, ax_metrics *out)
+{
+    ax_graph *g = m->graph;
+    float *labels = ax_node_data(m->target);
+    double loss_sum = 0.0;
+    int64_t correct = 0, seen = 0, step = 0, rows;
+    ax_status s = AX_OK;
+    ax_graph_set_training(g, 1);
+    ax_batcher_start_epoch(b);
+    while ((rows = ax_batcher_next(b, ax_node_data(m->input), labels)) > 0) {
+        step++;
+        if ((s = ax_graph_set_batch(g, rows)) != AX_OK || (s = ax_graph_forward_to(g, m->loss)) != AX_OK)
+            return s;
+        float loss = ax_node_data(m->loss)[0];
+        if (!isfinite(loss))
+            return ax_fail(AX_ERR_NUMERIC,
+                           "fit: the loss became %s at epoch %d, step %lld (exploding gradients? "
+                           "try a smaller learning rate)",
+                           isnan(loss) ? "NaN" : "infinite", epoch, (long long)step);
+        if ((s = ax_graph_backward(g, m->loss, NULL)) != AX_OK || (s = ax_optimizer_step(opt)) != AX_OK)
+            return s;
+        loss_sum += (double)loss * (double)rows;
+        correct += count_correct(m->output, labels, rows);
+        seen += rows;
+        ax_progress_step(prog, step, loss_sum / (double)seen, (double)correct / (double)seen);
+    }
+    out->samples = seen;
+    out->loss = seen ? loss_sum / (double)seen : 0.0;
+    out->accuracy = seen ? (double)correct / (double)seen : 0.0;
+    return AX_OK;
+}
+
+ax_status ax_fit(ax_model *m, ax_optimizer *opt, const ax_dataset *train, const ax_dataset *test,
+                 const ax_fit_config *cfg, ax_epoch_log *history)
+{
+    ax_fit_config c = cfg ? *cfg : ax_fit_defaults();
+    FILE *out = c.out ? c.out : stdout;
+    ax_status s = check_model(m, train, "fit");
+    if (s == AX_OK && test)
+        s = check_model(m, test, "fit (test data)");
+    if (s != AX_OK)
+        return s;
+    if (c.epochs < 0)
+        return ax_fail(AX_ERR_INVALID_ARG, "fit: epochs %d must not be negative", c.epochs);
+    ax_batcher *b;
+    if ((s = ax_batcher_new(train, ax_graph_max_batch(m->graph), 1, c.seed, &b)) != AX_OK)
+        return s;
+    if (c.flush_denormals)
+        ax_set_flush_denormals(1);
+    for (int e = 1; e <= c.epochs && s == AX_OK; e++) {
+        ax_epoch_log log = {.epoch = e};
+        ax_progress prog;
+        ax_progress_begin(&prog, c.verbosity, e, c.epochs, ax_batcher_num_batches(b));
+        s = train_epoch(m, opt, b, e, &prog, &log.train);
+        if (s == AX_OK && test)
+            s = run_eval(m, test, &log.test, NULL);
+        log.seconds = ax_now_seconds() - prog.start;
+        if (s != AX_OK)
+            break;
+        ax_progress_end(&prog, c.verbosity, out, &log, test != NULL);
+        if (history)
+            history[e - 1] = log;
+    }
+    if (c.flush_denormals)
+        ax_set_flush_denormals(0);
+    ax_batcher_free(b);
+    return s;
+}

@@ -1,0 +1,60 @@
+/* A Keras-style progress bar with ETA on a terminal, plain epoch lines
+ * otherwise (logs, pipes, CI). */
+#include "train/progress.h"
+
+#include <time.h>
+#include <unistd.h>
+
+#define BAR_WIDTH 30
+#define REDRAW_SECONDS 0.1
+
+double ax_now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void ax_progress_begin(ax_progress *p, ax_verbosity v, int epoch, int epochs, int64_t steps)
+{
+    p->live = v == AX_PROGRESS && isatty(STDERR_FILENO);
+    p->epoch = epoch;
+    p->epochs = epochs;
+    p->steps = steps;
+    p->start = p->last_draw = ax_now_seconds();
+}
+
+void ax_progress_step(ax_progress *p, int64_t step, double loss, double acc)
+{
+    if (!p->live)
+        return;
+    double now = ax_now_seconds();
+    if (step < p->steps && now - p->last_draw < REDRAW_SECONDS)
+        return;
+    p->last_draw = now;
+    int filled = (int)(BAR_WIDTH * step / (p->steps ? p->steps : 1));
+    char bar[BAR_WIDTH + 1];
+    for (int i = 0; i < BAR_WIDTH; i++)
+        bar[i] = i < filled ? '=' : (i == filled ? '>' : '.');
+    bar[BAR_WIDTH] = '\0';
+    double elapsed = now - p->start;
+    double eta = step > 0 ? elapsed * (double)(p->steps - step) / (double)step : 0.0;
+    fprintf(stderr, "\repoch %d/%d %6lld/%-6lld [%s] ETA %4.0fs  loss %.4f  acc %.4f ",
+            p->epoch, p->epochs, (long long)step, (long long)p->steps, bar, eta, loss, acc);
+    fflush(stderr);
+}
+
+void ax_progress_end(ax_progress *p, ax_verbosity v, FILE *out, const ax_epoch_log *log,
+                     int has_test)
+{
+    if (p->live)
+        fprintf(stderr, "\r\033[K");
+    if (v == AX_QUIET)
+        return;
+    fprintf(out, "epoch %d/%d  %.1fs  loss %.4f  acc %.4f", log->epoch, p->epochs, log->seconds,
+            log->train.loss, log->train.accuracy);
+    if (has_test)
+        fprintf(out, "  test_loss %.4f  test_acc %.4f", log->test.loss, log->test.accuracy);
+    fprintf(out, "\n");
+    fflush(out);
+}
