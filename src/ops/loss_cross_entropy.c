@@ -2,7 +2,8 @@
  * fused and numerically stable: log softmax(x)_c = x_c - max x - log sum exp(x - max x).
  * Inputs: logits [N, C]; labels [N] of class indices (stored as floats) or
  * [N, C] of target probabilities. Output: a scalar.
- * Gradient: d/dx = (softmax(x) - t) / N; d/dt = -log softmax(x) / N. */
+ * Gradient: d/dx = (softmax(x) sum_c t_c - t) / N (sum_c t_c = 1 for
+ * labels and proper distributions); d/dt = -log softmax(x) / N. */
 #include "ops/op.h"
 #include "kernels/cpu/kernels.h"
 
@@ -72,8 +73,9 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
         for (int64_t r = 0; r < rows; r++) {
             const float *lr = logp + r * c;
             float *dx = x->grad + r * c;
+            float mass = sparse(n) ? 1.0f : (float)ax_k_sum(c, t->data + r * c);
             for (int64_t i = 0; i < c; i++)
-                dx[i] += g * expf(lr[i]);
+                dx[i] += g * mass * expf(lr[i]);
             if (sparse(n))
                 dx[(int64_t)t->data[r]] -= g;
             else

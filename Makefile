@@ -1,0 +1,56 @@
+# axon's front door. The real build is CMake; these targets install what
+# they need (Debian packages), configure, build and run.
+#
+#   make demo    train the 784-256-128-10 MLP on Fashion-MNIST
+#   make test    every test, in a release build and under ASan + UBSan
+#   make bench   axon vs PyTorch, seconds per epoch (bench/README.md)
+#   make install install the libraries, headers and axon.pc (PREFIX=/usr/local)
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PREFIX     ?= /usr/local
+JOBS       ?= $(shell nproc)
+
+.PHONY: all deps-build deps-test deps-bench build build-asan demo test test-release test-asan bench install clean
+
+all: build
+
+deps-build:
+	@scripts/install-deps.sh build
+deps-test:
+	@scripts/install-deps.sh test
+deps-bench:
+	@scripts/install-deps.sh bench
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+
+build: deps-build $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DAXON_SANITIZE=ON
+
+build-asan: deps-build $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+demo: deps-test build
+	./$(BUILD)/fashion_mnist
+
+test-release: deps-test build
+	cd $(BUILD) && ctest --output-on-failure
+
+test-asan: deps-test build-asan
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure
+
+test: test-release test-asan
+
+bench: deps-bench build
+	bench/run.sh $(BUILD)
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Install the Debian packages axon needs for a purpose, only if missing.
+#   scripts/install-deps.sh build|test|demo|bench
+set -eu
+build="cmake make gcc pkg-config libopenblas-dev zlib1g-dev"
+case "${1:-build}" in
+  build) pkgs="$build" ;;
+  test|demo) pkgs="$build dataset-fashion-mnist" ;;
+  bench) pkgs="$build dataset-fashion-mnist python3-torch python3-numpy" ;;
+  *) echo "usage: $0 build|test|demo|bench" >&2; exit 2 ;;
+esac
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing Debian packages:$missing"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends $missing
