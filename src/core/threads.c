@@ -1,5 +1,6 @@
-/* The one thread-count knob (OpenMP and OpenBLAS together) and the
- * denormal-flushing switch. */
+/* The one thread-count knob and the denormal-flushing switch. All of
+ * axon's threads are OpenMP's: OpenBLAS is kept single-threaded and GEMMs
+ * are split across OpenMP threads in kernels/cpu/gemm.c. */
 #include "axon/core.h"
 
 #include <cblas.h>
@@ -20,7 +21,7 @@ void ax_set_num_threads(int n)
     }
     num_threads = n;
     omp_set_num_threads(n);
-    openblas_set_num_threads(n);
+    openblas_set_num_threads(1);
 }
 
 int ax_get_num_threads(void)

@@ -220,6 +220,7 @@ ax_status ax_graph_compile(ax_graph *g)
     if (g->status != AX_OK)
         return ax_fail(g->status, "graph: cannot compile, an earlier build step failed (%s)",
                        ax_status_str(g->status));
+    ax_get_num_threads(); /* settle the thread pools before the first run */
     g->batch = g->max_batch;
     ax_status s = infer_all(g);
     if (s != AX_OK)

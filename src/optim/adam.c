@@ -24,7 +24,7 @@ static void update(const ax_optim_config *c, int64_t t, float *w, const float *g
     const float step = (float)(c->lr / (1.0 - pow(b1, (double)t)));
     const float inv_sqrt_bc2 = (float)(1.0 / sqrt(1.0 - pow(b2, (double)t)));
     float *m = state[0], *v = state[1];
-#pragma omp parallel for simd if (n >= AX_PARALLEL_MIN) schedule(static)
+#pragma omp parallel for simd if (parallel : n >= AX_PARALLEL_MIN) schedule(static)
     for (int64_t i = 0; i < n; i++) {
         float gi = g[i] + wd * w[i];
         float mi = b1 * m[i] + (1.0f - b1) * gi;

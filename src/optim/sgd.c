@@ -21,7 +21,7 @@ static void update(const ax_optim_config *c, int64_t t, float *w, const float *g
     const float lr = c->lr, mu = c->momentum, wd = c->weight_decay;
     float *v = state[0];
     const int nesterov = c->nesterov;
-#pragma omp parallel for simd if (n >= AX_PARALLEL_MIN) schedule(static)
+#pragma omp parallel for simd if (parallel : n >= AX_PARALLEL_MIN) schedule(static)
     for (int64_t i = 0; i < n; i++) {
         float gi = g[i] + wd * w[i];
         float vi = mu * v[i] + gi;

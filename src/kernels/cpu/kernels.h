@@ -8,6 +8,9 @@
 /* Element counts below this run on one thread: an OpenMP region costs a
  * few microseconds, about what one core needs for this many elements. */
 #define AX_PARALLEL_MIN 32768
+/* Write `if (parallel : ...)` on `parallel for simd`: a bare `if` applies
+ * to the simd part too (OpenMP 5), and a false condition then turns the
+ * vectorisation off. */
 
 /* Row-major C = alpha * op(A) * op(B) + beta * C, op(X) = X or X^T.
  * op(A) is M x K, op(B) is K x N. Through CBLAS (OpenBLAS). */

@@ -5,35 +5,35 @@
 
 void ax_k_acc(int64_t n, const float *src, float *dst)
 {
-#pragma omp parallel for simd if (n >= AX_PARALLEL_MIN) schedule(static)
+#pragma omp parallel for simd if (parallel : n >= AX_PARALLEL_MIN) schedule(static)
     for (int64_t i = 0; i < n; i++)
         dst[i] += src[i];
 }
 
 void ax_k_axpy(int64_t n, float alpha, const float *src, float *dst)
 {
-#pragma omp parallel for simd if (n >= AX_PARALLEL_MIN) schedule(static)
+#pragma omp parallel for simd if (parallel : n >= AX_PARALLEL_MIN) schedule(static)
     for (int64_t i = 0; i < n; i++)
         dst[i] += alpha * src[i];
 }
 
 void ax_k_add(int64_t n, const float *a, const float *b, float *out)
 {
-#pragma omp parallel for simd if (n >= AX_PARALLEL_MIN) schedule(static)
+#pragma omp parallel for simd if (parallel : n >= AX_PARALLEL_MIN) schedule(static)
     for (int64_t i = 0; i < n; i++)
         out[i] = a[i] + b[i];
 }
 
 void ax_k_mul(int64_t n, const float *a, const float *b, float *out)
 {
-#pragma omp parallel for simd if (n >= AX_PARALLEL_MIN) schedule(static)
+#pragma omp parallel for simd if (parallel : n >= AX_PARALLEL_MIN) schedule(static)
     for (int64_t i = 0; i < n; i++)
         out[i] = a[i] * b[i];
 }
 
 void ax_k_acc_mul(int64_t n, const float *a, const float *b, float *dst)
 {
-#pragma omp parallel for simd if (n >= AX_PARALLEL_MIN) schedule(static)
+#pragma omp parallel for simd if (parallel : n >= AX_PARALLEL_MIN) schedule(static)
     for (int64_t i = 0; i < n; i++)
         dst[i] += a[i] * b[i];
 }
