@@ -40,9 +40,9 @@ int main(int argc, char **argv)
     ax_optimizer *opt = NULL;
     ax_status s = ax_graph_new(&g);
     ax_node *x = ax_input(g, "image", ax_shape2(64, 784));
-    ax_node *h = ax_dense(g, x, 256, AX_ACT_RELU, AX_INIT_DEFAULT, &rng, "fc1");
-    h = ax_dense(g, h, 128, AX_ACT_RELU, AX_INIT_DEFAULT, &rng, "fc2");
-    ax_node *logits = ax_dense(g, h, 10, AX_ACT_NONE, AX_INIT_DEFAULT, &rng, "fc3");
+    ax_node *h = ax_dense(g, x, 256, "relu", AX_DEFAULT_INIT, &rng, "fc1");
+    h = ax_dense(g, h, 128, "relu", AX_DEFAULT_INIT, &rng, "fc2");
+    ax_node *logits = ax_dense(g, h, 10, NULL, AX_DEFAULT_INIT, &rng, "fc3");
     ax_node *label = ax_input(g, "label", ax_shape1(64));
     ax_model m = {g, x, label, logits, ax_softmax_cross_entropy(g, logits, label)};
     if (s == AX_OK)

@@ -109,9 +109,9 @@ int main(int argc, char **argv)
     ax_status s = ax_graph_new(&g);
     if (s == AX_OK) {
         ax_node *x = ax_input(g, "image", ax_shape2(batch, train->sample_size));
-        ax_node *h = ax_dense(g, x, 256, AX_ACT_RELU, AX_INIT_DEFAULT, &rng, "fc1");
-        h = ax_dense(g, h, 128, AX_ACT_RELU, AX_INIT_DEFAULT, &rng, "fc2");
-        ax_node *logits = ax_dense(g, h, 10, AX_ACT_NONE, AX_INIT_DEFAULT, &rng, "fc3");
+        ax_node *h = ax_dense(g, x, 256, "relu", AX_DEFAULT_INIT, &rng, "fc1");
+        h = ax_dense(g, h, 128, "relu", AX_DEFAULT_INIT, &rng, "fc2");
+        ax_node *logits = ax_dense(g, h, 10, NULL, AX_DEFAULT_INIT, &rng, "fc3");
         ax_node *label = ax_input(g, "label", ax_shape1(batch));
         ax_node *loss = ax_softmax_cross_entropy(g, logits, label);
         m = (ax_model){g, x, label, logits, loss};

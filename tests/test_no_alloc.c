@@ -27,10 +27,10 @@ static void training_steps_allocate_nothing(void)
     ax_graph *g;
     CHECK_OK(ax_graph_new(&g));
     ax_node *x = ax_input(g, "x", ax_shape2(16, 20));
-    ax_node *h = ax_dense(g, x, 32, AX_ACT_RELU, AX_INIT_DEFAULT, &rng, "fc1");
-    h = ax_dense(g, h, 16, AX_ACT_TANH, AX_INIT_DEFAULT, &rng, "fc2");
+    ax_node *h = ax_dense(g, x, 32, "relu", AX_DEFAULT_INIT, &rng, "fc1");
+    h = ax_dense(g, h, 16, "tanh", AX_DEFAULT_INIT, &rng, "fc2");
     h = ax_sigmoid(g, h);
-    ax_node *logits = ax_dense(g, h, 4, AX_ACT_NONE, AX_INIT_DEFAULT, &rng, "fc3");
+    ax_node *logits = ax_dense(g, h, 4, NULL, AX_DEFAULT_INIT, &rng, "fc3");
     ax_node *lab = ax_input(g, "lab", ax_shape1(16));
     ax_node *loss = ax_softmax_cross_entropy(g, logits, lab);
     CHECK_OK(ax_graph_compile(g));

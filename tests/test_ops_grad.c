@@ -119,9 +119,9 @@ static void grad_mlp_end_to_end(void)
     /* dense -> tanh -> dense -> relu -> dense -> cross-entropy, all params */
     begin();
     ax_node *x = ax_input(g, "x", ax_shape2(6, 5));
-    ax_node *h = ax_dense(g, x, 7, AX_ACT_TANH, AX_INIT_DEFAULT, &rng, "l1");
-    h = ax_dense(g, h, 6, AX_ACT_SIGMOID, AX_INIT_DEFAULT, &rng, "l2");
-    ax_node *logits = ax_dense(g, h, 3, AX_ACT_NONE, AX_INIT_DEFAULT, &rng, "l3");
+    ax_node *h = ax_dense(g, x, 7, "tanh", AX_DEFAULT_INIT, &rng, "l1");
+    h = ax_dense(g, h, 6, "sigmoid", AX_DEFAULT_INIT, &rng, "l2");
+    ax_node *logits = ax_dense(g, h, 3, NULL, AX_DEFAULT_INIT, &rng, "l3");
     ax_node *lab = ax_input(g, "lab", ax_shape1(6));
     ax_node *loss = ax_softmax_cross_entropy(g, logits, lab);
     CHECK_OK(ax_graph_compile(g));

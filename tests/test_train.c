@@ -40,8 +40,8 @@ static void build(run *r, const char *optimizer, float lr, int batch)
     ax_graph *g;
     CHECK_OK(ax_graph_new(&g));
     ax_node *x = ax_input(g, "x", ax_shape2(batch, DIM));
-    ax_node *h = ax_dense(g, x, 16, AX_ACT_RELU, AX_INIT_DEFAULT, &rng, "fc1");
-    ax_node *logits = ax_dense(g, h, CLASSES, AX_ACT_NONE, AX_INIT_DEFAULT, &rng, "fc2");
+    ax_node *h = ax_dense(g, x, 16, "relu", AX_DEFAULT_INIT, &rng, "fc1");
+    ax_node *logits = ax_dense(g, h, CLASSES, NULL, AX_DEFAULT_INIT, &rng, "fc2");
     ax_node *lab = ax_input(g, "lab", ax_shape1(batch));
     r->m = (ax_model){g, x, lab, logits, ax_softmax_cross_entropy(g, logits, lab)};
     CHECK_OK(ax_graph_compile(g));

@@ -24,11 +24,13 @@ extern "C" {
 typedef struct ax_graph ax_graph;
 typedef struct ax_node ax_node;
 
-/* Attributes an op may read; each op documents the ones it uses. */
+/* Attributes an op may read; each op documents the ones it uses. Values
+ * past n_ints / n_floats are unset, and the op uses its defaults. */
 typedef struct ax_attrs {
     int64_t ints[AX_MAX_DIMS + 2];
     int n_ints;
     float floats[4];
+    int n_floats;
 } ax_attrs;
 
 ax_status ax_graph_new(ax_graph **out);
@@ -49,7 +51,8 @@ ax_node *ax_param(ax_graph *g, const char *name, ax_shape shape);
 ax_node *ax_apply(ax_graph *g, const char *op, ax_node *const *inputs, int n_inputs,
                   const ax_attrs *attrs, const char *name);
 
-/* Typed builders for the registered ops. */
+/* Typed builders for the registered ops (docs/catalog.md lists them all,
+ * with formulas and defaults). */
 ax_node *ax_matmul(ax_graph *g, ax_node *a, ax_node *b, int transpose_b);
 ax_node *ax_bias_add(ax_graph *g, ax_node *x, ax_node *bias);
 ax_node *ax_add(ax_graph *g, ax_node *a, ax_node *b);
@@ -57,12 +60,43 @@ ax_node *ax_mul(ax_graph *g, ax_node *a, ax_node *b);
 /* New per-sample shape; the batch dimension is kept. One entry may be -1. */
 ax_node *ax_reshape(ax_graph *g, ax_node *x, ax_shape sample_shape);
 ax_node *ax_flatten(ax_graph *g, ax_node *x);
+
+/* Activations. Any element-wise one by name, with default parameters:
+ * identity, step, sigmoid, tanh, relu, leaky_relu, elu, selu, softplus,
+ * softsign, swish, mish, sinc, log_sigmoid, arctan, gelu, hard_sigmoid. */
+ax_node *ax_unary(ax_graph *g, const char *op, ax_node *x);
 ax_node *ax_relu(ax_graph *g, ax_node *x);
 ax_node *ax_sigmoid(ax_graph *g, ax_node *x);
 ax_node *ax_tanh(ax_graph *g, ax_node *x);
+ax_node *ax_leaky_relu(ax_graph *g, ax_node *x, float negative_slope);
+ax_node *ax_elu(ax_graph *g, ax_node *x, float alpha);
+ax_node *ax_softplus(ax_graph *g, ax_node *x, float beta);
+ax_node *ax_swish(ax_graph *g, ax_node *x, float beta);
+/* Random slope in [lower, upper] in training, the mean slope in eval. */
+ax_node *ax_rrelu(ax_graph *g, ax_node *x, float lower, float upper);
+/* x [N, C, ...] with a learned slope per channel, slope [C] or [1]. */
+ax_node *ax_prelu(ax_graph *g, ax_node *x, ax_node *slope);
+/* Along the last axis; the _axis forms take any axis (negative from the end). */
 ax_node *ax_softmax(ax_graph *g, ax_node *x);
-/* Mean over the batch of -log softmax(logits)[label]. labels: shape [N]
- * holding class indices, or [N, C] holding target probabilities. */
+ax_node *ax_softmax_axis(ax_graph *g, ax_node *x, int axis);
+ax_node *ax_log_softmax(ax_graph *g, ax_node *x, int axis);
+/* [N, units * k] -> [N, units]: the max of each group of k. */
+ax_node *ax_maxout(ax_graph *g, ax_node *x, int64_t k);
+
+/* Losses, by name: mse, sse, mae, huber, binary_cross_entropy,
+ * binary_cross_entropy_with_logits, softmax_cross_entropy (logits),
+ * categorical_cross_entropy (probabilities). For the last two the target
+ * is [N] class indices or [N, C] probabilities. */
+typedef enum ax_reduction { AX_REDUCE_MEAN = 0, AX_REDUCE_SUM = 1 } ax_reduction;
+typedef struct ax_loss_options {
+    ax_reduction reduction;  /* mean (default) or sum; sse always sums half squares */
+    float label_smoothing;   /* cross-entropies: eps in [0, 1) */
+    float huber_delta;       /* huber: 0 means 1 */
+    ax_node *class_weights;  /* cross-entropies: [C] or NULL */
+} ax_loss_options;
+ax_node *ax_loss(ax_graph *g, const char *name, ax_node *pred, ax_node *target,
+                 const ax_loss_options *options);
+/* Mean over the batch of -log softmax(logits)[label]. */
 ax_node *ax_softmax_cross_entropy(ax_graph *g, ax_node *logits, ax_node *labels);
 /* Mean over all elements of (pred - target)^2. */
 ax_node *ax_mse(ax_graph *g, ax_node *pred, ax_node *target);

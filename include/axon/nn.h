@@ -1,4 +1,4 @@
-/* axon layers: parameterised sub-graphs and weight initialisers. */
+/* axon layers: parameterised sub-graphs, initialisers, regularisers. */
 #ifndef AXON_NN_H
 #define AXON_NN_H
 
@@ -8,36 +8,66 @@
 extern "C" {
 #endif
 
-typedef enum ax_init {
-    AX_INIT_DEFAULT = 0,   /* the layer's default: He for ReLU, Xavier otherwise */
+typedef enum ax_init_kind {
+    AX_INIT_DEFAULT = 0,    /* the layer's default: He uniform for the ReLU family, Xavier uniform otherwise */
     AX_INIT_ZEROS,
-    AX_INIT_XAVIER_UNIFORM, /* U(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
+    AX_INIT_CONSTANT,       /* a */
+    AX_INIT_UNIFORM,        /* U(a, b) */
+    AX_INIT_NORMAL,         /* N(mean a, std b) */
+    AX_INIT_XAVIER_UNIFORM, /* U(-r, r), r = sqrt(6 / (fan_in + fan_out))   Glorot & Bengio 2010 */
     AX_INIT_XAVIER_NORMAL,  /* N(0, 2 / (fan_in + fan_out)) */
-    AX_INIT_HE_UNIFORM,     /* U(-a, a), a = sqrt(6 / fan_in) */
-    AX_INIT_HE_NORMAL       /* N(0, 2 / fan_in) */
+    AX_INIT_HE_UNIFORM,     /* U(-r, r), r = sqrt(6 / fan_in)               He et al. 2015 */
+    AX_INIT_HE_NORMAL,      /* N(0, 2 / fan_in) */
+    AX_INIT_LECUN_UNIFORM,  /* U(-r, r), r = sqrt(3 / fan_in)               LeCun et al. 1998 */
+    AX_INIT_LECUN_NORMAL,   /* N(0, 1 / fan_in) */
+    AX_INIT_ORTHOGONAL      /* rows (or columns) orthonormal, times gain a (1 when 0)  Saxe et al. 2014 */
+} ax_init_kind;
+
+typedef struct ax_init {
+    ax_init_kind kind;
+    float a, b; /* parameters, as listed above */
 } ax_init;
 
-typedef enum ax_activation {
-    AX_ACT_NONE = 0,
-    AX_ACT_RELU,
-    AX_ACT_SIGMOID,
-    AX_ACT_TANH,
-    AX_ACT_SOFTMAX
-} ax_activation;
+/* "Choose for me": the layer picks by its activation. */
+#define AX_DEFAULT_INIT ((ax_init){AX_INIT_DEFAULT, 0.0f, 0.0f})
 
-/* Fill n values drawn from the initialiser. */
-ax_status ax_init_fill(float *w, int64_t n, int64_t fan_in, int64_t fan_out, ax_init kind,
-                       ax_rng *rng);
+/* By name: "zeros", "constant", "uniform", "normal", "xavier_uniform"
+ * (also "glorot_uniform"), "xavier_normal", "he_uniform" (also
+ * "kaiming_uniform"), "he_normal", "lecun_uniform", "lecun_normal",
+ * "orthogonal". a and b are left for the caller. */
+ax_status ax_init_from_name(const char *name, ax_init *out);
+const char *ax_init_name(ax_init_kind kind);
+/* The default for a layer followed by this activation (NULL: none). */
+ax_init ax_init_default_for(const char *activation);
 
-/* Apply an activation by enum (AX_ACT_NONE returns x). */
-ax_node *ax_activate(ax_graph *g, ax_node *x, ax_activation act);
+/* Fill a tensor of this shape. Fans follow PyTorch: [out, in, k...] has
+ * fan_in = in * prod(k), fan_out = out * prod(k); a 1-D tensor has both
+ * equal to its length. */
+ax_status ax_init_fill(float *w, ax_shape shape, ax_init init, ax_rng *rng);
+
+/* Apply an activation op by name ("relu", "leaky_relu", ...; NULL, "none"
+ * or "linear" return x) with its default parameters. */
+ax_node *ax_activate(ax_graph *g, ax_node *x, const char *activation);
 
 /* A fully connected layer: y = act(x W^T + b), W [units, in] and b [units]
  * (PyTorch's layout), named "<name>.weight" and "<name>.bias". x is
- * [N, in]. The weights are drawn from init (He for ReLU, Xavier
- * otherwise, by default) with rng; the bias starts at zero. */
-ax_node *ax_dense(ax_graph *g, ax_node *x, int64_t units, ax_activation act, ax_init init,
+ * [N, in]. W is drawn from init (kind AX_INIT_DEFAULT: chosen for the
+ * activation) with rng; b starts at zero. */
+ax_node *ax_dense(ax_graph *g, ax_node *x, int64_t units, const char *activation, ax_init init,
                   ax_rng *rng, const char *name);
+
+/* Parametric ReLU with a learned slope per feature (axis 1), starting at
+ * 0.25 (PyTorch's default); the parameter is "<name>.weight". */
+ax_node *ax_prelu_layer(ax_graph *g, ax_node *x, const char *name);
+
+/* A maxout layer: a dense layer of units * k outputs, then the max of
+ * each group of k. */
+ax_node *ax_maxout_dense(ax_graph *g, ax_node *x, int64_t units, int64_t k, ax_rng *rng,
+                         const char *name);
+
+/* loss + l1 sum |w| + l2 sum w^2 over the parameter (Keras's convention;
+ * PyTorch's weight_decay wd matches l2 = wd / 2). Returns the new loss. */
+ax_node *ax_regularize(ax_graph *g, ax_node *loss, ax_node *param, float l1, float l2);
 
 #ifdef __cplusplus
 }

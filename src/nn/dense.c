@@ -1,45 +1,86 @@
-/* The dense (fully connected) layer and activation selection. */
+/* Dense-style layers (dense, prelu, maxout), activation by name, and
+ * per-parameter regularisation. */
 #include "axon/nn.h"
 
 #include <stdio.h>
+#include <string.h>
 
-ax_node *ax_activate(ax_graph *g, ax_node *x, ax_activation act)
+ax_node *ax_activate(ax_graph *g, ax_node *x, const char *activation)
 {
-    switch (act) {
-    case AX_ACT_NONE: return x;
-    case AX_ACT_RELU: return ax_relu(g, x);
-    case AX_ACT_SIGMOID: return ax_sigmoid(g, x);
-    case AX_ACT_TANH: return ax_tanh(g, x);
-    case AX_ACT_SOFTMAX: return ax_softmax(g, x);
-    }
-    ax_fail(AX_ERR_INVALID_ARG, "activation: unknown activation %d", (int)act);
-    return ax_graph_error(g, AX_ERR_INVALID_ARG);
+    if (!activation || !strcmp(activation, "none") || !strcmp(activation, "linear"))
+        return x;
+    return ax_apply(g, activation, &x, 1, NULL, NULL);
 }
 
-ax_node *ax_dense(ax_graph *g, ax_node *x, int64_t units, ax_activation act, ax_init init,
+/* "<name>.<suffix>", or NULL (an automatic name) when name is NULL. */
+static const char *param_name(char *buf, size_t len, const char *name, const char *suffix)
+{
+    if (!name)
+        return NULL;
+    snprintf(buf, len, "%s.%s", name, suffix);
+    return buf;
+}
+
+static ax_node *features_error(ax_graph *g, const char *layer, const char *name, ax_node *x)
+{
+    char buf[96];
+    ax_shape xs = ax_node_shape(x);
+    ax_fail(AX_ERR_SHAPE, "%s '%s': needs input [N, features], got %s", layer, name ? name : "?",
+            ax_shape_str(&xs, buf, sizeof buf));
+    return ax_graph_error(g, AX_ERR_SHAPE);
+}
+
+ax_node *ax_dense(ax_graph *g, ax_node *x, int64_t units, const char *activation, ax_init init,
                   ax_rng *rng, const char *name)
 {
     if (!x || ax_graph_status(g) != AX_OK)
         return NULL;
-    ax_shape xs = ax_node_shape(x);
-    if (xs.ndim != 2 || units <= 0) {
-        char buf[96];
-        ax_fail(AX_ERR_SHAPE, "dense '%s': needs input [N, features] and units > 0, got %s and %lld",
-                name ? name : "?", ax_shape_str(&xs, buf, sizeof buf), (long long)units);
-        return ax_graph_error(g, AX_ERR_SHAPE);
+    if (ax_node_shape(x).ndim != 2)
+        return features_error(g, "dense", name, x);
+    if (units <= 0) {
+        ax_fail(AX_ERR_INVALID_ARG, "dense '%s': units %lld must be positive", name ? name : "?",
+                (long long)units);
+        return ax_graph_error(g, AX_ERR_INVALID_ARG);
     }
-    int64_t in = xs.dim[1];
-    char wname[80], bname[80];
-    snprintf(wname, sizeof wname, "%s.weight", name ? name : "dense");
-    snprintf(bname, sizeof bname, "%s.bias", name ? name : "dense");
-    ax_node *w = ax_param(g, name ? wname : NULL, ax_shape2(units, in));
-    ax_node *b = ax_param(g, name ? bname : NULL, ax_shape1(units));
+    int64_t in = ax_node_shape(x).dim[1];
+    char wname[96], bname[96];
+    ax_node *w = ax_param(g, param_name(wname, sizeof wname, name, "weight"), ax_shape2(units, in));
+    ax_node *b = ax_param(g, param_name(bname, sizeof bname, name, "bias"), ax_shape1(units));
     if (!w || !b)
         return NULL;
-    if (init == AX_INIT_DEFAULT)
-        init = act == AX_ACT_RELU ? AX_INIT_HE_UNIFORM : AX_INIT_XAVIER_UNIFORM;
-    ax_status s = ax_init_fill(ax_node_data(w), units * in, in, units, init, rng);
+    if (init.kind == AX_INIT_DEFAULT)
+        init = ax_init_default_for(activation);
+    ax_status s = ax_init_fill(ax_node_data(w), ax_node_shape(w), init, rng);
     if (s != AX_OK)
         return ax_graph_error(g, s);
-    return ax_activate(g, ax_bias_add(g, ax_matmul(g, x, w, 1), b), act);
+    return ax_activate(g, ax_bias_add(g, ax_matmul(g, x, w, 1), b), activation);
+}
+
+ax_node *ax_prelu_layer(ax_graph *g, ax_node *x, const char *name)
+{
+    if (!x || ax_graph_status(g) != AX_OK)
+        return NULL;
+    ax_shape xs = ax_node_shape(x);
+    char wname[96];
+    ax_node *a = ax_param(g, param_name(wname, sizeof wname, name, "weight"),
+                          ax_shape1(xs.ndim >= 2 ? xs.dim[1] : 1));
+    if (!a)
+        return NULL;
+    for (int64_t i = 0; i < ax_node_numel(a); i++)
+        ax_node_data(a)[i] = 0.25f;
+    ax_node *in[2] = {x, a};
+    return ax_apply(g, "prelu", in, 2, NULL, NULL);
+}
+
+ax_node *ax_maxout_dense(ax_graph *g, ax_node *x, int64_t units, int64_t k, ax_rng *rng,
+                         const char *name)
+{
+    ax_node *pieces = ax_dense(g, x, units * k, NULL, (ax_init){AX_INIT_XAVIER_UNIFORM, 0, 0}, rng, name);
+    return ax_maxout(g, pieces, k);
+}
+
+ax_node *ax_regularize(ax_graph *g, ax_node *loss, ax_node *param, float l1, float l2)
+{
+    ax_attrs at = {.floats = {l1, l2}, .n_floats = 2};
+    return ax_add(g, loss, ax_apply(g, "penalty", &param, 1, &at, NULL));
 }

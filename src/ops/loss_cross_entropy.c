@@ -1,64 +1,127 @@
-/* softmax_cross_entropy: mean over the batch of -sum_c t_c log softmax(x)_c,
- * fused and numerically stable: log softmax(x)_c = x_c - max x - log sum exp(x - max x).
- * Inputs: logits [N, C]; labels [N] of class indices (stored as floats) or
- * [N, C] of target probabilities. Output: a scalar.
- * Gradient: d/dx = (softmax(x) sum_c t_c - t) / N (sum_c t_c = 1 for
- * labels and proper distributions); d/dt = -log softmax(x) / N. */
+/* Categorical cross-entropy, fused and numerically stable:
+ *   softmax_cross_entropy      on logits x:  log p = x - logsumexp(x)
+ *   categorical_cross_entropy  on probabilities p (clamped to [1e-7, 1])
+ * Inputs: scores [N, C]; labels [N] of class indices (stored as floats) or
+ * targets [N, C] of probabilities; optionally class weights w [C].
+ * attrs.ints[0]: reduction, 0 = mean (default), 1 = sum;
+ * attrs.floats[0]: label smoothing eps in [0, 1) (default 0).
+ *
+ * As PyTorch's CrossEntropyLoss, row r's loss is -sum_c a_c log p_c with
+ *   labels:  a_c = (1 - eps) w_y [c == y] + eps w_c / C
+ *   targets: a_c = w_c ((1 - eps) t_c + eps / C)
+ * and the mean divides by sum_r w_{y_r} for labels, by N for targets.
+ * Gradients: logits d/dx_j = (sum_c a_c) p_j - a_j; probabilities
+ * d/dp_j = -a_j / p_j; targets d/dt_c = -(1 - eps) w_c log p_c. */
 #include "ops/op.h"
 #include "kernels/cpu/kernels.h"
 
 #include <math.h>
 
+#define PROB_FLOOR 1e-7f
+
 static int sparse(const ax_node *n) { return n->in[1]->shape.ndim == 1; }
+extern const ax_op_def ax_op_softmax_cross_entropy;
+static int from_logits(const ax_node *n) { return n->op == &ax_op_softmax_cross_entropy; }
+static const float *class_weights(const ax_node *n) { return n->n_in > 2 ? n->in[2]->data : NULL; }
 
 static ax_status infer(ax_node *n)
 {
     const ax_shape *x = &n->in[0]->shape, *t = &n->in[1]->shape;
     char sx[96], st[96];
-    int ok = x->ndim == 2 &&
-             ((t->ndim == 1 && t->dim[0] == x->dim[0]) || ax_shape_equal(x, t));
+    int ok = x->ndim == 2 && ((t->ndim == 1 && t->dim[0] == x->dim[0]) || ax_shape_equal(x, t));
     if (!ok)
-        return ax_fail(AX_ERR_SHAPE, "logits %s need labels [N] or targets [N, C]; got %s",
+        return ax_fail(AX_ERR_SHAPE, "scores %s need labels [N] or targets [N, C]; got %s",
                        ax_shape_str(x, sx, sizeof sx), ax_shape_str(t, st, sizeof st));
+    if (n->n_in > 2) {
+        const ax_shape *w = &n->in[2]->shape;
+        if (w->ndim != 1 || w->dim[0] != x->dim[1])
+            return ax_fail(AX_ERR_SHAPE, "class weights %s must be [%lld]",
+                           ax_shape_str(w, sx, sizeof sx), (long long)x->dim[1]);
+    }
+    float eps = ax_attr_float(n, 0, 0.0f);
+    if (!(eps >= 0.0f && eps < 1.0f))
+        return ax_fail(AX_ERR_INVALID_ARG, "label smoothing %g is outside [0, 1)", (double)eps);
     n->shape = ax_shape0();
     return AX_OK;
 }
 
-/* log-probabilities, [N, C] */
-static size_t scratch(const ax_node *n) { return (size_t)ax_numel(n->in[0]); }
+/* log-probabilities [N, C], then one row of coefficients [C] */
+static size_t scratch(const ax_node *n) { return (size_t)(ax_numel(n->in[0]) + n->in[0]->shape.dim[1]); }
+
+/* Fill a[0..c) for row r; return sum_c a_c. */
+static float row_coeffs(const ax_node *n, int64_t r, float *a)
+{
+    const int64_t c = n->in[0]->shape.dim[1];
+    const float eps = ax_attr_float(n, 0, 0.0f), *w = class_weights(n);
+    const float *t = n->in[1]->data;
+    float total = 0.0f;
+    for (int64_t k = 0; k < c; k++) {
+        float wk = w ? w[k] : 1.0f;
+        a[k] = sparse(n) ? eps * wk / (float)c : wk * ((1.0f - eps) * t[r * c + k] + eps / (float)c);
+    }
+    if (sparse(n)) {
+        int64_t y = (int64_t)t[r];
+        a[y] += (1.0f - eps) * (w ? w[y] : 1.0f);
+    }
+    for (int64_t k = 0; k < c; k++)
+        total += a[k];
+    return total;
+}
+
+/* What the reduction divides by. */
+static double denominator(const ax_node *n)
+{
+    const int64_t rows = n->in[0]->shape.dim[0];
+    if (ax_attr_int(n, 0, 0) == 1)
+        return 1.0;
+    if (!sparse(n) || !class_weights(n))
+        return (double)rows;
+    double d = 0.0;
+    for (int64_t r = 0; r < rows; r++)
+        d += class_weights(n)[(int64_t)n->in[1]->data[r]];
+    return d;
+}
 
 static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
 {
     (void)ctx;
     const ax_node *x = n->in[0], *t = n->in[1];
-    int64_t rows = x->shape.dim[0], c = x->shape.dim[1];
-    float *logp = n->scratch;
+    const int64_t rows = x->shape.dim[0], c = x->shape.dim[1];
+    float *logp = n->scratch, *a = n->scratch + rows * c;
     if (sparse(n))
         for (int64_t r = 0; r < rows; r++) {
             float label = t->data[r];
             if (!(label >= 0.0f && label < (float)c && label == floorf(label)))
-                return ax_fail(AX_ERR_INVALID_ARG,
-                               "softmax_cross_entropy: label %g of row %lld is not a class in 0..%lld",
-                               (double)label, (long long)r, (long long)(c - 1));
+                return ax_fail(AX_ERR_INVALID_ARG, "%s: label %g of row %lld is not a class in 0..%lld",
+                               n->op->name, (double)label, (long long)r, (long long)(c - 1));
         }
     double total = 0.0;
-#pragma omp parallel for reduction(+ : total) if (rows * c >= AX_PARALLEL_MIN) schedule(static)
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x->data + r * c;
         float *lr = logp + r * c;
-        float m = ax_k_max(c, xr);
-        double sum = 0.0;
-        for (int64_t i = 0; i < c; i++)
-            sum += expf(xr[i] - m);
-        float lse = m + (float)log(sum);
-        for (int64_t i = 0; i < c; i++)
-            lr[i] = xr[i] - lse;
-        if (sparse(n))
-            total -= lr[(int64_t)t->data[r]];
-        else
-            total -= ax_k_dot(c, t->data + r * c, lr);
+        if (from_logits(n)) {
+            float m = ax_k_max(c, xr);
+            double sum = 0.0;
+            for (int64_t i = 0; i < c; i++)
+                sum += expf(xr[i] - m);
+            float lse = m + (float)log(sum);
+            for (int64_t i = 0; i < c; i++)
+                lr[i] = xr[i] - lse;
+        } else {
+            for (int64_t i = 0; i < c; i++) {
+                if (!(xr[i] >= 0.0f && xr[i] <= 1.0f))
+                    return ax_fail(AX_ERR_INVALID_ARG,
+                                   "categorical_cross_entropy: score %g at row %lld is not a "
+                                   "probability (use softmax_cross_entropy on logits)",
+                                   (double)xr[i], (long long)r);
+                lr[i] = logf(fmaxf(xr[i], PROB_FLOOR));
+            }
+        }
+        row_coeffs(n, r, a);
+        total -= ax_k_dot(c, a, lr);
     }
-    n->data[0] = (float)(total / (double)rows);
+    double den = denominator(n);
+    n->data[0] = (float)(den > 0.0 ? total / den : 0.0);
     return AX_OK;
 }
 
@@ -66,25 +129,32 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
 {
     (void)ctx;
     ax_node *x = n->in[0], *t = n->in[1];
-    int64_t rows = x->shape.dim[0], c = x->shape.dim[1];
+    const int64_t rows = x->shape.dim[0], c = x->shape.dim[1];
     const float *logp = n->scratch;
-    float g = n->grad[0] / (float)rows;
-    if (x->needs_grad) {
-        for (int64_t r = 0; r < rows; r++) {
-            const float *lr = logp + r * c;
+    float *a = n->scratch + rows * c;
+    double den = denominator(n);
+    const float g = den > 0.0 ? (float)(n->grad[0] / den) : 0.0f;
+    const float eps = ax_attr_float(n, 0, 0.0f), *w = class_weights(n);
+    for (int64_t r = 0; r < rows; r++) {
+        const float *lr = logp + r * c;
+        if (x->needs_grad) {
+            float total = row_coeffs(n, r, a);
             float *dx = x->grad + r * c;
-            float mass = sparse(n) ? 1.0f : (float)ax_k_sum(c, t->data + r * c);
-            for (int64_t i = 0; i < c; i++)
-                dx[i] += g * mass * expf(lr[i]);
-            if (sparse(n))
-                dx[(int64_t)t->data[r]] -= g;
-            else
-                ax_k_axpy(c, -g, t->data + r * c, dx);
+            const float *xr = x->data + r * c;
+            for (int64_t i = 0; i < c; i++) {
+                if (from_logits(n))
+                    dx[i] += g * (total * expf(lr[i]) - a[i]);
+                else if (xr[i] > PROB_FLOOR)
+                    dx[i] -= g * a[i] / xr[i];
+            }
         }
+        if (t->needs_grad && !sparse(n))
+            for (int64_t i = 0; i < c; i++)
+                t->grad[r * c + i] -= g * (1.0f - eps) * (w ? w[i] : 1.0f) * lr[i];
     }
-    if (t->needs_grad && !sparse(n))
-        ax_k_axpy(rows * c, -g, logp, t->grad);
 }
 
-const ax_op_def ax_op_softmax_cross_entropy = {"softmax_cross_entropy", 2, 2, infer, scratch,
+const ax_op_def ax_op_softmax_cross_entropy = {"softmax_cross_entropy", 2, 3, infer, scratch,
                                                forward, backward};
+const ax_op_def ax_op_categorical_cross_entropy = {"categorical_cross_entropy", 2, 3, infer,
+                                                   scratch, forward, backward};

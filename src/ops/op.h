@@ -58,6 +58,16 @@ void ax_softmax_rows(int64_t rows, int64_t c, const float *x, float *y);
 
 /* Helpers for op implementations. */
 static inline int64_t ax_numel(const ax_node *n) { return ax_shape_numel(&n->shape); }
-static inline int ax_wants_grad(const ax_node *n, int i) { return n->in[i]->needs_grad; }
+/* Attribute i, or the default when it was not given. */
+static inline float ax_attr_float(const ax_node *n, int i, float dflt)
+{
+    return i < n->attrs.n_floats ? n->attrs.floats[i] : dflt;
+}
+static inline int64_t ax_attr_int(const ax_node *n, int i, int64_t dflt)
+{
+    return i < n->attrs.n_ints ? n->attrs.ints[i] : dflt;
+}
+/* Output shape = input 0's shape. */
+ax_status ax_infer_same(ax_node *n);
 
 #endif

@@ -11,12 +11,37 @@
     X(mul)                                                                                         \
     X(reshape)                                                                                     \
     X(flatten)                                                                                     \
-    X(relu)                                                                                        \
+    X(identity)                                                                                    \
+    X(step)                                                                                        \
     X(sigmoid)                                                                                     \
     X(tanh)                                                                                        \
+    X(relu)                                                                                        \
+    X(leaky_relu)                                                                                  \
+    X(elu)                                                                                         \
+    X(selu)                                                                                        \
+    X(softplus)                                                                                    \
+    X(softsign)                                                                                    \
+    X(swish)                                                                                       \
+    X(mish)                                                                                        \
+    X(sinc)                                                                                        \
+    X(log_sigmoid)                                                                                 \
+    X(arctan)                                                                                      \
+    X(gelu)                                                                                        \
+    X(hard_sigmoid)                                                                                \
+    X(prelu)                                                                                       \
+    X(rrelu)                                                                                       \
     X(softmax)                                                                                     \
+    X(log_softmax)                                                                                 \
+    X(maxout)                                                                                      \
+    X(penalty)                                                                                     \
+    X(mse)                                                                                         \
+    X(sse)                                                                                         \
+    X(mae)                                                                                         \
+    X(huber)                                                                                       \
+    X(binary_cross_entropy)                                                                        \
+    X(binary_cross_entropy_with_logits)                                                            \
     X(softmax_cross_entropy)                                                                       \
-    X(mse)
+    X(categorical_cross_entropy)
 
 #define DECLARE(name) extern const ax_op_def ax_op_##name;
 AX_OPS(DECLARE)

@@ -1,0 +1,81 @@
+/* Regression losses on d = prediction - target, element by element:
+ *   mse    d^2                       mean by default
+ *   sse    d^2 / 2, summed           (the course's 1/2 sum form; no reduction)
+ *   mae    |d|                       mean by default
+ *   huber  d^2 / 2 if |d| < delta, else delta (|d| - delta / 2)   (floats[0] = delta, 1)
+ * attrs.ints[0]: reduction, 0 = mean over elements (default), 1 = sum.
+ * The gradient goes to both the prediction (+) and the target (-). */
+#include "ops/op.h"
+#include "kernels/cpu/kernels.h"
+
+#include <math.h>
+
+typedef enum { MSE, SSE, MAE, HUBER } kind;
+
+static ax_status infer(ax_node *n)
+{
+    const ax_shape *p = &n->in[0]->shape, *t = &n->in[1]->shape;
+    char sp[96], st[96];
+    if (!ax_shape_equal(p, t))
+        return ax_fail(AX_ERR_SHAPE, "prediction %s and target %s differ in shape",
+                       ax_shape_str(p, sp, sizeof sp), ax_shape_str(t, st, sizeof st));
+    if (ax_attr_float(n, 0, 1.0f) <= 0.0f)
+        return ax_fail(AX_ERR_INVALID_ARG, "huber delta must be positive");
+    n->shape = ax_shape0();
+    return AX_OK;
+}
+
+static double scale(const ax_node *n, kind k)
+{
+    if (k == SSE)
+        return 0.5;
+    return ax_attr_int(n, 0, 0) == 1 ? 1.0 : 1.0 / (double)ax_numel(n->in[0]);
+}
+
+static ax_status forward(ax_node *n, kind k)
+{
+    const float *p = n->in[0]->data, *t = n->in[1]->data;
+    const float delta = ax_attr_float(n, 0, 1.0f);
+    int64_t count = ax_numel(n->in[0]);
+    double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t i = 0; i < count; i++) {
+        double d = (double)p[i] - t[i], a = fabs(d);
+        sum += k == MAE ? a : (k == HUBER && a >= delta) ? delta * (a - 0.5 * delta)
+                          : k == HUBER ? 0.5 * d * d : d * d;
+    }
+    n->data[0] = (float)(sum * scale(n, k));
+    return AX_OK;
+}
+
+static void backward(ax_node *n, kind k)
+{
+    ax_node *p = n->in[0], *t = n->in[1];
+    const float delta = ax_attr_float(n, 0, 1.0f);
+    const float g = n->grad[0] * (float)scale(n, k);
+    int64_t count = ax_numel(p);
+    for (int side = 0; side < 2; side++) {
+        ax_node *target = side == 0 ? p : t;
+        if (!target->needs_grad)
+            continue;
+        const float s = side == 0 ? g : -g;
+        float *dst = target->grad;
+#pragma omp simd
+        for (int64_t i = 0; i < count; i++) {
+            float d = p->data[i] - t->data[i];
+            float sign = (float)((d > 0.0f) - (d < 0.0f));
+            float dl = k == MAE ? sign : k == HUBER ? (fabsf(d) < delta ? d : delta * sign) : 2.0f * d;
+            dst[i] += s * dl;
+        }
+    }
+}
+
+#define LOSS(name, K)                                                                              \
+    static ax_status name##_fwd(ax_node *n, const ax_run_ctx *c) { (void)c; return forward(n, K); } \
+    static void name##_bwd(ax_node *n, const ax_run_ctx *c) { (void)c; backward(n, K); }          \
+    const ax_op_def ax_op_##name = {#name, 2, 2, infer, NULL, name##_fwd, name##_bwd};
+
+LOSS(mse, MSE)
+LOSS(sse, SSE)
+LOSS(mae, MAE)
+LOSS(huber, HUBER)

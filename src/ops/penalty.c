@@ -1,0 +1,44 @@
+/* penalty: l1 sum |w| + l2 sum w^2 of one tensor (attrs.floats = {l1, l2}),
+ * a scalar to add to a loss. d/dw = l1 sign(w) + 2 l2 w (0 at w = 0 for
+ * the l1 part, as a subgradient). */
+#include "ops/op.h"
+
+#include <math.h>
+
+static ax_status infer(ax_node *n)
+{
+    if (ax_attr_float(n, 0, 0.0f) < 0.0f || ax_attr_float(n, 1, 0.0f) < 0.0f)
+        return ax_fail(AX_ERR_INVALID_ARG, "l1 and l2 must not be negative");
+    n->shape = ax_shape0();
+    return AX_OK;
+}
+
+static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
+{
+    (void)ctx;
+    const float l1 = ax_attr_float(n, 0, 0.0f), l2 = ax_attr_float(n, 1, 0.0f);
+    const float *w = n->in[0]->data;
+    double a = 0.0, s = 0.0;
+    int64_t count = ax_numel(n->in[0]);
+#pragma omp simd reduction(+ : a, s)
+    for (int64_t i = 0; i < count; i++) {
+        a += fabsf(w[i]);
+        s += (double)w[i] * w[i];
+    }
+    n->data[0] = (float)(l1 * a + l2 * s);
+    return AX_OK;
+}
+
+static void backward(ax_node *n, const ax_run_ctx *ctx)
+{
+    (void)ctx;
+    const float g = n->grad[0], l1 = g * ax_attr_float(n, 0, 0.0f), l2 = 2.0f * g * ax_attr_float(n, 1, 0.0f);
+    const float *w = n->in[0]->data;
+    float *dw = n->in[0]->grad;
+    int64_t count = ax_numel(n->in[0]);
+#pragma omp simd
+    for (int64_t i = 0; i < count; i++)
+        dw[i] += l1 * (float)((w[i] > 0.0f) - (w[i] < 0.0f)) + l2 * w[i];
+}
+
+const ax_op_def ax_op_penalty = {"penalty", 1, 1, infer, NULL, forward, backward};

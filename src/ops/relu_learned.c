@@ -1,0 +1,108 @@
+/* ReLU variants with a slope that is not a constant: prelu (a learned
+ * slope per channel) and rrelu (a random slope per element in training).
+ *
+ * prelu: inputs x [N, C, ...] and a [C] (or [1]: one shared slope);
+ *   y = x if x > 0 else a_c x;  dy/dx = 1 or a_c;  dy/da_c = sum of x where x <= 0.
+ * rrelu: attrs.floats = {lower = 1/8, upper = 1/3}. Training: y = x if x >= 0
+ *   else s x with s ~ U(lower, upper) drawn per element (kept in scratch for
+ *   the backward pass); eval: s = (lower + upper) / 2 (Xu et al. 2015). */
+#include "ops/op.h"
+#include "kernels/cpu/kernels.h"
+
+static ax_status prelu_infer(ax_node *n)
+{
+    const ax_shape *x = &n->in[0]->shape, *a = &n->in[1]->shape;
+    char sx[96], sa[96];
+    int64_t c = x->ndim >= 2 ? x->dim[1] : 1;
+    if (a->ndim != 1 || (a->dim[0] != c && a->dim[0] != 1))
+        return ax_fail(AX_ERR_SHAPE, "slope %s must be [1] or [C] for input %s",
+                       ax_shape_str(a, sa, sizeof sa), ax_shape_str(x, sx, sizeof sx));
+    n->shape = *x;
+    return AX_OK;
+}
+
+/* x as [outer, C, inner]; the slope index of channel j. */
+static void prelu_dims(const ax_node *n, int64_t *outer, int64_t *c, int64_t *inner)
+{
+    const ax_shape *s = &n->shape;
+    *outer = s->dim[0];
+    *c = s->ndim >= 2 ? s->dim[1] : 1;
+    *inner = ax_numel(n) / (*outer * *c);
+}
+
+static ax_status prelu_forward(ax_node *n, const ax_run_ctx *ctx)
+{
+    (void)ctx;
+    int64_t outer, c, inner;
+    prelu_dims(n, &outer, &c, &inner);
+    const float *x = n->in[0]->data, *a = n->in[1]->data;
+    int shared = n->in[1]->shape.dim[0] == 1;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < c; j++) {
+            const float aj = a[shared ? 0 : j];
+            const float *xs = x + (o * c + j) * inner;
+            float *ys = n->data + (o * c + j) * inner;
+#pragma omp simd
+            for (int64_t i = 0; i < inner; i++)
+                ys[i] = xs[i] > 0.0f ? xs[i] : aj * xs[i];
+        }
+    return AX_OK;
+}
+
+static void prelu_backward(ax_node *n, const ax_run_ctx *ctx)
+{
+    (void)ctx;
+    int64_t outer, c, inner;
+    prelu_dims(n, &outer, &c, &inner);
+    ax_node *xn = n->in[0], *an = n->in[1];
+    int shared = an->shape.dim[0] == 1;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < c; j++) {
+            const float aj = an->data[shared ? 0 : j];
+            const int64_t base = (o * c + j) * inner;
+            const float *xs = xn->data + base, *dy = n->grad + base;
+            if (xn->needs_grad) {
+                float *dx = xn->grad + base;
+#pragma omp simd
+                for (int64_t i = 0; i < inner; i++)
+                    dx[i] += xs[i] > 0.0f ? dy[i] : aj * dy[i];
+            }
+            if (an->needs_grad) {
+                float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+                for (int64_t i = 0; i < inner; i++)
+                    s += xs[i] > 0.0f ? 0.0f : xs[i] * dy[i];
+                an->grad[shared ? 0 : j] += s;
+            }
+        }
+}
+
+static size_t rrelu_scratch(const ax_node *n) { return (size_t)ax_numel(n); }
+
+static ax_status rrelu_forward(ax_node *n, const ax_run_ctx *ctx)
+{
+    const float lo = ax_attr_float(n, 0, 1.0f / 8.0f), hi = ax_attr_float(n, 1, 1.0f / 3.0f);
+    if (!(lo <= hi))
+        return ax_fail(AX_ERR_INVALID_ARG, "rrelu: lower %g is above upper %g", (double)lo, (double)hi);
+    const float *x = n->in[0]->data;
+    float *slope = n->scratch;
+    int64_t count = ax_numel(n);
+    for (int64_t i = 0; i < count; i++) {
+        /* Draw for every element, so the stream advances the same way
+         * whatever the data. */
+        float s = ctx->training ? lo + (hi - lo) * ax_rng_uniform(ctx->rng) : 0.5f * (lo + hi);
+        slope[i] = x[i] >= 0.0f ? 1.0f : s;
+        n->data[i] = slope[i] * x[i];
+    }
+    return AX_OK;
+}
+
+static void rrelu_backward(ax_node *n, const ax_run_ctx *ctx)
+{
+    (void)ctx;
+    ax_k_acc_mul(ax_numel(n), n->grad, n->scratch, n->in[0]->grad);
+}
+
+const ax_op_def ax_op_prelu = {"prelu", 2, 2, prelu_infer, NULL, prelu_forward, prelu_backward};
+const ax_op_def ax_op_rrelu = {"rrelu", 1, 1, ax_infer_same, rrelu_scratch, rrelu_forward,
+                               rrelu_backward};
