@@ -33,6 +33,7 @@ typedef struct ax_epoch_log {
     int epoch; /* 1-based */
     ax_metrics train, test;
     double seconds;
+    float lr;  /* the learning rate used in this epoch */
 } ax_epoch_log;
 
 typedef enum ax_verbosity {
@@ -47,6 +48,8 @@ typedef struct ax_fit_config {
     ax_verbosity verbosity;
     FILE *out;            /* epoch lines (stdout when NULL) */
     int flush_denormals;  /* 1: flush denormals to zero while training (faster, same results) */
+    ax_schedule *schedule; /* stepped after each epoch with the test loss (the training
+                              loss without test data); NULL: a constant rate */
 } ax_fit_config;
 
 ax_fit_config ax_fit_defaults(void);

@@ -12,6 +12,8 @@
 
 typedef enum { MSE, SSE, MAE, HUBER } kind;
 
+extern const ax_op_def ax_op_huber;
+
 static ax_status infer(ax_node *n)
 {
     const ax_shape *p = &n->in[0]->shape, *t = &n->in[1]->shape;
@@ -19,7 +21,7 @@ static ax_status infer(ax_node *n)
     if (!ax_shape_equal(p, t))
         return ax_fail(AX_ERR_SHAPE, "prediction %s and target %s differ in shape",
                        ax_shape_str(p, sp, sizeof sp), ax_shape_str(t, st, sizeof st));
-    if (ax_attr_float(n, 0, 1.0f) <= 0.0f)
+    if (n->op == &ax_op_huber && !(ax_attr_float(n, 0, 1.0f) > 0.0f))
         return ax_fail(AX_ERR_INVALID_ARG, "huber delta must be positive");
     n->shape = ax_shape0();
     return AX_OK;

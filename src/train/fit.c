@@ -143,13 +143,15 @@ ax_status ax_fit(ax_model *m, ax_optimizer *opt, const ax_dataset *train, const 
     if (c.flush_denormals)
         ax_set_flush_denormals(1);
     for (int e = 1; e <= c.epochs && s == AX_OK; e++) {
-        ax_epoch_log log = {.epoch = e};
+        ax_epoch_log log = {.epoch = e, .lr = ax_optimizer_lr(opt)};
         ax_progress prog;
         ax_progress_begin(&prog, c.verbosity, e, c.epochs, ax_batcher_num_batches(b));
         s = train_epoch(m, opt, b, e, &prog, &log.train);
         if (s == AX_OK && test)
             s = run_eval(m, test, &log.test, NULL);
         log.seconds = ax_now_seconds() - prog.start;
+        if (s == AX_OK && c.schedule)
+            s = ax_schedule_step(c.schedule, opt, test ? log.test.loss : log.train.loss);
         if (s != AX_OK)
             break;
         ax_progress_end(&prog, c.verbosity, out, &log, test != NULL);
