@@ -5,7 +5,8 @@ set -eu
 build="cmake make gcc pkg-config libopenblas-dev zlib1g-dev"
 case "${1:-build}" in
   build) pkgs="$build" ;;
-  test|demo) pkgs="$build dataset-fashion-mnist" ;;
+  demo) pkgs="$build dataset-fashion-mnist" ;;
+  test) pkgs="$build dataset-fashion-mnist python3-torch" ;;
   bench) pkgs="$build dataset-fashion-mnist python3-torch python3-numpy" ;;
   *) echo "usage: $0 build|test|demo|bench" >&2; exit 2 ;;
 esac

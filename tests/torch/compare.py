@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Check what axon computed (torch_dump's file) against PyTorch.
+
+Every activation's forward and gradient, every loss's value and
+gradients, and every optimizer's first 10 steps are recomputed by PyTorch
+in float64 from the same float32 inputs, and compared element by element:
+|axon - torch| <= 1e-5 * |torch| + 1e-6 (1e-5 relative; the absolute term
+covers values near zero, where float32's own rounding is larger than a
+relative bound). Exits 1 naming each mismatch; prints one line per case.
+
+    compare.py DUMP_FILE
+"""
+import math
+import sys
+
+import torch
+import torch.nn.functional as F
+
+RTOL, ATOL = 1e-5, 1e-6
+torch.set_default_dtype(torch.float64)
+
+
+def parse(path):
+    cases, cur = [], None
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if not parts:
+                continue
+            if parts[0] == "case":
+                cur = {"kind": parts[1], "name": parts[2], "args": parts[3:], "v": {}}
+            elif parts[0] == "end":
+                cases.append(cur)
+            else:
+                n = int(parts[1])
+                cur["v"][parts[0]] = torch.tensor([float(x) for x in parts[2:2 + n]])
+    return cases
+
+
+def kv(args):
+    out = {}
+    for a in args:
+        k, v = a.split("=")
+        out[k] = v
+    return out
+
+
+def activation(name, x, p):
+    p0, p1, n = float(p["p0"]), float(p["p1"]), int(p["n_params"])
+    table = {
+        "identity": lambda x: x * 1.0,
+        "step": lambda x: (x > 0).to(x.dtype),
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "relu": F.relu,
+        "selu": F.selu,
+        "softsign": F.softsign,
+        "mish": F.mish,
+        "sinc": lambda x: torch.sinc(x / math.pi),
+        "log_sigmoid": F.logsigmoid,
+        "arctan": torch.atan,
+        "gelu": F.gelu,
+        "hard_sigmoid": F.hardsigmoid,
+        "leaky_relu": lambda x: F.leaky_relu(x, p0 if n else 0.01),
+        "elu": lambda x: F.elu(x, p0 if n else 1.0),
+        "softplus": lambda x: F.softplus(x, p0 if n else 1.0, p1 if n > 1 else 20.0),
+        "swish": lambda x: x * torch.sigmoid((p0 if n else 1.0) * x),
+        "rrelu": lambda x: F.rrelu(x, p0, p1, training=False),
+    }
+    return table[name](x)
+
+
+def structured(name, v):
+    x = v["x"].reshape(2, 3, 4).requires_grad_()
+    a = v["a"].clone().requires_grad_() if "a" in v else None
+    if name == "softmax":
+        y = F.softmax(x, dim=1)
+    elif name == "log_softmax":
+        y = F.log_softmax(x, dim=2)
+    elif name == "prelu":
+        y = F.prelu(x, a)
+    else:
+        y = x.reshape(2, 4, 3).max(dim=2).values
+    y.backward(v["dy"].reshape(y.shape))
+    out = {"y": y.detach().flatten(), "dx": x.grad.flatten()}
+    if a is not None:
+        out["da"] = a.grad
+    return out
+
+
+def loss(name, v, p):
+    sparse, red = p["sparse"] == "1", p["reduction"]
+    eps, delta = float(p["smoothing"]), float(p["delta"])
+    P = v["p"].reshape(5, 4).clone().requires_grad_()
+    if sparse:
+        T = v["t"].long()
+    else:
+        T = v["t"].reshape(5, 4).clone().requires_grad_()
+    w = v.get("w")
+    if name == "mse":
+        L = F.mse_loss(P, T, reduction=red)
+    elif name == "sse":
+        L = 0.5 * ((P - T) ** 2).sum()
+    elif name == "mae":
+        L = F.l1_loss(P, T, reduction=red)
+    elif name == "huber":
+        L = F.huber_loss(P, T, reduction=red, delta=delta)
+    elif name == "binary_cross_entropy":
+        L = F.binary_cross_entropy(P, T, reduction=red)
+    elif name == "binary_cross_entropy_with_logits":
+        L = F.binary_cross_entropy_with_logits(P, T, reduction=red)
+    elif name == "softmax_cross_entropy":
+        L = F.cross_entropy(P, T, weight=w, reduction=red, label_smoothing=eps)
+    elif name == "categorical_cross_entropy":
+        # PyTorch's cross_entropy with log_softmax(x) replaced by log p (as
+        # its nll_loss + label-smoothing path computes it)
+        logp = torch.log(P.clamp(min=1e-7))
+        C = P.shape[1]
+        wv = w if w is not None else torch.ones(C)
+        nll = F.nll_loss(logp, T, weight=w, reduction=red)
+        smooth = -(logp * wv).sum(1)
+        smooth = smooth.sum() / (wv[T].sum() if red == "mean" else 1.0)
+        L = (1 - eps) * nll + eps / C * smooth
+    else:
+        raise KeyError(name)
+    L.backward()
+    out = {"loss": L.detach().reshape(1), "dp": P.grad.flatten()}
+    if not sparse:
+        out["dt"] = T.grad.flatten()
+    return out
+
+
+def optimizer(args, v):
+    cls = getattr(torch.optim, args[0])
+    kw = {}
+    for a in args[1:]:
+        k, val = a.split("=")
+        kw[k] = val == "True" if val in ("True", "False") else float(val)
+    w = v["w0"].clone().requires_grad_()
+    opt = cls([w], **kw)
+    grads, traj = v["grads"].reshape(10, -1), []
+    for g in grads:
+        w.grad = g.clone()
+        opt.step()
+        traj.append(w.detach().clone())
+    return {"traj": torch.cat(traj)}
+
+
+def compare(label, got, want):
+    err = (got - want).abs() - (RTOL * want.abs() + ATOL)
+    worst = int(err.argmax())
+    ok = bool((err <= 0).all())
+    rel = float(((got - want).abs() / want.abs().clamp(min=1e-12)).max())
+    return ok, f"{label}: max rel diff {rel:.1e}" + ("" if ok else
+           f" FAIL at [{worst}]: axon {float(got[worst]):.9g}, torch {float(want[worst]):.9g}")
+
+
+def main():
+    cases = parse(sys.argv[1])
+    failed = 0
+    for c in cases:
+        v, name = c["v"], c["name"]
+        if c["kind"] == "act":
+            p = kv(c["args"])
+            x = v["x"].clone().requires_grad_()
+            y = activation(name, x, p)
+            want = {"y": y.detach()}
+            if name != "step":  # the step has no gradient in PyTorch; axon's is 0 (test_activations)
+                y.backward(v["dy"])
+                want["dx"] = x.grad
+            title = f"{name} {' '.join(c['args'])}"
+        elif c["kind"] == "struct":
+            want, title = structured(name, v), name
+        elif c["kind"] == "loss":
+            want, title = loss(name, v, kv(c["args"])), f"{name} {' '.join(c['args'])}" + (" weighted" if "w" in v else "")
+        else:
+            want, title = optimizer(c["args"], v), " ".join(c["args"])
+        results = [compare(k, v[k], want[k]) for k in want]
+        bad = [r for ok, r in results if not ok]
+        failed += bool(bad)
+        print(("FAIL " if bad else "ok   ") + title + " | " + "; ".join(r for _, r in results))
+    print(f"{len(cases) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

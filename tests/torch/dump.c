@@ -1,0 +1,259 @@
+/* Runs every activation, loss and optimizer of the catalog on random
+ * inputs and writes what axon computes, for compare.py to check against
+ * PyTorch. Format, one record after another:
+ *   case KIND NAME [key=value ...]
+ *   LABEL COUNT v1 v2 ...        (inputs, outputs, gradients)
+ *   end
+ * Usage: torch_dump OUT_FILE */
+#include <axon.h>
+
+#include <stdio.h>
+#include <string.h>
+
+static FILE *out;
+static ax_rng rng;
+
+static void vec(const char *label, const float *v, int64_t n)
+{
+    fprintf(out, "%s %lld", label, (long long)n);
+    for (int64_t i = 0; i < n; i++)
+        fprintf(out, " %.9g", (double)v[i]);
+    fprintf(out, "\n");
+}
+
+static void randomize(float *v, int64_t n, float lo, float hi)
+{
+    for (int64_t i = 0; i < n; i++)
+        v[i] = lo + (hi - lo) * ax_rng_uniform(&rng);
+}
+
+static int fail(const char *what)
+{
+    fprintf(stderr, "torch_dump: %s: %s\n", what, ax_last_error());
+    return 1;
+}
+
+/* Unary activation on x [4, 6] (or an op given by attrs), seeded backward. */
+static int activation(const char *name, int n_floats, float p0, float p1, int training)
+{
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape2(4, 6));
+    ax_node_set_requires_grad(x, 1);
+    ax_attrs at = {.floats = {p0, p1}, .n_floats = n_floats};
+    ax_node *y = ax_apply(g, name, &x, 1, &at, NULL);
+    if (ax_graph_compile(g) != AX_OK)
+        return fail(name);
+    ax_graph_set_training(g, training);
+    randomize(ax_node_data(x), 24, -5, 5);
+    float seed[24];
+    randomize(seed, 24, -1, 1);
+    if (ax_graph_forward(g) != AX_OK || ax_graph_backward(g, y, seed) != AX_OK)
+        return fail(name);
+    fprintf(out, "case act %s p0=%.9g p1=%.9g n_params=%d\n", name, (double)p0, (double)p1, n_floats);
+    vec("x", ax_node_data(x), 24);
+    vec("y", ax_node_data(y), 24);
+    vec("dy", seed, 24);
+    vec("dx", ax_node_grad(x), 24);
+    fprintf(out, "end\n");
+    ax_graph_free(g);
+    return 0;
+}
+
+/* softmax / log_softmax along an axis of [2, 3, 4]; prelu; maxout. */
+static int structured(const char *name)
+{
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape3(2, 3, 4)), *a = NULL, *y;
+    ax_node_set_requires_grad(x, 1);
+    if (!strcmp(name, "softmax"))
+        y = ax_softmax_axis(g, x, 1);
+    else if (!strcmp(name, "log_softmax"))
+        y = ax_log_softmax(g, x, 2);
+    else if (!strcmp(name, "prelu")) {
+        a = ax_param(g, "a", ax_shape1(3));
+        y = ax_prelu(g, x, a);
+    } else {
+        ax_node *flat = ax_flatten(g, x);
+        y = ax_maxout(g, flat, 3);
+    }
+    if (ax_graph_compile(g) != AX_OK)
+        return fail(name);
+    randomize(ax_node_data(x), 24, -3, 3);
+    if (a)
+        randomize(ax_node_data(a), 3, -0.5f, 0.5f);
+    int64_t ny = ax_node_numel(y);
+    float seed[24];
+    randomize(seed, ny, -1, 1);
+    if (ax_graph_forward(g) != AX_OK || ax_graph_backward(g, y, seed) != AX_OK)
+        return fail(name);
+    fprintf(out, "case struct %s\n", name);
+    vec("x", ax_node_data(x), 24);
+    if (a) {
+        vec("a", ax_node_data(a), 3);
+        vec("da", ax_node_grad(a), 3);
+    }
+    vec("y", ax_node_data(y), ny);
+    vec("dy", seed, ny);
+    vec("dx", ax_node_grad(x), 24);
+    fprintf(out, "end\n");
+    ax_graph_free(g);
+    return 0;
+}
+
+/* A loss on p [5, 4] and t ([5] labels or [5, 4]). kind of inputs:
+ * 0 any reals, 1 probabilities (softmax rows), 2 independent (0, 1) values. */
+static int loss(const char *name, int sparse, int pkind, int tkind, ax_reduction red, float smooth,
+                float delta, int weighted)
+{
+    enum { N = 5, C = 4 };
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *p = ax_input(g, "p", ax_shape2(N, C));
+    ax_node *t = ax_input(g, "t", sparse ? ax_shape1(N) : ax_shape2(N, C));
+    ax_node_set_requires_grad(p, 1);
+    if (!sparse)
+        ax_node_set_requires_grad(t, 1);
+    ax_loss_options o = {.reduction = red, .label_smoothing = smooth, .huber_delta = delta};
+    if (weighted) {
+        o.class_weights = ax_param(g, "w", ax_shape1(C));
+        ax_node_set_frozen(o.class_weights, 1);
+    }
+    ax_node *l = ax_loss(g, name, p, t, &o);
+    if (ax_graph_compile(g) != AX_OK)
+        return fail(name);
+    float *pv = ax_node_data(p), *tv = ax_node_data(t);
+    for (int side = 0; side < 2; side++) {
+        float *v = side ? tv : pv;
+        int kind = side ? tkind : pkind;
+        if (side && sparse) {
+            for (int r = 0; r < N; r++)
+                v[r] = (float)ax_rng_below(&rng, C);
+            continue;
+        }
+        randomize(v, N * C, kind == 0 ? -3.0f : 0.02f, kind == 0 ? 3.0f : 0.98f);
+        if (kind == 1)
+            for (int r = 0; r < N; r++) {
+                float z = 0;
+                for (int c = 0; c < C; c++)
+                    z += v[r * C + c];
+                for (int c = 0; c < C; c++)
+                    v[r * C + c] /= z;
+            }
+    }
+    if (weighted)
+        randomize(ax_node_data(o.class_weights), C, 0.2f, 2.0f);
+    if (ax_graph_forward(g) != AX_OK || ax_graph_backward(g, l, NULL) != AX_OK)
+        return fail(name);
+    fprintf(out, "case loss %s sparse=%d reduction=%s smoothing=%.9g delta=%.9g\n", name, sparse,
+            red == AX_REDUCE_SUM ? "sum" : "mean", (double)smooth, (double)(delta > 0 ? delta : 1));
+    vec("p", pv, N * C);
+    vec("t", tv, sparse ? N : N * C);
+    if (weighted)
+        vec("w", ax_node_data(o.class_weights), C);
+    vec("loss", ax_node_data(l), 1);
+    vec("dp", ax_node_grad(p), N * C);
+    if (!sparse)
+        vec("dt", ax_node_grad(t), N * C);
+    fprintf(out, "end\n");
+    ax_graph_free(g);
+    return 0;
+}
+
+/* Ten steps on 6 parameters with a fixed sequence of random gradients. */
+static int optimizer(const char *name, const char *torch_args, ax_optim_config cfg)
+{
+    enum { P = 6, STEPS = 10 };
+    float w[P], g[P], grads[STEPS][P], traj[STEPS][P], w0[P];
+    randomize(w, P, -1, 1);
+    memcpy(w0, w, sizeof w);
+    ax_optimizer *o;
+    if (ax_optimizer_new(name, &cfg, &o) != AX_OK || ax_optimizer_add(o, w, g, P) != AX_OK)
+        return fail(name);
+    for (int s = 0; s < STEPS; s++) {
+        randomize(grads[s], P, -1, 1);
+        memcpy(g, grads[s], sizeof g);
+        ax_optimizer_step(o);
+        memcpy(traj[s], w, sizeof w);
+    }
+    ax_optimizer_free(o);
+    fprintf(out, "case opt %s %s\n", name, torch_args);
+    vec("w0", w0, P);
+    vec("grads", &grads[0][0], STEPS * P);
+    vec("traj", &traj[0][0], STEPS * P);
+    fprintf(out, "end\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: torch_dump OUT_FILE\n");
+        return 2;
+    }
+    out = fopen(argv[1], "w");
+    if (!out) {
+        perror(argv[1]);
+        return 1;
+    }
+    ax_rng_seed(&rng, 2718, 1);
+    int bad = 0;
+    const char *plain[] = {"identity", "step", "sigmoid", "tanh", "relu", "selu", "softsign", "mish",
+                           "sinc", "log_sigmoid", "arctan", "gelu", "hard_sigmoid", "leaky_relu",
+                           "elu", "softplus", "swish"};
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        bad |= activation(plain[i], 0, 0, 0, 1);
+    bad |= activation("leaky_relu", 1, 0.2f, 0, 1);
+    bad |= activation("elu", 1, 0.7f, 0, 1);
+    bad |= activation("softplus", 2, 2.0f, 5.0f, 1);
+    bad |= activation("swish", 1, 1.7f, 0, 1);
+    bad |= activation("rrelu", 2, 0.1f, 0.3f, 0); /* eval mode: the mean slope */
+    const char *st[] = {"softmax", "log_softmax", "prelu", "maxout"};
+    for (int i = 0; i < 4; i++)
+        bad |= structured(st[i]);
+
+    for (int r = 0; r < 2; r++) {
+        ax_reduction red = r ? AX_REDUCE_SUM : AX_REDUCE_MEAN;
+        bad |= loss("mse", 0, 0, 0, red, 0, 0, 0);
+        bad |= loss("mae", 0, 0, 0, red, 0, 0, 0);
+        bad |= loss("huber", 0, 0, 0, red, 0, 0.7f, 0);
+        bad |= loss("binary_cross_entropy", 0, 2, 2, red, 0, 0, 0);
+        bad |= loss("binary_cross_entropy_with_logits", 0, 0, 2, red, 0, 0, 0);
+        for (int w = 0; w < 2; w++)
+            for (int s = 0; s < 2; s++) {
+                float eps = s ? 0.15f : 0.0f;
+                bad |= loss("softmax_cross_entropy", 1, 0, 0, red, eps, 0, w);
+                bad |= loss("softmax_cross_entropy", 0, 0, 1, red, eps, 0, w);
+                bad |= loss("categorical_cross_entropy", 1, 1, 0, red, eps, 0, w);
+            }
+    }
+    bad |= loss("sse", 0, 0, 0, AX_REDUCE_MEAN, 0, 0, 0);
+
+    ax_optim_config c;
+#define OPT(name, args, ...)                                                                        \
+    ax_optim_defaults(name, &c);                                                                   \
+    __VA_ARGS__;                                                                                   \
+    bad |= optimizer(name, args, c);
+    OPT("sgd", "SGD lr=0.1", c.lr = 0.1f)
+    OPT("sgd", "SGD lr=0.1 momentum=0.9", c.lr = 0.1f, c.momentum = 0.9f)
+    OPT("sgd", "SGD lr=0.1 momentum=0.9 dampening=0.3", c.lr = 0.1f, c.momentum = 0.9f, c.dampening = 0.3f)
+    OPT("sgd", "SGD lr=0.1 momentum=0.9 nesterov=True weight_decay=0.01", c.lr = 0.1f,
+        c.momentum = 0.9f, c.nesterov = 1, c.weight_decay = 0.01f)
+    OPT("adagrad", "Adagrad lr=0.1 lr_decay=0.01 initial_accumulator_value=0.1", c.lr = 0.1f,
+        c.lr_decay = 0.01f, c.initial_accumulator = 0.1f)
+    OPT("adadelta", "Adadelta lr=1.0 rho=0.9", c.lr = 1.0f)
+    OPT("rmsprop", "RMSprop lr=0.01", (void)0)
+    OPT("rmsprop", "RMSprop lr=0.01 momentum=0.9 centered=True", c.momentum = 0.9f, c.centered = 1)
+    OPT("adam", "Adam lr=0.01", c.lr = 0.01f)
+    OPT("adam", "Adam lr=0.01 weight_decay=0.1", c.lr = 0.01f, c.weight_decay = 0.1f)
+    OPT("adamw", "AdamW lr=0.01 weight_decay=0.1", c.lr = 0.01f, c.weight_decay = 0.1f)
+    OPT("amsgrad", "Adam lr=0.01 amsgrad=True", c.lr = 0.01f)
+    /* foreach: torch 1.13's single-tensor NAdam multiplies mu in twice
+     * (fixed in pytorch/pytorch#92699); its multi-tensor path is right. */
+    OPT("nadam", "NAdam lr=0.01 foreach=True", c.lr = 0.01f)
+    OPT("adamax", "Adamax lr=0.01", c.lr = 0.01f)
+#undef OPT
+    fclose(out);
+    return bad;
+}
