@@ -333,6 +333,15 @@ static void graph_params_and_freezing(void)
     CHECK(ax_node_data(w2)[1] != w2_before);
     CHECK_NEAR(ax_node_data(w2)[1], w2_before - 0.01f * ax_node_grad(w2)[1], 1e-7);
     CHECK_ERR(ax_node_set_frozen(x, 1), AX_ERR_INVALID_ARG, "only parameters");
+    /* a whole layer by name: w2 frozen too now, nothing moves */
+    int count = 0;
+    CHECK_OK(ax_graph_freeze(g, "w2", 1, &count));
+    CHECK(count == 1 && ax_node_frozen(w2));
+    float w2_now = ax_node_data(w2)[1];
+    CHECK_OK(ax_graph_backward(g, loss, NULL));
+    CHECK_OK(ax_optimizer_step(o));
+    CHECK(ax_node_data(w2)[1] == w2_now);
+    CHECK_ERR(ax_graph_freeze(g, "w", 1, &count), AX_ERR_INVALID_ARG, "no parameter belongs to a layer named 'w'");
     ax_optimizer_free(o);
     ax_graph_free(g);
 }

@@ -131,6 +131,9 @@ ax_status ax_node_set_requires_grad(ax_node *n, int on);
 /* Exclude a parameter from updates (and from gradient computation). */
 ax_status ax_node_set_frozen(ax_node *n, int frozen);
 int ax_node_frozen(const ax_node *n);
+/* Freeze (or unfreeze) a whole layer: every parameter named "<layer>.*"
+ * (or exactly "<layer>"). Returns how many were changed via *count. */
+ax_status ax_graph_freeze(ax_graph *g, const char *layer, int frozen, int *count);
 
 int ax_graph_num_nodes(const ax_graph *g);
 ax_node *ax_graph_node(ax_graph *g, int i);

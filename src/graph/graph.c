@@ -379,6 +379,24 @@ ax_status ax_node_set_frozen(ax_node *n, int frozen)
 
 int ax_node_frozen(const ax_node *n) { return n->frozen; }
 
+ax_status ax_graph_freeze(ax_graph *g, const char *layer, int frozen, int *count)
+{
+    size_t len = strlen(layer);
+    int changed = 0;
+    for (int i = 0; i < g->n_params; i++) {
+        const char *name = g->params[i]->name;
+        if (strncmp(name, layer, len) == 0 && (name[len] == '\0' || name[len] == '.')) {
+            g->params[i]->frozen = frozen != 0;
+            changed++;
+        }
+    }
+    if (count)
+        *count = changed;
+    if (changed == 0)
+        return ax_fail(AX_ERR_INVALID_ARG, "freeze: no parameter belongs to a layer named '%s'", layer);
+    return AX_OK;
+}
+
 int ax_graph_num_nodes(const ax_graph *g) { return g->n_nodes; }
 ax_node *ax_graph_node(ax_graph *g, int i) { return i >= 0 && i < g->n_nodes ? g->nodes[i] : NULL; }
 
