@@ -79,12 +79,12 @@ static int descend(const run *r, const surface *s, float path[][2])
 /* The SVG: one panel per surface, a shaded map of log f, paths, legend. */
 static void panel(FILE *f, const surface *s, int px, const run *runs, int n, float (*paths)[STEPS + 1][2])
 {
-    const int size = 420, cells = 70;
+    const int size = 420, cells = 42;
     const float *v = s->view;
 #define SX(x) (px + ((x) - v[0]) / (v[1] - v[0]) * size)
 #define SY(y) (40 + (v[3] - (y)) / (v[3] - v[2]) * size)
     fprintf(f, "<g><text x='%d' y='28' font-size='16'>%s</text>\n", px, s->name);
-    double lo = INFINITY, hi = -INFINITY, val[70][70];
+    double lo = INFINITY, hi = -INFINITY, val[42][42];
     for (int i = 0; i < cells; i++)
         for (int j = 0; j < cells; j++) {
             float p[2] = {v[0] + (v[1] - v[0]) * (i + 0.5f) / cells, v[2] + (v[3] - v[2]) * (j + 0.5f) / cells};
@@ -95,15 +95,15 @@ static void panel(FILE *f, const surface *s, int px, const run *runs, int n, flo
     for (int i = 0; i < cells; i++)
         for (int j = 0; j < cells; j++) {
             int shade = (int)(255 - 120 * (val[i][j] - lo) / (hi - lo + 1e-12));
-            fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='rgb(%d,%d,255)'/>\n",
+            fprintf(f, "<rect x='%.0f' y='%.0f' width='%.0f' height='%.0f' fill='rgb(%d,%d,255)'/>\n",
                     SX(v[0] + (v[1] - v[0]) * i / cells), SY(v[2] + (v[3] - v[2]) * (j + 1) / cells),
                     (double)size / cells + 0.5, (double)size / cells + 0.5, shade, shade);
         }
     fprintf(f, "<clipPath id='c%d'><rect x='%d' y='40' width='%d' height='%d'/></clipPath>\n", px, px, size, size);
     for (int k = 0; k < n; k++) {
         fprintf(f, "<polyline clip-path='url(#c%d)' fill='none' stroke='%s' stroke-width='1.5' points='", px, runs[k].color);
-        for (int t = 0; t <= STEPS; t += t < 200 ? 1 : 10)
-            fprintf(f, "%.1f,%.1f ", SX(paths[k][t][0]), SY(paths[k][t][1]));
+        for (int t = 0; t <= STEPS; t += t < 100 ? 1 : 25)
+            fprintf(f, "%.0f,%.0f ", SX(paths[k][t][0]), SY(paths[k][t][1]));
         fprintf(f, "'/>\n");
     }
     fprintf(f, "<circle cx='%.1f' cy='%.1f' r='4' fill='black'/></g>\n", SX(s->start[0]), SY(s->start[1]));
