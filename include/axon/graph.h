@@ -27,7 +27,7 @@ typedef struct ax_node ax_node;
 /* Attributes an op may read; each op documents the ones it uses. Values
  * past n_ints / n_floats are unset, and the op uses its defaults. */
 typedef struct ax_attrs {
-    int64_t ints[AX_MAX_DIMS + 2];
+    int64_t ints[12];
     int n_ints;
     float floats[4];
     int n_floats;
@@ -46,6 +46,11 @@ ax_node *ax_graph_error(ax_graph *g, ax_status s);
 ax_node *ax_input(ax_graph *g, const char *name, ax_shape shape);
 /* A learnable parameter, zero-filled; the graph owns its storage. */
 ax_node *ax_param(ax_graph *g, const char *name, ax_shape shape);
+/* State that belongs to the model but is not learned by gradient (batch
+ * norm's running statistics): listed with the parameters, saved with
+ * them, never given a gradient, never touched by an optimizer. */
+ax_node *ax_buffer(ax_graph *g, const char *name, ax_shape shape);
+int ax_node_is_buffer(const ax_node *n);
 
 /* Apply a registered op by name (see the op reference in docs/). */
 ax_node *ax_apply(ax_graph *g, const char *op, ax_node *const *inputs, int n_inputs,
@@ -83,6 +88,38 @@ ax_node *ax_log_softmax(ax_graph *g, ax_node *x, int axis);
 /* [N, units * k] -> [N, units]: the max of each group of k. */
 ax_node *ax_maxout(ax_graph *g, ax_node *x, int64_t k);
 
+/* Convolution (NCHW; w [O, C/groups, kh, kw], PyTorch's layout). */
+typedef enum ax_pad_mode {
+    AX_PAD_EXPLICIT = 0, /* pad_h rows top and bottom, pad_w columns left and right */
+    AX_PAD_VALID,        /* no padding */
+    AX_PAD_SAME          /* out = ceil(in / stride); any odd padding goes bottom/right */
+} ax_pad_mode;
+typedef struct ax_conv_options {
+    int stride_h, stride_w; /* 0 means 1 */
+    ax_pad_mode pad_mode;
+    int pad_h, pad_w;       /* AX_PAD_EXPLICIT */
+    int dil_h, dil_w;       /* 0 means 1 */
+    int groups;             /* 0 means 1; C and O must divide by it (C = groups: depthwise) */
+    int no_bias;            /* layers: leave out the bias */
+} ax_conv_options;
+ax_node *ax_conv2d(ax_graph *g, ax_node *x, ax_node *w, const ax_conv_options *options);
+
+/* Pooling over [N, C, H, W]. stride 0 means the kernel size. */
+ax_node *ax_max_pool2d(ax_graph *g, ax_node *x, int kh, int kw, int stride_h, int stride_w, int pad_h,
+                       int pad_w);
+ax_node *ax_avg_pool2d(ax_graph *g, ax_node *x, int kh, int kw, int stride_h, int stride_w, int pad_h,
+                       int pad_w, int count_include_pad);
+/* [N, C, H, W] -> [N, C]: the mean of each map. */
+ax_node *ax_global_avg_pool(ax_graph *g, ax_node *x);
+
+/* Inverted dropout with rate p (identity in eval); the spatial form drops
+ * whole maps of [N, C, ...]. Seeded by ax_graph_seed. */
+ax_node *ax_dropout(ax_graph *g, ax_node *x, float p);
+ax_node *ax_spatial_dropout(ax_graph *g, ax_node *x, float p);
+
+/* Join 2..8 tensors along axis 1 (channels or features). */
+ax_node *ax_concat(ax_graph *g, ax_node *const *inputs, int n);
+
 /* Losses, by name: mse, sse, mae, huber, binary_cross_entropy,
  * binary_cross_entropy_with_logits, softmax_cross_entropy (logits),
  * categorical_cross_entropy (probabilities). For the last two the target
@@ -100,6 +137,9 @@ ax_node *ax_loss(ax_graph *g, const char *name, ax_node *pred, ax_node *target,
 ax_node *ax_softmax_cross_entropy(ax_graph *g, ax_node *logits, ax_node *labels);
 /* Mean over all elements of (pred - target)^2. */
 ax_node *ax_mse(ax_graph *g, ax_node *pred, ax_node *target);
+
+/* Seed the graph's random stream (dropout, rrelu). */
+void ax_graph_seed(ax_graph *g, uint64_t seed);
 
 ax_status ax_graph_compile(ax_graph *g);
 /* Run the compiled graph on the first n rows of its inputs (n <= max). */

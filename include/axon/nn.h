@@ -56,6 +56,19 @@ ax_node *ax_activate(ax_graph *g, ax_node *x, const char *activation);
 ax_node *ax_dense(ax_graph *g, ax_node *x, int64_t units, const char *activation, ax_init init,
                   ax_rng *rng, const char *name);
 
+/* A 2-D convolution layer: y = act(conv2d(x, W) + b), W [out, C/groups,
+ * kh, kw] and b [out] (PyTorch's layout and names "<name>.weight",
+ * "<name>.bias"; no bias with options->no_bias). x is [N, C, H, W]. */
+ax_node *ax_conv2d_layer(ax_graph *g, ax_node *x, int64_t out_channels, int kh, int kw,
+                         const ax_conv_options *options, const char *activation, ax_init init,
+                         ax_rng *rng, const char *name);
+
+/* Batch normalisation over axis 1 of [N, C] or [N, C, H, W]: learned
+ * "<name>.weight" (gamma, from 1) and "<name>.bias" (beta, from 0), and
+ * buffers "<name>.running_mean" (0) and "<name>.running_var" (1), as
+ * PyTorch names them. momentum 0 and eps 0 mean PyTorch's 0.1 and 1e-5. */
+ax_node *ax_batch_norm_layer(ax_graph *g, ax_node *x, float momentum, float eps, const char *name);
+
 /* Parametric ReLU with a learned slope per feature (axis 1), starting at
  * 0.25 (PyTorch's default); the parameter is "<name>.weight". */
 ax_node *ax_prelu_layer(ax_graph *g, ax_node *x, const char *name);

@@ -76,3 +76,67 @@ ax_node *ax_softmax_cross_entropy(ax_graph *g, ax_node *logits, ax_node *labels)
 }
 
 ax_node *ax_mse(ax_graph *g, ax_node *pred, ax_node *target) { return binary(g, "mse", pred, target); }
+
+/* The padding a conv needs on each side of one axis. */
+static void pad_for(const ax_conv_options *o, int64_t in, int64_t k, int64_t stride, int64_t dil,
+                    int explicit_pad, int64_t *lo, int64_t *hi)
+{
+    if (o->pad_mode == AX_PAD_SAME) {
+        int64_t out = (in + stride - 1) / stride;
+        int64_t total = (out - 1) * stride + (k - 1) * dil + 1 - in;
+        total = total > 0 ? total : 0;
+        *lo = total / 2;
+        *hi = total - *lo;
+    } else {
+        *lo = *hi = o->pad_mode == AX_PAD_VALID ? 0 : explicit_pad;
+    }
+}
+
+ax_node *ax_conv2d(ax_graph *g, ax_node *x, ax_node *w, const ax_conv_options *options)
+{
+    ax_conv_options o = options ? *options : (ax_conv_options){0};
+    if (!x || !w)
+        return ax_apply(g, "conv2d", (ax_node *const[]){x, w}, 2, NULL, NULL); /* reports the NULL */
+    ax_shape xs = ax_node_shape(x), ws = ax_node_shape(w);
+    int64_t sh = o.stride_h ? o.stride_h : 1, sw = o.stride_w ? o.stride_w : 1;
+    int64_t dh = o.dil_h ? o.dil_h : 1, dw = o.dil_w ? o.dil_w : 1;
+    int64_t pt = 0, pb = 0, pl = 0, pr = 0;
+    if (xs.ndim == 4 && ws.ndim == 4) {
+        pad_for(&o, xs.dim[2], ws.dim[2], sh, dh, o.pad_h, &pt, &pb);
+        pad_for(&o, xs.dim[3], ws.dim[3], sw, dw, o.pad_w, &pl, &pr);
+    }
+    ax_attrs at = {.ints = {sh, sw, pt, pb, pl, pr, dh, dw, o.groups ? o.groups : 1}, .n_ints = 9};
+    ax_node *in[2] = {x, w};
+    return ax_apply(g, "conv2d", in, 2, &at, NULL);
+}
+
+static ax_node *pool(ax_graph *g, const char *op, ax_node *x, int kh, int kw, int sh, int sw, int ph,
+                     int pw, int include_pad)
+{
+    ax_attrs at = {.ints = {kh, kw, sh ? sh : kh, sw ? sw : kw, ph, ph, pw, pw, include_pad}, .n_ints = 9};
+    return ax_apply(g, op, &x, 1, &at, NULL);
+}
+
+ax_node *ax_max_pool2d(ax_graph *g, ax_node *x, int kh, int kw, int sh, int sw, int ph, int pw)
+{
+    return pool(g, "max_pool2d", x, kh, kw, sh, sw, ph, pw, 0);
+}
+
+ax_node *ax_avg_pool2d(ax_graph *g, ax_node *x, int kh, int kw, int sh, int sw, int ph, int pw,
+                       int count_include_pad)
+{
+    return pool(g, "avg_pool2d", x, kh, kw, sh, sw, ph, pw, count_include_pad);
+}
+
+ax_node *ax_global_avg_pool(ax_graph *g, ax_node *x) { return ax_unary(g, "global_avg_pool", x); }
+
+static ax_node *dropout(ax_graph *g, ax_node *x, float p, int spatial)
+{
+    ax_attrs at = {.floats = {p}, .n_floats = 1, .ints = {spatial}, .n_ints = 1};
+    return ax_apply(g, "dropout", &x, 1, &at, NULL);
+}
+
+ax_node *ax_dropout(ax_graph *g, ax_node *x, float p) { return dropout(g, x, p, 0); }
+ax_node *ax_spatial_dropout(ax_graph *g, ax_node *x, float p) { return dropout(g, x, p, 1); }
+
+ax_node *ax_concat(ax_graph *g, ax_node *const *inputs, int n) { return ax_apply(g, "concat", inputs, n, NULL, NULL); }

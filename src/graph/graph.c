@@ -152,6 +152,18 @@ ax_node *ax_param(ax_graph *g, const char *name, ax_shape shape)
     return n;
 }
 
+ax_node *ax_buffer(ax_graph *g, const char *name, ax_shape shape)
+{
+    ax_node *n = ax_param(g, name, shape);
+    if (n)
+        n->buffer = n->frozen = 1;
+    return n;
+}
+
+int ax_node_is_buffer(const ax_node *n) { return n->buffer; }
+
+void ax_graph_seed(ax_graph *g, uint64_t seed) { ax_rng_seed(&g->rng, seed, 7); }
+
 ax_node *ax_apply(ax_graph *g, const char *op, ax_node *const *inputs, int n_inputs,
                   const ax_attrs *attrs, const char *name)
 {
@@ -220,7 +232,7 @@ ax_status ax_graph_compile(ax_graph *g)
     if (g->status != AX_OK)
         return ax_fail(g->status, "graph: cannot compile, an earlier build step failed (%s)",
                        ax_status_str(g->status));
-    ax_get_num_threads(); /* settle the thread pools before the first run */
+    int threads = ax_get_num_threads(); /* also settles the thread pools */
     g->batch = g->max_batch;
     ax_status s = infer_all(g);
     if (s != AX_OK)
@@ -246,6 +258,7 @@ ax_status ax_graph_compile(ax_graph *g)
 #define ROUND(b) (((b) + align - 1) / align * align)
     for (int i = 0; i < g->n_nodes; i++) {
         ax_node *n = g->nodes[i];
+        n->threads = threads;
         n->max_numel = ax_numel(n);
         size_t bytes = (size_t)n->max_numel * sizeof(float);
         if (n->kind != AX_NODE_PARAM)
@@ -371,7 +384,7 @@ ax_status ax_node_set_frozen(ax_node *n, int frozen)
 {
     if (n->kind != AX_NODE_PARAM)
         return ax_fail(AX_ERR_INVALID_ARG, "node '%s': only parameters can be frozen", n->name);
-    n->frozen = frozen != 0;
+    n->frozen = frozen != 0 || n->buffer;
     /* A compiled graph keeps its gradient buffers; the optimizer skips
      * frozen parameters. Recompiling also skips their gradients. */
     return AX_OK;
@@ -386,7 +399,7 @@ ax_status ax_graph_freeze(ax_graph *g, const char *layer, int frozen, int *count
     for (int i = 0; i < g->n_params; i++) {
         const char *name = g->params[i]->name;
         if (strncmp(name, layer, len) == 0 && (name[len] == '\0' || name[len] == '.')) {
-            g->params[i]->frozen = frozen != 0;
+            g->params[i]->frozen = frozen != 0 || g->params[i]->buffer;
             changed++;
         }
     }

@@ -1,5 +1,6 @@
 /* Dense-style layers (dense, prelu, maxout), activation by name, and
- * per-parameter regularisation. */
+ * per-parameter regularisation. Convolution and normalisation layers are
+ * in conv.c. */
 #include "axon/nn.h"
 
 #include <stdio.h>

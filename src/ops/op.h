@@ -6,7 +6,7 @@
 
 #include "axon/graph.h"
 
-#define AX_MAX_INPUTS 4
+#define AX_MAX_INPUTS 8
 
 typedef enum ax_node_kind { AX_NODE_INPUT, AX_NODE_PARAM, AX_NODE_OP } ax_node_kind;
 
@@ -34,6 +34,8 @@ struct ax_node {
     int needs_grad;     /* a gradient flows into this node */
     int requires_grad;  /* inputs: asked for by the user */
     int frozen;         /* params: excluded from updates */
+    int buffer;         /* params: state, never learned (always frozen) */
+    int threads;        /* the most threads the op may use (its scratch is planned for these) */
 };
 
 struct ax_op_def {
@@ -41,7 +43,8 @@ struct ax_op_def {
     int min_inputs, max_inputs;
     /* Set n->shape from the inputs' shapes and n->attrs; validate. */
     ax_status (*infer)(ax_node *n);
-    /* Floats of scratch the op needs for the node's current shape. */
+    /* Floats of scratch the op needs for the node's current shape, with
+     * n->threads threads. */
     size_t (*scratch)(const ax_node *n);
     /* Compute n->data. May fail on bad data (a label out of range). */
     ax_status (*forward)(ax_node *n, const ax_run_ctx *ctx);

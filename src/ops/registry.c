@@ -33,6 +33,13 @@
     X(softmax)                                                                                     \
     X(log_softmax)                                                                                 \
     X(maxout)                                                                                      \
+    X(conv2d)                                                                                      \
+    X(max_pool2d)                                                                                  \
+    X(avg_pool2d)                                                                                  \
+    X(global_avg_pool)                                                                             \
+    X(batch_norm)                                                                                  \
+    X(dropout)                                                                                     \
+    X(concat)                                                                                      \
     X(penalty)                                                                                     \
     X(mse)                                                                                         \
     X(sse)                                                                                         \

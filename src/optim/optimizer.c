@@ -163,6 +163,8 @@ ax_status ax_optimizer_add_graph(ax_optimizer *o, ax_graph *g)
 {
     for (int i = 0; i < ax_graph_num_params(g); i++) {
         ax_node *p = ax_graph_param(g, i);
+        if (ax_node_is_buffer(p))
+            continue; /* state such as running statistics: never optimized */
         if (!ax_node_grad(p) && o->algo->update) {
             if (ax_node_frozen(p))
                 continue; /* compiled frozen: it has no gradient to follow */

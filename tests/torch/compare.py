@@ -130,6 +130,45 @@ def loss(name, v, p):
     return out
 
 
+def conv(v, p):
+    i = {k: int(x) for k, x in p.items()}
+    x = v["x"].reshape(i["n"], i["c"], i["h"], i["w"]).requires_grad_()
+    w = v["w"].reshape(i["o"], i["c"] // i["groups"], i["kh"], i["kw"]).requires_grad_()
+    b = v["b"].clone().requires_grad_()
+    y = F.conv2d(x, w, b, stride=(i["sh"], i["sw"]), padding=(i["ph"], i["pw"]),
+                 dilation=(i["dh"], i["dw"]), groups=i["groups"])
+    y.backward(v["dy"].reshape(y.shape))
+    return {"y": y.detach().flatten(), "dx": x.grad.flatten(), "dw": w.grad.flatten(), "db": b.grad}
+
+
+def pool(name, v, p):
+    i = {k: int(x) for k, x in p.items()}
+    x = v["x"].reshape(2, 3, i["h"], i["w"]).requires_grad_()
+    k, s, pad = (i["kh"], i["kw"]), (i["sh"], i["sw"]), (i["ph"], i["pw"])
+    if name == "max_pool2d":
+        y = F.max_pool2d(x, k, s, pad)
+    else:
+        y = F.avg_pool2d(x, k, s, pad, count_include_pad=bool(i["include"]))
+    y.backward(v["dy"].reshape(y.shape))
+    return {"y": y.detach().flatten(), "dx": x.grad.flatten()}
+
+
+def batch_norm(v, p):
+    training = p["training"] == "1"
+    bn = torch.nn.BatchNorm2d(3, eps=float(p["eps"]), momentum=float(p["momentum"]))
+    with torch.no_grad():
+        bn.weight.copy_(v["gamma"]); bn.bias.copy_(v["beta"])
+        bn.running_mean.copy_(v["rm0"]); bn.running_var.copy_(v["rv0"])
+    bn.train(training)
+    with torch.no_grad():
+        bn(v["x1"].reshape(4, 3, 5, 3))
+    x = v["x"].reshape(4, 3, 5, 3).requires_grad_()
+    y = bn(x)
+    y.backward(v["dy"].reshape(y.shape))
+    return {"y": y.detach().flatten(), "dx": x.grad.flatten(), "dgamma": bn.weight.grad,
+            "dbeta": bn.bias.grad, "rm": bn.running_mean, "rv": bn.running_var}
+
+
 def optimizer(args, v):
     cls = getattr(torch.optim, args[0])
     kw = {}
@@ -173,6 +212,12 @@ def main():
             want, title = structured(name, v), name
         elif c["kind"] == "loss":
             want, title = loss(name, v, kv(c["args"])), f"{name} {' '.join(c['args'])}" + (" weighted" if "w" in v else "")
+        elif c["kind"] == "conv":
+            want, title = conv(v, kv(c["args"])), "conv2d " + " ".join(c["args"])
+        elif c["kind"] == "pool":
+            want, title = pool(name, v, kv(c["args"])), name + " " + " ".join(c["args"])
+        elif c["kind"] == "bn":
+            want, title = batch_norm(v, kv(c["args"])), "batch_norm " + " ".join(c["args"])
         else:
             want, title = optimizer(c["args"], v), " ".join(c["args"])
         results = [compare(k, v[k], want[k]) for k in want]

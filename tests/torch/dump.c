@@ -161,6 +161,127 @@ static int loss(const char *name, int sparse, int pkind, int tkind, ax_reduction
     return 0;
 }
 
+/* A convolution with random geometry: odd sizes, strides, padding,
+ * dilation and groups drawn from the stream. */
+static int conv_random(void)
+{
+    int groups = 1 + (int)ax_rng_below(&rng, 3), cg = 1 + (int)ax_rng_below(&rng, 3), og = 1 + (int)ax_rng_below(&rng, 3);
+    int c = groups * cg, o = groups * og, n = 1 + (int)ax_rng_below(&rng, 3);
+    int kh = 1 + (int)ax_rng_below(&rng, 4), kw = 1 + (int)ax_rng_below(&rng, 4);
+    int sh = 1 + (int)ax_rng_below(&rng, 3), sw = 1 + (int)ax_rng_below(&rng, 3);
+    int dh = 1 + (int)ax_rng_below(&rng, 2), dw = 1 + (int)ax_rng_below(&rng, 2);
+    int ph = (int)ax_rng_below(&rng, 3), pw = (int)ax_rng_below(&rng, 3);
+    int h = dh * (kh - 1) + 1 + (int)ax_rng_below(&rng, 8), w = dw * (kw - 1) + 1 + (int)ax_rng_below(&rng, 8);
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape4(n, c, h, w));
+    ax_node_set_requires_grad(x, 1);
+    ax_node *wt = ax_param(g, "w", ax_shape4(o, cg, kh, kw));
+    ax_node *b = ax_param(g, "b", ax_shape1(o));
+    ax_conv_options opt = {sh, sw, AX_PAD_EXPLICIT, ph, pw, dh, dw, groups, 0};
+    ax_node *y = ax_bias_add(g, ax_conv2d(g, x, wt, &opt), b);
+    if (ax_graph_compile(g) != AX_OK)
+        return fail("conv2d");
+    randomize(ax_node_data(x), ax_node_numel(x), -1, 1);
+    randomize(ax_node_data(wt), ax_node_numel(wt), -1, 1);
+    randomize(ax_node_data(b), o, -1, 1);
+    int64_t ny = ax_node_numel(y);
+    float seed[4096];
+    randomize(seed, ny, -1, 1);
+    if (ax_graph_forward(g) != AX_OK || ax_graph_backward(g, y, seed) != AX_OK)
+        return fail("conv2d");
+    fprintf(out, "case conv conv2d n=%d c=%d h=%d w=%d o=%d kh=%d kw=%d sh=%d sw=%d ph=%d pw=%d dh=%d dw=%d groups=%d\n",
+            n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, groups);
+    vec("x", ax_node_data(x), ax_node_numel(x));
+    vec("w", ax_node_data(wt), ax_node_numel(wt));
+    vec("b", ax_node_data(b), o);
+    vec("y", ax_node_data(y), ny);
+    vec("dy", seed, ny);
+    vec("dx", ax_node_grad(x), ax_node_numel(x));
+    vec("dw", ax_node_grad(wt), ax_node_numel(wt));
+    vec("db", ax_node_grad(b), o);
+    fprintf(out, "end\n");
+    ax_graph_free(g);
+    return 0;
+}
+
+/* Max or average pooling with random geometry. */
+static int pool_random(int avg)
+{
+    int kh = 1 + (int)ax_rng_below(&rng, 3), kw = 1 + (int)ax_rng_below(&rng, 3);
+    int sh = 1 + (int)ax_rng_below(&rng, 3), sw = 1 + (int)ax_rng_below(&rng, 3);
+    int ph = (int)ax_rng_below(&rng, (uint32_t)(kh / 2 + 1)), pw = (int)ax_rng_below(&rng, (uint32_t)(kw / 2 + 1));
+    int include = (int)ax_rng_below(&rng, 2);
+    int h = kh + (int)ax_rng_below(&rng, 7), w = kw + (int)ax_rng_below(&rng, 7);
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape4(2, 3, h, w));
+    ax_node_set_requires_grad(x, 1);
+    ax_node *y = avg ? ax_avg_pool2d(g, x, kh, kw, sh, sw, ph, pw, include) : ax_max_pool2d(g, x, kh, kw, sh, sw, ph, pw);
+    if (ax_graph_compile(g) != AX_OK)
+        return fail("pool");
+    randomize(ax_node_data(x), ax_node_numel(x), -1, 1);
+    int64_t ny = ax_node_numel(y);
+    float seed[4096];
+    randomize(seed, ny, -1, 1);
+    if (ax_graph_forward(g) != AX_OK || ax_graph_backward(g, y, seed) != AX_OK)
+        return fail("pool");
+    fprintf(out, "case pool %s h=%d w=%d kh=%d kw=%d sh=%d sw=%d ph=%d pw=%d include=%d\n",
+            avg ? "avg_pool2d" : "max_pool2d", h, w, kh, kw, sh, sw, ph, pw, include);
+    vec("x", ax_node_data(x), ax_node_numel(x));
+    vec("y", ax_node_data(y), ny);
+    vec("dy", seed, ny);
+    vec("dx", ax_node_grad(x), ax_node_numel(x));
+    fprintf(out, "end\n");
+    ax_graph_free(g);
+    return 0;
+}
+
+/* Batch norm on [4, 3, 5, 3] in training (two steps, so the running
+ * statistics move twice) and then in eval. */
+static int batch_norm_case(int training)
+{
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape4(4, 3, 5, 3));
+    ax_node_set_requires_grad(x, 1);
+    ax_node *y = ax_batch_norm_layer(g, x, 0.2f, 1e-3f, "bn");
+    if (ax_graph_compile(g) != AX_OK)
+        return fail("batch_norm");
+    ax_node *gm = ax_graph_find(g, "bn.weight"), *bt = ax_graph_find(g, "bn.bias");
+    ax_node *rm = ax_graph_find(g, "bn.running_mean"), *rv = ax_graph_find(g, "bn.running_var");
+    randomize(ax_node_data(gm), 3, 0.5f, 2);
+    randomize(ax_node_data(bt), 3, -1, 1);
+    randomize(ax_node_data(rm), 3, -1, 1);
+    randomize(ax_node_data(rv), 3, 0.5f, 2);
+    fprintf(out, "case bn batch_norm training=%d momentum=0.2 eps=1e-3\n", training);
+    vec("gamma", ax_node_data(gm), 3);
+    vec("beta", ax_node_data(bt), 3);
+    vec("rm0", ax_node_data(rm), 3);
+    vec("rv0", ax_node_data(rv), 3);
+    ax_graph_set_training(g, training);
+    randomize(ax_node_data(x), 180, -2, 3);
+    vec("x1", ax_node_data(x), 180);
+    if (ax_graph_forward(g) != AX_OK)
+        return fail("batch_norm");
+    randomize(ax_node_data(x), 180, -2, 3);
+    vec("x", ax_node_data(x), 180);
+    float seed[180];
+    randomize(seed, 180, -1, 1);
+    if (ax_graph_forward(g) != AX_OK || ax_graph_backward(g, y, seed) != AX_OK)
+        return fail("batch_norm");
+    vec("y", ax_node_data(y), 180);
+    vec("dy", seed, 180);
+    vec("dx", ax_node_grad(x), 180);
+    vec("dgamma", ax_node_grad(gm), 3);
+    vec("dbeta", ax_node_grad(bt), 3);
+    vec("rm", ax_node_data(rm), 3);
+    vec("rv", ax_node_data(rv), 3);
+    fprintf(out, "end\n");
+    ax_graph_free(g);
+    return 0;
+}
+
 /* Ten steps on 6 parameters with a fixed sequence of random gradients. */
 static int optimizer(const char *name, const char *torch_args, ax_optim_config cfg)
 {
@@ -229,6 +350,12 @@ int main(int argc, char **argv)
             }
     }
     bad |= loss("sse", 0, 0, 0, AX_REDUCE_MEAN, 0, 0, 0);
+    for (int i = 0; i < 12; i++)
+        bad |= conv_random();
+    for (int i = 0; i < 6; i++)
+        bad |= pool_random(i % 2);
+    bad |= batch_norm_case(1);
+    bad |= batch_norm_case(0);
 
     ax_optim_config c;
 #define OPT(name, args, ...)                                                                        \

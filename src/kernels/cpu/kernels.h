@@ -37,4 +37,18 @@ int64_t ax_k_argmax(int64_t n, const float *x);
 /* largest of x[0..n) */
 float ax_k_max(int64_t n, const float *x);
 
+/* The geometry of a 2-D convolution or pooling window. */
+typedef struct ax_conv_geom {
+    int64_t kh, kw;
+    int64_t stride_h, stride_w;
+    int64_t pad_top, pad_left; /* bottom and right padding only change out_h, out_w */
+    int64_t dil_h, dil_w;
+    int64_t out_h, out_w;
+} ax_conv_geom;
+
+/* x: c planes of h x w -> col [c kh kw, out_h out_w] (zeros for padding). */
+void ax_k_im2col(const float *x, int64_t c, int64_t h, int64_t w, const ax_conv_geom *g, float *col);
+/* The adjoint: x += col2im(col). */
+void ax_k_col2im(const float *col, int64_t c, int64_t h, int64_t w, const ax_conv_geom *g, float *x);
+
 #endif

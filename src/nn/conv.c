@@ -1,0 +1,70 @@
+/* Convolution and batch-normalisation layers. */
+#include "axon/nn.h"
+
+#include <stdio.h>
+
+static const char *param_name(char *buf, size_t len, const char *name, const char *suffix)
+{
+    if (!name)
+        return NULL;
+    snprintf(buf, len, "%s.%s", name, suffix);
+    return buf;
+}
+
+ax_node *ax_conv2d_layer(ax_graph *g, ax_node *x, int64_t out_channels, int kh, int kw,
+                         const ax_conv_options *options, const char *activation, ax_init init,
+                         ax_rng *rng, const char *name)
+{
+    if (!x || ax_graph_status(g) != AX_OK)
+        return NULL;
+    ax_conv_options o = options ? *options : (ax_conv_options){0};
+    ax_shape xs = ax_node_shape(x);
+    int64_t groups = o.groups ? o.groups : 1;
+    if (xs.ndim != 4 || out_channels <= 0 || kh <= 0 || kw <= 0 || xs.dim[1] % groups) {
+        char buf[96];
+        ax_fail(AX_ERR_SHAPE, "conv2d '%s': needs x [N, C, H, W] with C divisible by %lld groups, "
+                "out_channels and kernel > 0; got %s", name ? name : "?", (long long)groups,
+                ax_shape_str(&xs, buf, sizeof buf));
+        return ax_graph_error(g, AX_ERR_SHAPE);
+    }
+    char wname[96], bname[96];
+    ax_node *w = ax_param(g, param_name(wname, sizeof wname, name, "weight"),
+                          ax_shape4(out_channels, xs.dim[1] / groups, kh, kw));
+    if (!w)
+        return NULL;
+    if (init.kind == AX_INIT_DEFAULT)
+        init = ax_init_default_for(activation);
+    ax_status s = ax_init_fill(ax_node_data(w), ax_node_shape(w), init, rng);
+    if (s != AX_OK)
+        return ax_graph_error(g, s);
+    ax_node *y = ax_conv2d(g, x, w, &o);
+    if (!o.no_bias)
+        y = ax_bias_add(g, y, ax_param(g, param_name(bname, sizeof bname, name, "bias"), ax_shape1(out_channels)));
+    return ax_activate(g, y, activation);
+}
+
+ax_node *ax_batch_norm_layer(ax_graph *g, ax_node *x, float momentum, float eps, const char *name)
+{
+    if (!x || ax_graph_status(g) != AX_OK)
+        return NULL;
+    ax_shape xs = ax_node_shape(x);
+    if (xs.ndim != 2 && xs.ndim != 4) {
+        char buf[96];
+        ax_fail(AX_ERR_SHAPE, "batch_norm '%s': needs [N, C] or [N, C, H, W], got %s", name ? name : "?",
+                ax_shape_str(&xs, buf, sizeof buf));
+        return ax_graph_error(g, AX_ERR_SHAPE);
+    }
+    int64_t c = xs.dim[1];
+    char b1[96], b2[96], b3[96], b4[96];
+    ax_node *gamma = ax_param(g, param_name(b1, sizeof b1, name, "weight"), ax_shape1(c));
+    ax_node *beta = ax_param(g, param_name(b2, sizeof b2, name, "bias"), ax_shape1(c));
+    ax_node *mean = ax_buffer(g, param_name(b3, sizeof b3, name, "running_mean"), ax_shape1(c));
+    ax_node *var = ax_buffer(g, param_name(b4, sizeof b4, name, "running_var"), ax_shape1(c));
+    if (!gamma || !beta || !mean || !var)
+        return NULL;
+    for (int64_t i = 0; i < c; i++)
+        ax_node_data(gamma)[i] = ax_node_data(var)[i] = 1.0f;
+    ax_attrs at = {.floats = {momentum > 0 ? momentum : 0.1f, eps > 0 ? eps : 1e-5f}, .n_floats = 2};
+    ax_node *in[5] = {x, gamma, beta, mean, var};
+    return ax_apply(g, "batch_norm", in, 5, &at, NULL);
+}

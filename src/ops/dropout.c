@@ -1,0 +1,69 @@
+/* Inverted dropout (Srivastava et al. 2014): in training each value is
+ * kept with probability 1 - p and scaled by 1 / (1 - p), so eval needs no
+ * rescaling and is the identity. attrs.floats[0] = p (0.5); attrs.ints[0]
+ * = 1 for spatial dropout (Tompson et al. 2015), which drops whole maps
+ * (axis 1) of [N, C, ...] together. The mask comes from the graph's seeded
+ * stream and is kept for the backward pass. */
+#include "ops/op.h"
+#include "kernels/cpu/kernels.h"
+
+#include <string.h>
+
+static int spatial(const ax_node *n) { return ax_attr_int(n, 0, 0) != 0; }
+
+static ax_status infer(ax_node *n)
+{
+    float p = ax_attr_float(n, 0, 0.5f);
+    if (!(p >= 0.0f && p <= 1.0f))
+        return ax_fail(AX_ERR_INVALID_ARG, "dropout rate %g is outside [0, 1]", (double)p);
+    if (spatial(n) && n->in[0]->shape.ndim < 3)
+        return ax_fail(AX_ERR_SHAPE, "spatial dropout needs maps [N, C, ...]");
+    n->shape = n->in[0]->shape;
+    return AX_OK;
+}
+
+/* the mask, one value per element (or per map) */
+static size_t scratch(const ax_node *n) { return (size_t)ax_numel(n); }
+
+static int64_t unit(const ax_node *n) { return spatial(n) ? ax_numel(n) / (n->shape.dim[0] * n->shape.dim[1]) : 1; }
+
+static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
+{
+    const int64_t count = ax_numel(n), u = unit(n);
+    const float p = ax_attr_float(n, 0, 0.5f);
+    if (!ctx->training || p == 0.0f) {
+        memcpy(n->data, n->in[0]->data, (size_t)count * sizeof(float));
+        return AX_OK;
+    }
+    const float keep_scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+    for (int64_t k = 0; k < count / u; k++) /* serial: the same stream, the same mask */
+        n->scratch[k] = ax_rng_uniform(ctx->rng) >= p ? keep_scale : 0.0f;
+    for (int64_t k = 0; k < count / u; k++) {
+        const float m = n->scratch[k];
+        const float *x = n->in[0]->data + k * u;
+        float *y = n->data + k * u;
+#pragma omp simd
+        for (int64_t i = 0; i < u; i++)
+            y[i] = x[i] * m;
+    }
+    return AX_OK;
+}
+
+static void backward(ax_node *n, const ax_run_ctx *ctx)
+{
+    const int64_t count = ax_numel(n), u = unit(n);
+    if (!ctx->training || ax_attr_float(n, 0, 0.5f) == 0.0f) {
+        ax_k_acc(count, n->grad, n->in[0]->grad);
+        return;
+    }
+    for (int64_t k = 0; k < count / u; k++) {
+        const float m = n->scratch[k];
+        const float *dy = n->grad + k * u;
+        float *dx = n->in[0]->grad + k * u;
+#pragma omp simd
+        for (int64_t i = 0; i < u; i++)
+            dx[i] += dy[i] * m;
+    }
+}
+
+const ax_op_def ax_op_dropout = {"dropout", 1, 1, infer, scratch, forward, backward};

@@ -1,0 +1,185 @@
+/* Pooling over NCHW maps.
+ *   max_pool2d, avg_pool2d: attrs.ints {kh, kw, stride_h, stride_w, pad_top,
+ *     pad_bottom, pad_left, pad_right, count_include_pad}; strides default to
+ *     the kernel, padding to 0. Max pooling ignores padding (as if -inf) and
+ *     sends the gradient to the first largest element; average pooling
+ *     divides by kh kw when count_include_pad (the default, as PyTorch), else
+ *     by the number of real pixels in the window.
+ *   global_avg_pool: [N, C, H, W] -> [N, C], the mean of each map. */
+#include "ops/op.h"
+#include "kernels/cpu/kernels.h"
+
+#include <math.h>
+
+enum { KH, KW, SH, SW, PT, PB, PL, PR, INCLUDE_PAD };
+
+static int64_t attr(const ax_node *n, int i)
+{
+    if (i == SH || i == SW)
+        return ax_attr_int(n, i, ax_attr_int(n, i - 2, 1));
+    return ax_attr_int(n, i, i == INCLUDE_PAD ? 1 : 0);
+}
+
+static ax_status infer(ax_node *n)
+{
+    const ax_shape *x = &n->in[0]->shape;
+    char sx[96];
+    if (x->ndim != 4)
+        return ax_fail(AX_ERR_SHAPE, "needs [N, C, H, W], got %s", ax_shape_str(x, sx, sizeof sx));
+    if (attr(n, KH) < 1 || attr(n, KW) < 1 || attr(n, SH) < 1 || attr(n, SW) < 1 || attr(n, PT) < 0 ||
+        attr(n, PB) < 0 || attr(n, PL) < 0 || attr(n, PR) < 0)
+        return ax_fail(AX_ERR_INVALID_ARG, "kernel and strides must be >= 1, padding >= 0");
+    if (attr(n, PT) >= attr(n, KH) || attr(n, PL) >= attr(n, KW) || attr(n, PB) >= attr(n, KH) ||
+        attr(n, PR) >= attr(n, KW))
+        return ax_fail(AX_ERR_INVALID_ARG, "padding must be smaller than the kernel (a window of padding alone)");
+    int64_t oh = (x->dim[2] + attr(n, PT) + attr(n, PB) - attr(n, KH)) / attr(n, SH) + 1;
+    int64_t ow = (x->dim[3] + attr(n, PL) + attr(n, PR) - attr(n, KW)) / attr(n, SW) + 1;
+    if (oh < 1 || ow < 1)
+        return ax_fail(AX_ERR_SHAPE, "a %lldx%lld window does not fit %s", (long long)attr(n, KH),
+                       (long long)attr(n, KW), ax_shape_str(x, sx, sizeof sx));
+    ax_shape s = {4, {x->dim[0], x->dim[1], oh, ow}};
+    n->shape = s;
+    return AX_OK;
+}
+
+/* The window of output (y, x0), clipped to the image. */
+typedef struct window {
+    int64_t y0, y1, x0, x1;
+} window;
+
+static window window_at(const ax_node *n, int64_t y, int64_t x, int64_t h, int64_t w)
+{
+    window r;
+    r.y0 = y * attr(n, SH) - attr(n, PT), r.x0 = x * attr(n, SW) - attr(n, PL);
+    r.y1 = r.y0 + attr(n, KH), r.x1 = r.x0 + attr(n, KW);
+    r.y0 = r.y0 < 0 ? 0 : r.y0, r.x0 = r.x0 < 0 ? 0 : r.x0;
+    r.y1 = r.y1 > h ? h : r.y1, r.x1 = r.x1 > w ? w : r.x1;
+    return r;
+}
+
+/* the winning index within its plane, per output */
+static size_t max_scratch(const ax_node *n) { return (size_t)ax_numel(n); }
+
+static ax_status max_forward(ax_node *n, const ax_run_ctx *ctx)
+{
+    (void)ctx;
+    const ax_shape *xs = &n->in[0]->shape;
+    const int64_t planes = xs->dim[0] * xs->dim[1], h = xs->dim[2], w = xs->dim[3];
+    const int64_t oh = n->shape.dim[2], ow = n->shape.dim[3];
+#pragma omp parallel for if (planes * h * w >= AX_PARALLEL_MIN) schedule(static)
+    for (int64_t p = 0; p < planes; p++) {
+        const float *x = n->in[0]->data + p * h * w;
+        for (int64_t y = 0; y < oh; y++)
+            for (int64_t x0 = 0; x0 < ow; x0++) {
+                window r = window_at(n, y, x0, h, w);
+                int64_t best = r.y0 * w + r.x0;
+                for (int64_t i = r.y0; i < r.y1; i++)
+                    for (int64_t j = r.x0; j < r.x1; j++)
+                        if (x[i * w + j] > x[best] || (isnan(x[i * w + j]) && !isnan(x[best])))
+                            best = i * w + j;
+                n->data[(p * oh + y) * ow + x0] = x[best];
+                n->scratch[(p * oh + y) * ow + x0] = (float)best;
+            }
+    }
+    return AX_OK;
+}
+
+static void max_backward(ax_node *n, const ax_run_ctx *ctx)
+{
+    (void)ctx;
+    const ax_shape *xs = &n->in[0]->shape;
+    const int64_t planes = xs->dim[0] * xs->dim[1], hw = xs->dim[2] * xs->dim[3];
+    const int64_t ohw = n->shape.dim[2] * n->shape.dim[3];
+#pragma omp parallel for if (planes * hw >= AX_PARALLEL_MIN) schedule(static)
+    for (int64_t p = 0; p < planes; p++)
+        for (int64_t o = 0; o < ohw; o++)
+            n->in[0]->grad[p * hw + (int64_t)n->scratch[p * ohw + o]] += n->grad[p * ohw + o];
+}
+
+static float divisor(const ax_node *n, const window *r)
+{
+    if (attr(n, INCLUDE_PAD))
+        return (float)(attr(n, KH) * attr(n, KW));
+    return (float)((r->y1 - r->y0) * (r->x1 - r->x0));
+}
+
+static ax_status avg_forward(ax_node *n, const ax_run_ctx *ctx)
+{
+    (void)ctx;
+    const ax_shape *xs = &n->in[0]->shape;
+    const int64_t planes = xs->dim[0] * xs->dim[1], h = xs->dim[2], w = xs->dim[3];
+    const int64_t oh = n->shape.dim[2], ow = n->shape.dim[3];
+#pragma omp parallel for if (planes * h * w >= AX_PARALLEL_MIN) schedule(static)
+    for (int64_t p = 0; p < planes; p++) {
+        const float *x = n->in[0]->data + p * h * w;
+        for (int64_t y = 0; y < oh; y++)
+            for (int64_t x0 = 0; x0 < ow; x0++) {
+                window r = window_at(n, y, x0, h, w);
+                float s = 0.0f;
+                for (int64_t i = r.y0; i < r.y1; i++)
+                    for (int64_t j = r.x0; j < r.x1; j++)
+                        s += x[i * w + j];
+                n->data[(p * oh + y) * ow + x0] = s / divisor(n, &r);
+            }
+    }
+    return AX_OK;
+}
+
+static void avg_backward(ax_node *n, const ax_run_ctx *ctx)
+{
+    (void)ctx;
+    const ax_shape *xs = &n->in[0]->shape;
+    const int64_t planes = xs->dim[0] * xs->dim[1], h = xs->dim[2], w = xs->dim[3];
+    const int64_t oh = n->shape.dim[2], ow = n->shape.dim[3];
+#pragma omp parallel for if (planes * h * w >= AX_PARALLEL_MIN) schedule(static)
+    for (int64_t p = 0; p < planes; p++) {
+        float *dx = n->in[0]->grad + p * h * w;
+        for (int64_t y = 0; y < oh; y++)
+            for (int64_t x0 = 0; x0 < ow; x0++) {
+                window r = window_at(n, y, x0, h, w);
+                float g = n->grad[(p * oh + y) * ow + x0] / divisor(n, &r);
+                for (int64_t i = r.y0; i < r.y1; i++)
+                    for (int64_t j = r.x0; j < r.x1; j++)
+                        dx[i * w + j] += g;
+            }
+    }
+}
+
+static ax_status gap_infer(ax_node *n)
+{
+    const ax_shape *x = &n->in[0]->shape;
+    char sx[96];
+    if (x->ndim != 4)
+        return ax_fail(AX_ERR_SHAPE, "needs [N, C, H, W], got %s", ax_shape_str(x, sx, sizeof sx));
+    ax_shape s = {2, {x->dim[0], x->dim[1]}};
+    n->shape = s;
+    return AX_OK;
+}
+
+static ax_status gap_forward(ax_node *n, const ax_run_ctx *ctx)
+{
+    (void)ctx;
+    const ax_shape *xs = &n->in[0]->shape;
+    const int64_t planes = xs->dim[0] * xs->dim[1], hw = xs->dim[2] * xs->dim[3];
+    for (int64_t p = 0; p < planes; p++)
+        n->data[p] = (float)(ax_k_sum(hw, n->in[0]->data + p * hw) / (double)hw);
+    return AX_OK;
+}
+
+static void gap_backward(ax_node *n, const ax_run_ctx *ctx)
+{
+    (void)ctx;
+    const ax_shape *xs = &n->in[0]->shape;
+    const int64_t planes = xs->dim[0] * xs->dim[1], hw = xs->dim[2] * xs->dim[3];
+    for (int64_t p = 0; p < planes; p++) {
+        const float g = n->grad[p] / (float)hw;
+        float *dx = n->in[0]->grad + p * hw;
+#pragma omp simd
+        for (int64_t i = 0; i < hw; i++)
+            dx[i] += g;
+    }
+}
+
+const ax_op_def ax_op_max_pool2d = {"max_pool2d", 1, 1, infer, max_scratch, max_forward, max_backward};
+const ax_op_def ax_op_avg_pool2d = {"avg_pool2d", 1, 1, infer, NULL, avg_forward, avg_backward};
+const ax_op_def ax_op_global_avg_pool = {"global_avg_pool", 1, 1, gap_infer, NULL, gap_forward, gap_backward};

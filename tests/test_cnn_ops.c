@@ -1,0 +1,350 @@
+/* Convolution, pooling, batch norm, dropout and concat: forward against
+ * direct loops in double precision written here (and a case by hand), and
+ * gradients through the shared checker, on odd shapes, strides, padding,
+ * dilation and groups. */
+#include "gradcheck.h"
+#include "test.h"
+
+typedef struct conv_case {
+    int n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, groups;
+    ax_pad_mode mode;
+} conv_case;
+
+static const conv_case conv_cases[] = {
+    {2, 3, 7, 6, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1, AX_PAD_VALID},
+    {2, 3, 7, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, AX_PAD_EXPLICIT},
+    {1, 2, 9, 8, 3, 3, 2, 2, 3, 1, 0, 1, 1, 1, AX_PAD_EXPLICIT},  /* strides 2, 3; uneven kernel */
+    {2, 2, 9, 9, 2, 3, 3, 1, 1, 2, 2, 2, 2, 1, AX_PAD_EXPLICIT},  /* dilation 2 */
+    {2, 4, 6, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2, AX_PAD_EXPLICIT},  /* 2 groups */
+    {1, 4, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4, AX_PAD_EXPLICIT},  /* depthwise */
+    {2, 5, 4, 3, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1, AX_PAD_VALID},     /* 1x1: the direct path */
+    {2, 4, 4, 3, 6, 1, 1, 1, 1, 0, 0, 1, 1, 2, AX_PAD_VALID},     /* grouped 1x1 */
+    {1, 2, 8, 7, 3, 3, 3, 2, 2, 0, 0, 1, 1, 1, AX_PAD_SAME},      /* 'same' with stride 2 */
+    {1, 2, 6, 6, 2, 4, 4, 1, 1, 0, 0, 1, 1, 1, AX_PAD_SAME},      /* 'same', even kernel: odd padding */
+};
+
+/* Direct convolution in double; padding per side from what the op used. */
+static double conv_ref(const float *x, const float *w, const conv_case *k, int pt, int pl, int n, int o, int y, int x0)
+{
+    int cg = k->c / k->groups, og = k->o / k->groups, g = o / og;
+    double s = 0;
+    for (int c = 0; c < cg; c++)
+        for (int i = 0; i < k->kh; i++)
+            for (int j = 0; j < k->kw; j++) {
+                int iy = y * k->sh - pt + i * k->dh, ix = x0 * k->sw - pl + j * k->dw;
+                if (iy < 0 || iy >= k->h || ix < 0 || ix >= k->w)
+                    continue;
+                s += (double)x[((n * k->c + g * cg + c) * k->h + iy) * k->w + ix] *
+                     w[((o * cg + c) * k->kh + i) * k->kw + j];
+            }
+    return s;
+}
+
+static void conv_forward_and_gradients(void)
+{
+    ax_rng rng;
+    ax_rng_seed(&rng, 42, 42);
+    for (size_t t = 0; t < sizeof conv_cases / sizeof conv_cases[0]; t++) {
+        const conv_case *k = &conv_cases[t];
+        ax_graph *g;
+        CHECK_OK(ax_graph_new(&g));
+        ax_node *x = ax_input(g, "x", ax_shape4(k->n, k->c, k->h, k->w));
+        ax_node_set_requires_grad(x, 1);
+        ax_node *w = ax_param(g, "w", ax_shape4(k->o, k->c / k->groups, k->kh, k->kw));
+        ax_conv_options opt = {k->sh, k->sw, k->mode, k->ph, k->pw, k->dh, k->dw, k->groups, 0};
+        ax_node *y = ax_conv2d(g, x, w, &opt);
+        if (ax_graph_compile(g) != AX_OK) {
+            printf("  case %zu: %s\n", t, ax_last_error());
+            test_failures++;
+            ax_graph_free(g);
+            continue;
+        }
+        fill_uniform(x, &rng, -1, 1, 0);
+        fill_uniform(w, &rng, -1, 1, 0);
+        CHECK_OK(ax_graph_forward(g));
+        ax_shape ys = ax_node_shape(y);
+        /* padding as 'same' defines it, or as given */
+        int pt = k->ph, pl = k->pw;
+        if (k->mode == AX_PAD_SAME) {
+            int oh = (k->h + k->sh - 1) / k->sh, ow = (k->w + k->sw - 1) / k->sw;
+            CHECK(ys.dim[2] == oh && ys.dim[3] == ow);
+            pt = ((oh - 1) * k->sh + (k->kh - 1) * k->dh + 1 - k->h) / 2;
+            pl = ((ow - 1) * k->sw + (k->kw - 1) * k->dw + 1 - k->w) / 2;
+            pt = pt < 0 ? 0 : pt, pl = pl < 0 ? 0 : pl;
+        } else if (k->mode == AX_PAD_VALID)
+            pt = pl = 0;
+        int bad = 0;
+        for (int n = 0; n < ys.dim[0]; n++)
+            for (int o = 0; o < ys.dim[1]; o++)
+                for (int i = 0; i < ys.dim[2]; i++)
+                    for (int j = 0; j < ys.dim[3]; j++) {
+                        double want = conv_ref(ax_node_data(x), ax_node_data(w), k, pt, pl, n, o, i, j);
+                        float got = ax_node_data(y)[((n * ys.dim[1] + o) * ys.dim[2] + i) * ys.dim[3] + j];
+                        bad += fabs(got - want) > 1e-5 * (1 + fabs(want));
+                    }
+        if (bad)
+            printf("  case %zu: %d outputs differ from the direct convolution\n", t, bad);
+        CHECK(bad == 0);
+        int gbad = gradcheck(g, y, 40);
+        if (gbad)
+            printf("  in case %zu\n", t);
+        CHECK(gbad == 0);
+        ax_graph_free(g);
+    }
+}
+
+static void conv_by_hand(void)
+{
+    /* one 3x3 image, a 2x2 kernel of ones: sums of 2x2 blocks */
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape4(1, 1, 3, 3));
+    ax_node *w = ax_param(g, "w", ax_shape4(1, 1, 2, 2));
+    ax_node *y = ax_conv2d(g, x, w, NULL);
+    CHECK_OK(ax_graph_compile(g));
+    for (int i = 0; i < 9; i++)
+        ax_node_data(x)[i] = (float)(i + 1);
+    for (int i = 0; i < 4; i++)
+        ax_node_data(w)[i] = 1;
+    CHECK_OK(ax_graph_forward(g));
+    const float want[4] = {12, 16, 24, 28};
+    for (int i = 0; i < 4; i++)
+        CHECK(ax_node_data(y)[i] == want[i]);
+    ax_graph_free(g);
+    /* shape errors */
+    ax_graph_new(&g);
+    x = ax_input(g, "x", ax_shape4(1, 3, 5, 5));
+    w = ax_param(g, "w", ax_shape4(4, 2, 3, 3));
+    CHECK(ax_conv2d(g, x, w, NULL) == NULL);
+    CHECK(strstr(ax_last_error(), "channels do not fit the groups") != NULL);
+    ax_graph_free(g);
+    ax_graph_new(&g);
+    x = ax_input(g, "x", ax_shape4(1, 1, 2, 2));
+    w = ax_param(g, "w", ax_shape4(1, 1, 3, 3));
+    CHECK(ax_conv2d(g, x, w, NULL) == NULL);
+    CHECK(strstr(ax_last_error(), "does not fit") != NULL);
+    ax_graph_free(g);
+}
+
+static void pooling(void)
+{
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape4(1, 1, 4, 4));
+    ax_node_set_requires_grad(x, 1);
+    ax_node *mp = ax_max_pool2d(g, x, 2, 2, 0, 0, 0, 0);
+    ax_node *ap = ax_avg_pool2d(g, x, 3, 3, 2, 2, 1, 1, 1);
+    ax_node *ap2 = ax_avg_pool2d(g, x, 3, 3, 2, 2, 1, 1, 0);
+    ax_node *gp = ax_global_avg_pool(g, x);
+    CHECK_OK(ax_graph_compile(g));
+    for (int i = 0; i < 16; i++)
+        ax_node_data(x)[i] = (float)((i * 7) % 16); /* 0 7 14 5 / 12 3 10 1 / 8 15 6 13 / 4 11 2 9 */
+    CHECK_OK(ax_graph_forward(g));
+    const float mp_want[4] = {12, 14, 15, 13};
+    for (int i = 0; i < 4; i++)
+        CHECK(ax_node_data(mp)[i] == mp_want[i]);
+    /* the top-left 3x3 window with padding 1 covers x[0..1][0..1] = 0 + 7 + 12 + 3 = 22 */
+    CHECK_NEAR(ax_node_data(ap)[0], 22.0 / 9, 1e-6);
+    CHECK_NEAR(ax_node_data(ap2)[0], 22.0 / 4, 1e-6);
+    CHECK_NEAR(ax_node_data(gp)[0], 7.5, 1e-6);
+    CHECK(ax_node_shape(gp).ndim == 2);
+    /* max pooling routes the gradient to the winner */
+    CHECK_OK(ax_graph_backward(g, mp, (float[]){1, 2, 3, 4}));
+    CHECK(ax_node_grad(x)[4] == 1 && ax_node_grad(x)[2] == 2 && ax_node_grad(x)[9] == 3 && ax_node_grad(x)[11] == 4);
+    CHECK(ax_node_grad(x)[0] == 0);
+    ax_graph_free(g);
+    /* gradients on odd shapes, strides and padding */
+    ax_rng rng;
+    ax_rng_seed(&rng, 8, 8);
+    for (int k = 0; k < 4; k++) {
+        ax_graph_new(&g);
+        x = ax_input(g, "x", ax_shape4(2, 3, 7, 5));
+        ax_node_set_requires_grad(x, 1);
+        ax_node *y = k == 0 ? ax_max_pool2d(g, x, 3, 2, 2, 1, 1, 1)
+                   : k == 1 ? ax_avg_pool2d(g, x, 3, 3, 2, 2, 1, 1, 1)
+                   : k == 2 ? ax_avg_pool2d(g, x, 2, 3, 1, 2, 1, 1, 0)
+                            : ax_global_avg_pool(g, x);
+        CHECK_OK(ax_graph_compile(g));
+        /* distinct values 0.01 apart, shuffled: no near-ties for max pooling
+         * to flip between when the checker nudges a value */
+        uint32_t perm[210];
+        for (uint32_t i = 0; i < 210; i++)
+            perm[i] = i;
+        ax_rng_shuffle(&rng, perm, 210);
+        for (int i = 0; i < 210; i++)
+            ax_node_data(x)[i] = 0.01f * (float)perm[i] - 1.0f;
+        CHECK(gradcheck(g, y, 60) == 0);
+        ax_graph_free(g);
+    }
+}
+
+static void batch_norm_train_and_eval(void)
+{
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape4(3, 2, 2, 2));
+    ax_node_set_requires_grad(x, 1);
+    ax_node *y = ax_batch_norm_layer(g, x, 0.1f, 1e-5f, "bn");
+    ax_node *gamma = ax_graph_find(g, "bn.weight"), *beta = ax_graph_find(g, "bn.bias");
+    ax_node *rm = ax_graph_find(g, "bn.running_mean"), *rv = ax_graph_find(g, "bn.running_var");
+    CHECK(gamma && beta && rm && rv && ax_node_is_buffer(rm) && !ax_node_is_buffer(gamma));
+    CHECK_OK(ax_graph_compile(g));
+    CHECK(ax_node_grad(rm) == NULL && ax_node_grad(gamma) != NULL);
+    ax_rng rng;
+    ax_rng_seed(&rng, 2, 2);
+    fill_uniform(x, &rng, -2, 3, 0);
+    ax_node_data(gamma)[1] = 2.0f;
+    ax_node_data(beta)[1] = -1.0f;
+    CHECK_OK(ax_graph_forward(g));
+    /* by the formula, channel by channel */
+    for (int c = 0; c < 2; c++) {
+        double m = 0, v = 0;
+        for (int n = 0; n < 3; n++)
+            for (int i = 0; i < 4; i++)
+                m += ax_node_data(x)[(n * 2 + c) * 4 + i] / 12.0;
+        for (int n = 0; n < 3; n++)
+            for (int i = 0; i < 4; i++) {
+                double d = ax_node_data(x)[(n * 2 + c) * 4 + i] - m;
+                v += d * d / 12.0;
+            }
+        for (int n = 0; n < 3; n++)
+            for (int i = 0; i < 4; i++) {
+                int k = (n * 2 + c) * 4 + i;
+                double want = ax_node_data(gamma)[c] * (ax_node_data(x)[k] - m) / sqrt(v + 1e-5) + ax_node_data(beta)[c];
+                CHECK_NEAR(ax_node_data(y)[k], want, 1e-5);
+            }
+        CHECK_NEAR(ax_node_data(rm)[c], 0.1 * m, 1e-6);
+        CHECK_NEAR(ax_node_data(rv)[c], 0.9 + 0.1 * v * 12 / 11, 1e-5);
+    }
+    CHECK(gradcheck(g, y, 30) == 0);
+    /* eval: the running statistics, and a gradient through them as constants */
+    ax_graph_set_training(g, 0);
+    ax_node_data(rm)[0] = 0.5f, ax_node_data(rv)[0] = 4.0f;
+    CHECK_OK(ax_graph_forward(g));
+    CHECK_NEAR(ax_node_data(y)[0], (ax_node_data(x)[0] - 0.5) / sqrt(4.0 + 1e-5), 1e-6);
+    CHECK(gradcheck(g, y, 30) == 0);
+    ax_graph_free(g);
+    /* dense [N, C] too; a batch of one is refused in training */
+    ax_graph_new(&g);
+    x = ax_input(g, "x", ax_shape2(4, 3));
+    ax_node_set_requires_grad(x, 1);
+    y = ax_batch_norm_layer(g, x, 0, 0, "bn");
+    CHECK_OK(ax_graph_compile(g));
+    fill_uniform(x, &rng, -1, 1, 0);
+    CHECK(gradcheck(g, y, 30) == 0);
+    CHECK_OK(ax_graph_set_batch(g, 1));
+    CHECK_ERR(ax_graph_forward(g), AX_ERR_INVALID_ARG, "more than one value per channel");
+    ax_graph_free(g);
+}
+
+static void dropout_is_inverted_and_seeded(void)
+{
+    float first[4000];
+    for (int run = 0; run < 2; run++) {
+        ax_graph *g;
+        ax_graph_new(&g);
+        ax_graph_seed(g, 99);
+        ax_node *x = ax_input(g, "x", ax_shape2(2, 2000));
+        ax_node_set_requires_grad(x, 1);
+        ax_node *y = ax_dropout(g, x, 0.3f);
+        CHECK_OK(ax_graph_compile(g));
+        for (int i = 0; i < 4000; i++)
+            ax_node_data(x)[i] = 1.0f;
+        CHECK_OK(ax_graph_forward(g));
+        int zeros = 0, same = 1;
+        double mean = 0;
+        for (int i = 0; i < 4000; i++) {
+            float v = ax_node_data(y)[i];
+            zeros += v == 0.0f;
+            CHECK(v == 0.0f || fabsf(v - 1.0f / 0.7f) < 1e-6f);
+            mean += v / 4000;
+            if (run)
+                same &= v == first[i];
+            else
+                first[i] = v;
+        }
+        CHECK(zeros > 1100 && zeros < 1300); /* about 30% */
+        CHECK_NEAR(mean, 1.0, 0.05);         /* the expectation is kept */
+        CHECK(same);                         /* the same seed, the same mask */
+        /* the gradient uses the same mask */
+        CHECK_OK(ax_graph_backward(g, y, first));
+        for (int i = 0; i < 4000; i++)
+            CHECK(ax_node_grad(x)[i] == first[i] * ax_node_data(y)[i]);
+        ax_graph_set_training(g, 0);
+        CHECK_OK(ax_graph_forward(g));
+        CHECK(ax_node_data(y)[17] == 1.0f && ax_node_data(y)[3999] == 1.0f);
+        ax_graph_free(g);
+    }
+    /* spatial: whole maps */
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape4(4, 8, 3, 3));
+    ax_node *y = ax_spatial_dropout(g, x, 0.5f);
+    CHECK_OK(ax_graph_compile(g));
+    for (int i = 0; i < 4 * 8 * 9; i++)
+        ax_node_data(x)[i] = 1.0f;
+    CHECK_OK(ax_graph_forward(g));
+    int dropped = 0;
+    for (int m = 0; m < 32; m++) {
+        float v = ax_node_data(y)[m * 9];
+        for (int i = 1; i < 9; i++)
+            CHECK(ax_node_data(y)[m * 9 + i] == v);
+        dropped += v == 0.0f;
+    }
+    CHECK(dropped > 5 && dropped < 27);
+    ax_graph_free(g);
+}
+
+static void concat_along_channels(void)
+{
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *a = ax_input(g, "a", ax_shape4(2, 1, 2, 2)), *b = ax_input(g, "b", ax_shape4(2, 2, 2, 2));
+    ax_node_set_requires_grad(a, 1);
+    ax_node_set_requires_grad(b, 1);
+    ax_node *y = ax_concat(g, (ax_node *[]){a, b}, 2);
+    CHECK(ax_node_shape(y).dim[1] == 3);
+    CHECK_OK(ax_graph_compile(g));
+    for (int i = 0; i < 8; i++)
+        ax_node_data(a)[i] = (float)i;
+    for (int i = 0; i < 16; i++)
+        ax_node_data(b)[i] = 100.0f + (float)i;
+    CHECK_OK(ax_graph_forward(g));
+    /* sample 1: a's map (4..7), then b's two maps (108..115) */
+    CHECK(ax_node_data(y)[12] == 4 && ax_node_data(y)[16] == 108 && ax_node_data(y)[23] == 115);
+    CHECK(gradcheck(g, y, 40) == 0);
+    ax_node *c = ax_input(g, "c", ax_shape4(2, 1, 3, 2));
+    ax_graph_free(g);
+    ax_graph_new(&g);
+    a = ax_input(g, "a", ax_shape4(2, 1, 2, 2));
+    c = ax_input(g, "c", ax_shape4(2, 1, 3, 2));
+    CHECK(ax_concat(g, (ax_node *[]){a, c}, 2) == NULL);
+    CHECK(strstr(ax_last_error(), "does not match input 0") != NULL);
+    ax_graph_free(g);
+}
+
+static void residual_block_trains_through_both_paths(void)
+{
+    /* x -> conv-bn-act-conv-bn (+ x) -> act: gradients reach every parameter
+     * (tanh for the activation: the checker's nudges would cross ReLU's kink) */
+    ax_graph *g;
+    ax_rng rng;
+    ax_rng_seed(&rng, 5, 5);
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape4(3, 2, 5, 5));
+    ax_node_set_requires_grad(x, 1);
+    ax_conv_options same = {.pad_mode = AX_PAD_SAME, .no_bias = 1};
+    ax_node *h = ax_conv2d_layer(g, x, 2, 3, 3, &same, NULL, AX_DEFAULT_INIT, &rng, "c1");
+    h = ax_tanh(g, ax_batch_norm_layer(g, h, 0, 0, "b1"));
+    h = ax_conv2d_layer(g, h, 2, 3, 3, &same, NULL, AX_DEFAULT_INIT, &rng, "c2");
+    h = ax_batch_norm_layer(g, h, 0, 0, "b2");
+    ax_node *y = ax_unary(g, "tanh", ax_add(g, h, x));
+    CHECK_OK(ax_graph_compile(g));
+    fill_uniform(x, &rng, -1, 1, 0);
+    CHECK(gradcheck(g, y, 25) == 0);
+    ax_graph_free(g);
+}
+
+TEST_MAIN(T(conv_forward_and_gradients), T(conv_by_hand), T(pooling), T(batch_norm_train_and_eval),
+          T(dropout_is_inverted_and_seeded), T(concat_along_channels),
+          T(residual_block_trains_through_both_paths))
