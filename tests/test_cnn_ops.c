@@ -44,15 +44,22 @@ static void conv_forward_and_gradients(void)
 {
     ax_rng rng;
     ax_rng_seed(&rng, 42, 42);
-    for (size_t t = 0; t < sizeof conv_cases / sizeof conv_cases[0]; t++) {
+    /* every case with 1 image per GEMM, 2 (a short last chunk when N is
+     * odd), and all of them; with and without a bias */
+    for (size_t run = 0; run < 3 * sizeof conv_cases / sizeof conv_cases[0]; run++) {
+        size_t t = run / 3;
         const conv_case *k = &conv_cases[t];
         ax_graph *g;
         CHECK_OK(ax_graph_new(&g));
         ax_node *x = ax_input(g, "x", ax_shape4(k->n, k->c, k->h, k->w));
         ax_node_set_requires_grad(x, 1);
         ax_node *w = ax_param(g, "w", ax_shape4(k->o, k->c / k->groups, k->kh, k->kw));
-        ax_conv_options opt = {k->sh, k->sw, k->mode, k->ph, k->pw, k->dh, k->dw, k->groups, 0};
-        ax_node *y = ax_conv2d(g, x, w, &opt);
+        ax_node *b = run % 2 ? ax_param(g, "b", ax_shape1(k->o)) : NULL;
+        const int chunk[3] = {1, 2, 64};
+        /* the fused ReLU on some runs: values are checked against max(0, conv) */
+        const int relu = run % 4 == 3;
+        ax_conv_options opt = {k->sh, k->sw, k->mode, k->ph, k->pw, k->dh, k->dw, k->groups, 0, chunk[run % 3], relu};
+        ax_node *y = ax_conv2d_bias(g, x, w, b, &opt);
         if (ax_graph_compile(g) != AX_OK) {
             printf("  case %zu: %s\n", t, ax_last_error());
             test_failures++;
@@ -61,6 +68,8 @@ static void conv_forward_and_gradients(void)
         }
         fill_uniform(x, &rng, -1, 1, 0);
         fill_uniform(w, &rng, -1, 1, 0);
+        if (b)
+            fill_uniform(b, &rng, -1, 1, 0);
         CHECK_OK(ax_graph_forward(g));
         ax_shape ys = ax_node_shape(y);
         /* padding as 'same' defines it, or as given */
@@ -78,16 +87,18 @@ static void conv_forward_and_gradients(void)
             for (int o = 0; o < ys.dim[1]; o++)
                 for (int i = 0; i < ys.dim[2]; i++)
                     for (int j = 0; j < ys.dim[3]; j++) {
-                        double want = conv_ref(ax_node_data(x), ax_node_data(w), k, pt, pl, n, o, i, j);
+                        double want = conv_ref(ax_node_data(x), ax_node_data(w), k, pt, pl, n, o, i, j) +
+                                      (b ? ax_node_data(b)[o] : 0.0);
+                        want = relu && want < 0 ? 0 : want;
                         float got = ax_node_data(y)[((n * ys.dim[1] + o) * ys.dim[2] + i) * ys.dim[3] + j];
                         bad += fabs(got - want) > 1e-5 * (1 + fabs(want));
                     }
         if (bad)
-            printf("  case %zu: %d outputs differ from the direct convolution\n", t, bad);
+            printf("  case %zu (chunk choice %zu): %d outputs differ from the direct convolution\n", t, run % 3, bad);
         CHECK(bad == 0);
         int gbad = gradcheck(g, y, 40);
         if (gbad)
-            printf("  in case %zu\n", t);
+            printf("  in case %zu (chunk choice %zu)\n", t, run % 3);
         CHECK(gbad == 0);
         ax_graph_free(g);
     }

@@ -101,8 +101,12 @@ typedef struct ax_conv_options {
     int dil_h, dil_w;       /* 0 means 1 */
     int groups;             /* 0 means 1; C and O must divide by it (C = groups: depthwise) */
     int no_bias;            /* layers: leave out the bias */
+    int images_per_gemm;    /* 0: chosen to fit the cache (see conv2d.c); > 0 forces it */
+    int fused_relu;         /* apply ReLU inside the convolution (ax_conv2d_layer does for "relu") */
 } ax_conv_options;
 ax_node *ax_conv2d(ax_graph *g, ax_node *x, ax_node *w, const ax_conv_options *options);
+/* The same with a bias b [O] (NULL: none), fused into the convolution. */
+ax_node *ax_conv2d_bias(ax_graph *g, ax_node *x, ax_node *w, ax_node *b, const ax_conv_options *options);
 
 /* Pooling over [N, C, H, W]. stride 0 means the kernel size. */
 ax_node *ax_max_pool2d(ax_graph *g, ax_node *x, int kh, int kw, int stride_h, int stride_w, int pad_h,

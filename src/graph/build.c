@@ -94,6 +94,11 @@ static void pad_for(const ax_conv_options *o, int64_t in, int64_t k, int64_t str
 
 ax_node *ax_conv2d(ax_graph *g, ax_node *x, ax_node *w, const ax_conv_options *options)
 {
+    return ax_conv2d_bias(g, x, w, NULL, options);
+}
+
+ax_node *ax_conv2d_bias(ax_graph *g, ax_node *x, ax_node *w, ax_node *b, const ax_conv_options *options)
+{
     ax_conv_options o = options ? *options : (ax_conv_options){0};
     if (!x || !w)
         return ax_apply(g, "conv2d", (ax_node *const[]){x, w}, 2, NULL, NULL); /* reports the NULL */
@@ -105,9 +110,9 @@ ax_node *ax_conv2d(ax_graph *g, ax_node *x, ax_node *w, const ax_conv_options *o
         pad_for(&o, xs.dim[2], ws.dim[2], sh, dh, o.pad_h, &pt, &pb);
         pad_for(&o, xs.dim[3], ws.dim[3], sw, dw, o.pad_w, &pl, &pr);
     }
-    ax_attrs at = {.ints = {sh, sw, pt, pb, pl, pr, dh, dw, o.groups ? o.groups : 1}, .n_ints = 9};
-    ax_node *in[2] = {x, w};
-    return ax_apply(g, "conv2d", in, 2, &at, NULL);
+    ax_attrs at = {.ints = {sh, sw, pt, pb, pl, pr, dh, dw, o.groups ? o.groups : 1, o.images_per_gemm, o.fused_relu}, .n_ints = 11};
+    ax_node *in[3] = {x, w, b};
+    return ax_apply(g, "conv2d", in, b ? 3 : 2, &at, NULL);
 }
 
 static ax_node *pool(ax_graph *g, const char *op, ax_node *x, int kh, int kw, int sh, int sw, int ph,

@@ -2,6 +2,7 @@
 #include "axon/nn.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const char *param_name(char *buf, size_t len, const char *name, const char *suffix)
 {
@@ -37,10 +38,12 @@ ax_node *ax_conv2d_layer(ax_graph *g, ax_node *x, int64_t out_channels, int kh, 
     ax_status s = ax_init_fill(ax_node_data(w), ax_node_shape(w), init, rng);
     if (s != AX_OK)
         return ax_graph_error(g, s);
-    ax_node *y = ax_conv2d(g, x, w, &o);
-    if (!o.no_bias)
-        y = ax_bias_add(g, y, ax_param(g, param_name(bname, sizeof bname, name, "bias"), ax_shape1(out_channels)));
-    return ax_activate(g, y, activation);
+    ax_node *b = o.no_bias ? NULL : ax_param(g, param_name(bname, sizeof bname, name, "bias"), ax_shape1(out_channels));
+    if (activation && !strcmp(activation, "relu")) { /* fused: one pass instead of three */
+        o.fused_relu = 1;
+        activation = NULL;
+    }
+    return ax_activate(g, ax_conv2d_bias(g, x, w, b, &o), activation);
 }
 
 ax_node *ax_batch_norm_layer(ax_graph *g, ax_node *x, float momentum, float eps, const char *name)

@@ -9,7 +9,6 @@
 #include "ops/op.h"
 #include "kernels/cpu/kernels.h"
 
-#include <math.h>
 
 enum { KH, KW, SH, SW, PT, PB, PL, PR, INCLUDE_PAD };
 
@@ -60,25 +59,51 @@ static window window_at(const ax_node *n, int64_t y, int64_t x, int64_t h, int64
 /* the winning index within its plane, per output */
 static size_t max_scratch(const ax_node *n) { return (size_t)ax_numel(n); }
 
+/* v beats the current best: larger, or a NaN (NaN propagates, as in PyTorch) */
+static inline int beats(float v, float best) { return v > best || (v != v && best == best); }
+
+/* The common 2x2 window with stride 2 and no padding, without the
+ * general window arithmetic. */
+static void max_pool_2x2(const float *x, int64_t w, int64_t oh, int64_t ow, float *y, float *idx)
+{
+    for (int64_t r = 0; r < oh; r++)
+        for (int64_t c = 0; c < ow; c++) {
+            int64_t i0 = 2 * r * w + 2 * c, best = i0;
+            const int64_t cand[3] = {i0 + 1, i0 + w, i0 + w + 1};
+            for (int k = 0; k < 3; k++)
+                if (beats(x[cand[k]], x[best]))
+                    best = cand[k];
+            y[r * ow + c] = x[best];
+            idx[r * ow + c] = (float)best;
+        }
+}
+
 static ax_status max_forward(ax_node *n, const ax_run_ctx *ctx)
 {
     (void)ctx;
     const ax_shape *xs = &n->in[0]->shape;
     const int64_t planes = xs->dim[0] * xs->dim[1], h = xs->dim[2], w = xs->dim[3];
     const int64_t oh = n->shape.dim[2], ow = n->shape.dim[3];
+    const int fast = attr(n, KH) == 2 && attr(n, KW) == 2 && attr(n, SH) == 2 && attr(n, SW) == 2 &&
+                     attr(n, PT) == 0 && attr(n, PL) == 0;
 #pragma omp parallel for if (planes * h * w >= AX_PARALLEL_MIN) schedule(static)
     for (int64_t p = 0; p < planes; p++) {
         const float *x = n->in[0]->data + p * h * w;
-        for (int64_t y = 0; y < oh; y++)
-            for (int64_t x0 = 0; x0 < ow; x0++) {
-                window r = window_at(n, y, x0, h, w);
-                int64_t best = r.y0 * w + r.x0;
-                for (int64_t i = r.y0; i < r.y1; i++)
-                    for (int64_t j = r.x0; j < r.x1; j++)
-                        if (x[i * w + j] > x[best] || (isnan(x[i * w + j]) && !isnan(x[best])))
+        float *y = n->data + p * oh * ow, *idx = n->scratch + p * oh * ow;
+        if (fast) {
+            max_pool_2x2(x, w, oh, ow, y, idx);
+            continue;
+        }
+        for (int64_t r = 0; r < oh; r++)
+            for (int64_t c = 0; c < ow; c++) {
+                window win = window_at(n, r, c, h, w);
+                int64_t best = win.y0 * w + win.x0;
+                for (int64_t i = win.y0; i < win.y1; i++)
+                    for (int64_t j = win.x0; j < win.x1; j++)
+                        if (beats(x[i * w + j], x[best]))
                             best = i * w + j;
-                n->data[(p * oh + y) * ow + x0] = x[best];
-                n->scratch[(p * oh + y) * ow + x0] = (float)best;
+                y[r * ow + c] = x[best];
+                idx[r * ow + c] = (float)best;
             }
     }
     return AX_OK;

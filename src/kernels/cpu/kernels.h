@@ -46,9 +46,12 @@ typedef struct ax_conv_geom {
     int64_t out_h, out_w;
 } ax_conv_geom;
 
-/* x: c planes of h x w -> col [c kh kw, out_h out_w] (zeros for padding). */
-void ax_k_im2col(const float *x, int64_t c, int64_t h, int64_t w, const ax_conv_geom *g, float *col);
+/* x: c planes of h x w -> col [c kh kw, out_h out_w] (zeros for padding),
+ * rows ld floats apart. */
+void ax_k_im2col(const float *x, int64_t c, int64_t h, int64_t w, const ax_conv_geom *g, float *col,
+                 int64_t ld);
 /* The adjoint: x += col2im(col). */
-void ax_k_col2im(const float *col, int64_t c, int64_t h, int64_t w, const ax_conv_geom *g, float *x);
+void ax_k_col2im(const float *col, int64_t c, int64_t h, int64_t w, const ax_conv_geom *g, float *x,
+                 int64_t ld);
 
 #endif
