@@ -342,20 +342,28 @@ ax_status ax_graph_backward(ax_graph *g, ax_node *output, const float *seed)
         return ax_fail(AX_ERR_INVALID_ARG,
                        "graph: backward from non-scalar '%s' (%lld elements) needs a seed",
                        output->name, (long long)out_n);
-    for (int i = 0; i <= output->id; i++) {
-        ax_node *n = g->nodes[i];
-        if (n->needs_grad)
-            memset(n->grad, 0, (size_t)ax_numel(n) * sizeof(float));
-    }
+    /* No zeroing pass: each gradient is written first by whichever op
+     * reaches it first (ops/op.h); an op whose output gradient nobody wrote
+     * has a zero gradient, so it is skipped. */
+    for (int i = 0; i < g->n_nodes; i++)
+        g->nodes[i]->grad_written = 0;
     if (seed)
         memcpy(output->grad, seed, (size_t)out_n * sizeof(float));
     else
         output->grad[0] = 1.0f;
+    output->grad_written = 1;
     ax_run_ctx ctx = {g->training, &g->rng};
     for (int i = output->id; i >= 0; i--) {
         ax_node *n = g->nodes[i];
-        if (n->kind == AX_NODE_OP && n->needs_grad)
+        if (n->kind == AX_NODE_OP && n->needs_grad && n->grad_written)
             n->op->backward(n, &ctx);
+    }
+    /* What the caller reads (parameters, inputs) must be zero, not stale,
+     * when nothing reached it. */
+    for (int i = 0; i < g->n_nodes; i++) {
+        ax_node *n = g->nodes[i];
+        if (n->needs_grad && !n->grad_written && n->kind != AX_NODE_OP)
+            memset(n->grad, 0, (size_t)ax_numel(n) * sizeof(float));
     }
     return AX_OK;
 }

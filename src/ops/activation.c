@@ -45,6 +45,17 @@ static inline float softplus1(float x) { return x > 0 ? x + log1pf(expf(-x)) : l
         const float p0 = ax_attr_float(n, 0, D0), p1 = ax_attr_float(n, 1, D1);                    \
         (void)p0, (void)p1;                                                                        \
         int64_t count = ax_numel(n);                                                               \
+        const float keep = ax_grad_accumulate(n->in[0]) ? 1.0f : 0.0f;                             \
+        if (keep == 0.0f) /* the first gradient here: assign, without reading dx */                \
+        {                                                                                          \
+            _Pragma("omp parallel for simd if (parallel : count >= AX_PARALLEL_MIN) schedule(static)") \
+            for (int64_t i = 0; i < count; i++) {                                                  \
+                const float xi = x[i], yi = y[i];                                                  \
+                (void)xi, (void)yi;                                                                \
+                dx[i] = dy[i] * (BWD);                                                             \
+            }                                                                                      \
+            return;                                                                                \
+        }                                                                                          \
         _Pragma("omp parallel for simd if (parallel : count >= AX_PARALLEL_MIN) schedule(static)") \
         for (int64_t i = 0; i < count; i++) {                                                      \
             const float xi = x[i], yi = y[i];                                                      \

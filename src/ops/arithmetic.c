@@ -2,6 +2,8 @@
 #include "ops/op.h"
 #include "kernels/cpu/kernels.h"
 
+#include <string.h>
+
 static ax_status infer_same(ax_node *n)
 {
     const ax_shape *a = &n->in[0]->shape, *b = &n->in[1]->shape;
@@ -24,8 +26,12 @@ static void add_backward(ax_node *n, const ax_run_ctx *ctx)
 {
     (void)ctx;
     for (int i = 0; i < 2; i++)
-        if (n->in[i]->needs_grad)
-            ax_k_acc(ax_numel(n), n->grad, n->in[i]->grad);
+        if (n->in[i]->needs_grad) {
+            if (ax_grad_accumulate(n->in[i]))
+                ax_k_acc(ax_numel(n), n->grad, n->in[i]->grad);
+            else
+                memcpy(n->in[i]->grad, n->grad, (size_t)ax_numel(n) * sizeof(float));
+        }
 }
 
 static ax_status mul_forward(ax_node *n, const ax_run_ctx *ctx)
@@ -40,8 +46,12 @@ static void mul_backward(ax_node *n, const ax_run_ctx *ctx)
     (void)ctx;
     /* d(a*b)/da = b, d(a*b)/db = a */
     for (int i = 0; i < 2; i++)
-        if (n->in[i]->needs_grad)
-            ax_k_acc_mul(ax_numel(n), n->grad, n->in[1 - i]->data, n->in[i]->grad);
+        if (n->in[i]->needs_grad) {
+            if (ax_grad_accumulate(n->in[i]))
+                ax_k_acc_mul(ax_numel(n), n->grad, n->in[1 - i]->data, n->in[i]->grad);
+            else
+                ax_k_mul(ax_numel(n), n->grad, n->in[1 - i]->data, n->in[i]->grad);
+        }
 }
 
 const ax_op_def ax_op_add = {"add", 2, 2, infer_same, NULL, add_forward, add_backward};

@@ -95,6 +95,12 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     ax_node *xn = n->in[0], *gn = n->in[1], *bn = n->in[2];
     const float *x = xn->data, *dy = n->grad, *mean = n->scratch, *invstd = n->scratch + C;
     const double M = (double)(N * HW);
+    if (gn->needs_grad)
+        ax_grad_prepare(gn);
+    if (bn->needs_grad)
+        ax_grad_prepare(bn);
+    if (xn->needs_grad)
+        ax_grad_prepare(xn);
 #pragma omp parallel for if (N * C * HW >= AX_PARALLEL_MIN) schedule(static)
     for (int64_t c = 0; c < C; c++) {
         const float mu = mean[c], inv = invstd[c];

@@ -3,6 +3,8 @@
 #include "ops/op.h"
 #include "kernels/cpu/kernels.h"
 
+#include <string.h>
+
 static ax_status infer(ax_node *n)
 {
     const ax_shape *x = &n->in[0]->shape, *b = &n->in[1]->shape;
@@ -48,9 +50,14 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     int64_t outer, c, inner;
     dims(n, &outer, &c, &inner);
     const float *dy = n->grad;
-    if (n->in[0]->needs_grad)
-        ax_k_acc(ax_numel(n), dy, n->in[0]->grad);
+    if (n->in[0]->needs_grad) {
+        if (ax_grad_accumulate(n->in[0]))
+            ax_k_acc(ax_numel(n), dy, n->in[0]->grad);
+        else
+            memcpy(n->in[0]->grad, dy, (size_t)ax_numel(n) * sizeof(float));
+    }
     if (n->in[1]->needs_grad) {
+        ax_grad_prepare(n->in[1]);
         float *db = n->in[1]->grad;
         if (inner == 1) {
             /* Rows of C: sum them row by row, vectorised across C. */

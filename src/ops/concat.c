@@ -51,6 +51,8 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     for (int i = 0; i < n->n_in; i++) {
         const int64_t w = width(n->in[i]);
         if (n->in[i]->needs_grad)
+            ax_grad_prepare(n->in[i]);
+        if (n->in[i]->needs_grad)
             for (int64_t b = 0; b < N; b++) {
                 const float *dy = n->grad + b * total + off;
                 float *dx = n->in[i]->grad + b * w;

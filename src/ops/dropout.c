@@ -52,6 +52,7 @@ static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
 static void backward(ax_node *n, const ax_run_ctx *ctx)
 {
     const int64_t count = ax_numel(n), u = unit(n);
+    ax_grad_prepare(n->in[0]);
     if (!ctx->training || ax_attr_float(n, 0, 0.5f) == 0.0f) {
         ax_k_acc(count, n->grad, n->in[0]->grad);
         return;

@@ -50,6 +50,10 @@ static void bce_backward(ax_node *n, const ax_run_ctx *ctx)
     ax_node *pn = n->in[0], *tn = n->in[1];
     const float g = n->grad[0] * scale(n);
     int64_t count = ax_numel(pn);
+    if (pn->needs_grad)
+        ax_grad_prepare(pn);
+    if (tn->needs_grad)
+        ax_grad_prepare(tn);
     for (int64_t i = 0; i < count; i++) {
         double p = pn->data[i], t = tn->data[i];
         double pc = fmin(fmax(p, 1e-12), 1.0 - 1e-12);
@@ -78,6 +82,10 @@ static void logits_backward(ax_node *n, const ax_run_ctx *ctx)
     ax_node *xn = n->in[0], *tn = n->in[1];
     const float g = n->grad[0] * scale(n);
     int64_t count = ax_numel(xn);
+    if (xn->needs_grad)
+        ax_grad_prepare(xn);
+    if (tn->needs_grad)
+        ax_grad_prepare(tn);
     for (int64_t i = 0; i < count; i++) {
         float x = xn->data[i];
         if (xn->needs_grad)

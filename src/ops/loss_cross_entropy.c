@@ -135,6 +135,10 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     double den = denominator(n);
     const float g = den > 0.0 ? (float)(n->grad[0] / den) : 0.0f;
     const float eps = ax_attr_float(n, 0, 0.0f), *w = class_weights(n);
+    if (x->needs_grad)
+        ax_grad_prepare(x);
+    if (t->needs_grad && !sparse(n))
+        ax_grad_prepare(t);
     for (int64_t r = 0; r < rows; r++) {
         const float *lr = logp + r * c;
         if (x->needs_grad) {

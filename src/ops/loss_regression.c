@@ -60,6 +60,7 @@ static void backward(ax_node *n, kind k)
         ax_node *target = side == 0 ? p : t;
         if (!target->needs_grad)
             continue;
+        ax_grad_prepare(target);
         const float s = side == 0 ? g : -g;
         float *dst = target->grad;
 #pragma omp simd

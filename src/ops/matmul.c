@@ -46,13 +46,16 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     int64_t m = ax_numel(a) / k;
     int64_t cols = n->shape.dim[n->shape.ndim - 1];
     int64_t ldb = b->shape.dim[1];
-    if (a->needs_grad) /* da += dy @ op(b)^T : [m, cols] x [cols, k] */
-        ax_k_gemm(0, !trans_b(n), m, k, cols, 1.0f, n->grad, cols, b->data, ldb, 1.0f, a->grad, k);
+    if (a->needs_grad) { /* da (+)= dy @ op(b)^T : [m, cols] x [cols, k] */
+        float beta = ax_grad_accumulate(a) ? 1.0f : 0.0f;
+        ax_k_gemm(0, !trans_b(n), m, k, cols, 1.0f, n->grad, cols, b->data, ldb, beta, a->grad, k);
+    }
     if (b->needs_grad) {
-        if (trans_b(n)) /* db [cols, k] += dy^T @ a */
-            ax_k_gemm(1, 0, cols, k, m, 1.0f, n->grad, cols, a->data, k, 1.0f, b->grad, ldb);
-        else /* db [k, cols] += a^T @ dy */
-            ax_k_gemm(1, 0, k, cols, m, 1.0f, a->data, k, n->grad, cols, 1.0f, b->grad, ldb);
+        float beta = ax_grad_accumulate(b) ? 1.0f : 0.0f;
+        if (trans_b(n)) /* db [cols, k] (+)= dy^T @ a */
+            ax_k_gemm(1, 0, cols, k, m, 1.0f, n->grad, cols, a->data, k, beta, b->grad, ldb);
+        else /* db [k, cols] (+)= a^T @ dy */
+            ax_k_gemm(1, 0, k, cols, m, 1.0f, a->data, k, n->grad, cols, beta, b->grad, ldb);
     }
 }
 

@@ -40,6 +40,7 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
 {
     (void)ctx;
     const int64_t k = n->attrs.ints[0], outs = ax_numel(n);
+    ax_grad_prepare(n->in[0]);
     for (int64_t o = 0; o < outs; o++)
         n->in[0]->grad[o * k + (int64_t)n->scratch[o]] += n->grad[o];
 }

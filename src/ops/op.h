@@ -36,6 +36,7 @@ struct ax_node {
     int frozen;         /* params: excluded from updates */
     int buffer;         /* params: state, never learned (always frozen) */
     int threads;        /* the most threads the op may use (its scratch is planned for these) */
+    int grad_written;   /* backward: grad holds a contribution already (else it is garbage) */
 };
 
 struct ax_op_def {
@@ -70,6 +71,22 @@ static inline int64_t ax_attr_int(const ax_node *n, int i, int64_t dflt)
 {
     return i < n->attrs.n_ints ? n->attrs.ints[i] : dflt;
 }
+/* Gradients are not zeroed before a backward pass. An op's backward calls
+ * one of these for each input, once, before writing that input's gradient:
+ *  - ax_grad_accumulate returns 1 when the gradient already holds another
+ *    op's contribution (add to it) and 0 when this op is the first (assign
+ *    it, every element);
+ *  - ax_grad_prepare zeroes it when this op is the first, for ops that only
+ *    know how to add.
+ * The zeroing happens just before the writes, in cache, or not at all. */
+static inline int ax_grad_accumulate(ax_node *in)
+{
+    int had = in->grad_written;
+    in->grad_written = 1;
+    return had;
+}
+void ax_grad_prepare(ax_node *in);
+
 /* Output shape = input 0's shape. */
 ax_status ax_infer_same(ax_node *n);
 

@@ -34,6 +34,7 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     (void)ctx;
     const float g = n->grad[0], l1 = g * ax_attr_float(n, 0, 0.0f), l2 = 2.0f * g * ax_attr_float(n, 1, 0.0f);
     const float *w = n->in[0]->data;
+    ax_grad_prepare(n->in[0]);
     float *dw = n->in[0]->grad;
     int64_t count = ax_numel(n->in[0]);
 #pragma omp simd

@@ -9,6 +9,8 @@
 #include "ops/op.h"
 #include "kernels/cpu/kernels.h"
 
+#include <string.h>
+
 
 enum { KH, KW, SH, SW, PT, PB, PL, PR, INCLUDE_PAD };
 
@@ -56,25 +58,47 @@ static window window_at(const ax_node *n, int64_t y, int64_t x, int64_t h, int64
     return r;
 }
 
-/* the winning index within its plane, per output */
+/* the winning index within its plane (or window, for 2x2), per output */
 static size_t max_scratch(const ax_node *n) { return (size_t)ax_numel(n); }
 
 /* v beats the current best: larger, or a NaN (NaN propagates, as in PyTorch) */
 static inline int beats(float v, float best) { return v > best || (v != v && best == best); }
 
-/* The common 2x2 window with stride 2 and no padding, without the
- * general window arithmetic. */
-static void max_pool_2x2(const float *x, int64_t w, int64_t oh, int64_t ow, float *y, float *idx)
+/* The common 2x2 window with stride 2 and no padding, without the general
+ * window arithmetic: the winner's position in its window (0..3, row-major)
+ * is kept for the backward pass. */
+static int is_2x2(const ax_node *n)
+{
+    return attr(n, KH) == 2 && attr(n, KW) == 2 && attr(n, SH) == 2 && attr(n, SW) == 2 &&
+           attr(n, PT) == 0 && attr(n, PL) == 0;
+}
+
+static void max_pool_2x2(const float *x, int64_t w, int64_t oh, int64_t ow, float *y, float *pos)
+{
+    for (int64_t r = 0; r < oh; r++) {
+        const float *a = x + 2 * r * w, *b = a + w;
+        /* selects, not branches: on real data the winner's place is a coin
+         * toss, and mispredicted branches cost more than the comparisons */
+#pragma omp simd
+        for (int64_t c = 0; c < ow; c++) {
+            const float v0 = a[2 * c], v1 = a[2 * c + 1], v2 = b[2 * c], v3 = b[2 * c + 1];
+            const int t1 = beats(v1, v0);
+            float m = t1 ? v1 : v0, k = t1 ? 1.0f : 0.0f;
+            const int t2 = beats(v2, m);
+            m = t2 ? v2 : m, k = t2 ? 2.0f : k;
+            const int t3 = beats(v3, m);
+            y[r * ow + c] = t3 ? v3 : m;
+            pos[r * ow + c] = t3 ? 3.0f : k;
+        }
+    }
+}
+
+static void max_pool_2x2_backward(const float *pos, const float *dy, int64_t w, int64_t oh, int64_t ow, float *dx)
 {
     for (int64_t r = 0; r < oh; r++)
         for (int64_t c = 0; c < ow; c++) {
-            int64_t i0 = 2 * r * w + 2 * c, best = i0;
-            const int64_t cand[3] = {i0 + 1, i0 + w, i0 + w + 1};
-            for (int k = 0; k < 3; k++)
-                if (beats(x[cand[k]], x[best]))
-                    best = cand[k];
-            y[r * ow + c] = x[best];
-            idx[r * ow + c] = (float)best;
+            const int k = (int)pos[r * ow + c];
+            dx[(2 * r + (k >> 1)) * w + 2 * c + (k & 1)] += dy[r * ow + c];
         }
 }
 
@@ -84,8 +108,7 @@ static ax_status max_forward(ax_node *n, const ax_run_ctx *ctx)
     const ax_shape *xs = &n->in[0]->shape;
     const int64_t planes = xs->dim[0] * xs->dim[1], h = xs->dim[2], w = xs->dim[3];
     const int64_t oh = n->shape.dim[2], ow = n->shape.dim[3];
-    const int fast = attr(n, KH) == 2 && attr(n, KW) == 2 && attr(n, SH) == 2 && attr(n, SW) == 2 &&
-                     attr(n, PT) == 0 && attr(n, PL) == 0;
+    const int fast = is_2x2(n);
 #pragma omp parallel for if (planes * h * w >= AX_PARALLEL_MIN) schedule(static)
     for (int64_t p = 0; p < planes; p++) {
         const float *x = n->in[0]->data + p * h * w;
@@ -115,10 +138,18 @@ static void max_backward(ax_node *n, const ax_run_ctx *ctx)
     const ax_shape *xs = &n->in[0]->shape;
     const int64_t planes = xs->dim[0] * xs->dim[1], hw = xs->dim[2] * xs->dim[3];
     const int64_t ohw = n->shape.dim[2] * n->shape.dim[3];
+    const int fast = is_2x2(n), acc = ax_grad_accumulate(n->in[0]);
 #pragma omp parallel for if (planes * hw >= AX_PARALLEL_MIN) schedule(static)
-    for (int64_t p = 0; p < planes; p++)
-        for (int64_t o = 0; o < ohw; o++)
-            n->in[0]->grad[p * hw + (int64_t)n->scratch[p * ohw + o]] += n->grad[p * ohw + o];
+    for (int64_t p = 0; p < planes; p++) {
+        if (!acc) /* zeroed plane by plane, in cache, just before the scatter */
+            memset(n->in[0]->grad + p * hw, 0, (size_t)hw * sizeof(float));
+        if (fast)
+            max_pool_2x2_backward(n->scratch + p * ohw, n->grad + p * ohw, xs->dim[3], n->shape.dim[2],
+                                  n->shape.dim[3], n->in[0]->grad + p * hw);
+        else
+            for (int64_t o = 0; o < ohw; o++)
+                n->in[0]->grad[p * hw + (int64_t)n->scratch[p * ohw + o]] += n->grad[p * ohw + o];
+    }
 }
 
 static float divisor(const ax_node *n, const window *r)
@@ -156,9 +187,12 @@ static void avg_backward(ax_node *n, const ax_run_ctx *ctx)
     const ax_shape *xs = &n->in[0]->shape;
     const int64_t planes = xs->dim[0] * xs->dim[1], h = xs->dim[2], w = xs->dim[3];
     const int64_t oh = n->shape.dim[2], ow = n->shape.dim[3];
+    const int acc = ax_grad_accumulate(n->in[0]);
 #pragma omp parallel for if (planes * h * w >= AX_PARALLEL_MIN) schedule(static)
     for (int64_t p = 0; p < planes; p++) {
         float *dx = n->in[0]->grad + p * h * w;
+        if (!acc)
+            memset(dx, 0, (size_t)(h * w) * sizeof(float));
         for (int64_t y = 0; y < oh; y++)
             for (int64_t x0 = 0; x0 < ow; x0++) {
                 window r = window_at(n, y, x0, h, w);
@@ -196,6 +230,7 @@ static void gap_backward(ax_node *n, const ax_run_ctx *ctx)
     (void)ctx;
     const ax_shape *xs = &n->in[0]->shape;
     const int64_t planes = xs->dim[0] * xs->dim[1], hw = xs->dim[2] * xs->dim[3];
+    ax_grad_prepare(n->in[0]);
     for (int64_t p = 0; p < planes; p++) {
         const float g = n->grad[p] / (float)hw;
         float *dx = n->in[0]->grad + p * hw;

@@ -56,6 +56,10 @@ static void prelu_backward(ax_node *n, const ax_run_ctx *ctx)
     prelu_dims(n, &outer, &c, &inner);
     ax_node *xn = n->in[0], *an = n->in[1];
     int shared = an->shape.dim[0] == 1;
+    if (xn->needs_grad)
+        ax_grad_prepare(xn);
+    if (an->needs_grad)
+        ax_grad_prepare(an);
     for (int64_t o = 0; o < outer; o++)
         for (int64_t j = 0; j < c; j++) {
             const float aj = an->data[shared ? 0 : j];
@@ -100,7 +104,10 @@ static ax_status rrelu_forward(ax_node *n, const ax_run_ctx *ctx)
 static void rrelu_backward(ax_node *n, const ax_run_ctx *ctx)
 {
     (void)ctx;
-    ax_k_acc_mul(ax_numel(n), n->grad, n->scratch, n->in[0]->grad);
+    if (ax_grad_accumulate(n->in[0]))
+        ax_k_acc_mul(ax_numel(n), n->grad, n->scratch, n->in[0]->grad);
+    else
+        ax_k_mul(ax_numel(n), n->grad, n->scratch, n->in[0]->grad);
 }
 
 const ax_op_def ax_op_prelu = {"prelu", 2, 2, prelu_infer, NULL, prelu_forward, prelu_backward};

@@ -63,7 +63,10 @@ static ax_status copy_forward(ax_node *n, const ax_run_ctx *ctx)
 static void copy_backward(ax_node *n, const ax_run_ctx *ctx)
 {
     (void)ctx;
-    ax_k_acc(ax_numel(n), n->grad, n->in[0]->grad);
+    if (ax_grad_accumulate(n->in[0]))
+        ax_k_acc(ax_numel(n), n->grad, n->in[0]->grad);
+    else
+        memcpy(n->in[0]->grad, n->grad, (size_t)ax_numel(n) * sizeof(float));
 }
 
 const ax_op_def ax_op_reshape = {"reshape", 1, 1, reshape_infer, NULL, copy_forward, copy_backward};

@@ -87,6 +87,7 @@ static void backward_common(ax_node *n, int log_form)
 {
     int64_t outer, c, inner;
     dims(n, &outer, &c, &inner);
+    ax_grad_prepare(n->in[0]);
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
             const int64_t base = o * c * inner + i;
