@@ -3,7 +3,7 @@
 #
 #   make demo    train the 784-256-128-10 MLP on Fashion-MNIST
 #   make test    every test, in a release build and under ASan + UBSan
-#   make bench   axon vs PyTorch, seconds per epoch (bench/README.md)
+#   make bench   axon vs PyTorch: MLP and CNN epochs, inference (bench/README.md)
 #   make install install the libraries, headers and axon.pc (PREFIX=/usr/local)
 
 BUILD      ?= build
@@ -48,6 +48,7 @@ test: test-release test-asan
 
 bench: deps-bench build
 	bench/run.sh $(BUILD)
+	bench/run_cnn.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD)

@@ -109,6 +109,11 @@ static dims dims_of(const ax_node *n)
     else if (!d.direct) {
         d.B = CHUNK_COL_BYTES / (int64_t)(d.K * d.G * d.HW * sizeof(float));
         d.B = d.B < 1 ? 1 : d.B;
+        /* as many chunks per thread for every thread: 64 images in chunks
+         * of 21 would give one of two threads 42 of them */
+        int64_t chunks = (max_n + d.B - 1) / d.B, t = n->threads > 0 ? n->threads : 1;
+        chunks = (chunks + t - 1) / t * t;
+        d.B = (max_n + chunks - 1) / chunks;
     }
     d.B = d.B < max_n ? d.B : max_n;
     d.direct = d.direct && d.B == 1;
