@@ -103,6 +103,8 @@ typedef struct ax_conv_options {
     int no_bias;            /* layers: leave out the bias */
     int images_per_gemm;    /* 0: chosen to fit the cache (see conv2d.c); > 0 forces it */
     int fused_relu;         /* apply ReLU inside the convolution (ax_conv2d_layer does for "relu") */
+    int recompute_im2col;   /* 1: redo im2col in the backward pass rather than keep the batch's
+                               column matrices (less memory, more time) */
 } ax_conv_options;
 ax_node *ax_conv2d(ax_graph *g, ax_node *x, ax_node *w, const ax_conv_options *options);
 /* The same with a bias b [O] (NULL: none), fused into the convolution. */

@@ -110,7 +110,8 @@ ax_node *ax_conv2d_bias(ax_graph *g, ax_node *x, ax_node *w, ax_node *b, const a
         pad_for(&o, xs.dim[2], ws.dim[2], sh, dh, o.pad_h, &pt, &pb);
         pad_for(&o, xs.dim[3], ws.dim[3], sw, dw, o.pad_w, &pl, &pr);
     }
-    ax_attrs at = {.ints = {sh, sw, pt, pb, pl, pr, dh, dw, o.groups ? o.groups : 1, o.images_per_gemm, o.fused_relu}, .n_ints = 11};
+    ax_attrs at = {.ints = {sh, sw, pt, pb, pl, pr, dh, dw, o.groups ? o.groups : 1, o.images_per_gemm, o.fused_relu,
+                               o.recompute_im2col}, .n_ints = 12};
     ax_node *in[3] = {x, w, b};
     return ax_apply(g, "conv2d", in, b ? 3 : 2, &at, NULL);
 }

@@ -2,8 +2,8 @@
  * Inputs: x [N, C, H, W], w [O, C / groups, kh, kw] (PyTorch's layout),
  * and optionally a bias b [O], added while each output is still in cache.
  * attrs.ints: {stride_h, stride_w, pad_top, pad_bottom, pad_left,
- * pad_right, dil_h, dil_w, groups, images_per_gemm, relu}, defaults {1, 1,
- * 0, 0, 0, 0, 1, 1, 1, 0, 0}. relu = 1 applies max(0, .) to the output in
+ * pad_right, dil_h, dil_w, groups, images_per_gemm, relu, recompute},
+ * defaults {1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0}. relu = 1 applies max(0, .) to the output in
  * the same pass (and masks the incoming gradient in the backward pass's
  * first pass): two passes over the largest tensor of a CNN saved.
  * Output [N, O, oh, ow], oh = (H + pt + pb - dil_h (kh - 1) - 1) / stride_h + 1.
@@ -16,6 +16,11 @@
  * own sum, dcol_g = W_g^T dY_g, folded back by col2im; the threads' sums
  * are added in thread order, so a given thread count always gives the
  * same bits.
+ *
+ * When the whole batch's column matrices fit in SAVED_COL_MAX_FLOATS (and
+ * recompute is 0), the forward pass writes them to scratch that outlives
+ * it and the backward pass uses them for dW instead of running im2col
+ * again.
  *
  * B is chosen so a chunk's column matrix stays within the core's cache
  * (measured: one 35 MB column matrix for the whole batch ran slower than
@@ -35,14 +40,17 @@
 #include <omp.h>
 #include <string.h>
 
-enum { SH, SW, PT, PB, PL, PR, DH, DW, GROUPS, CHUNK, RELU };
+enum { SH, SW, PT, PB, PL, PR, DH, DW, GROUPS, CHUNK, RELU, RECOMPUTE };
 
 /* The column matrix a chunk may fill: about a quarter of a 2 MB L2. */
 #define CHUNK_COL_BYTES (512 * 1024)
+/* Keep the batch's column matrices for the backward pass up to this many
+ * floats (32 MB). */
+#define SAVED_COL_MAX_FLOATS ((int64_t)1 << 23)
 
 static int64_t attr(const ax_node *n, int i)
 {
-    static const int64_t dflt[] = {1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0};
+    static const int64_t dflt[] = {1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0};
     return ax_attr_int(n, i, dflt[i]);
 }
 
@@ -89,7 +97,9 @@ static ax_status infer(ax_node *n)
 /* The sizes every pass needs. */
 typedef struct dims {
     int64_t N, C, H, W, O, G, Cg, Og, K, HW, B; /* K = Cg kh kw; B images per chunk */
+    int64_t max_chunks;                        /* at the compiled batch */
     int direct;
+    int saved;   /* column matrices kept from forward to backward */
 } dims;
 
 static dims dims_of(const ax_node *n)
@@ -97,7 +107,7 @@ static dims dims_of(const ax_node *n)
     const ax_shape *x = &n->in[0]->shape, *w = &n->in[1]->shape;
     ax_conv_geom g = geom(n);
     dims d = {x->dim[0], x->dim[1], x->dim[2], x->dim[3], w->dim[0], attr(n, GROUPS), 0, 0, 0,
-              g.out_h * g.out_w, 1, 0};
+              g.out_h * g.out_w, 1, 0, 0, 0};
     d.Cg = d.C / d.G, d.Og = d.O / d.G, d.K = d.Cg * g.kh * g.kw;
     d.direct = g.kh == 1 && g.kw == 1 && g.stride_h == 1 && g.stride_w == 1 && attr(n, PT) == 0 &&
                attr(n, PB) == 0 && attr(n, PL) == 0 && attr(n, PR) == 0;
@@ -117,12 +127,15 @@ static dims dims_of(const ax_node *n)
     }
     d.B = d.B < max_n ? d.B : max_n;
     d.direct = d.direct && d.B == 1;
+    d.max_chunks = (max_n + d.B - 1) / d.B;
+    d.saved = !d.direct && !attr(n, RECOMPUTE) && d.max_chunks * d.G * d.K * d.B * d.HW <= SAVED_COL_MAX_FLOATS;
     return d;
 }
 
 /* Per thread: the chunk's column matrix (all groups), its output rows
  * [O, B HW], then the thread's weight and bias gradient sums. */
-static int64_t col_floats(const dims *d) { return d->direct ? 0 : d->G * d->K * d->B * d->HW; }
+static int64_t col_floats(const dims *d) { return d->direct || d->saved ? 0 : d->G * d->K * d->B * d->HW; }
+static int64_t saved_floats(const dims *d) { return d->saved ? d->max_chunks * d->G * d->K * d->B * d->HW : 0; }
 static int64_t rows_floats(const dims *d) { return d->O * d->B * d->HW; }
 static int64_t part_floats(const dims *d) { return d->O * d->K + d->O; }
 static int64_t thread_floats(const dims *d) { return col_floats(d) + rows_floats(d) + part_floats(d); }
@@ -130,7 +143,16 @@ static int64_t thread_floats(const dims *d) { return col_floats(d) + rows_floats
 static size_t scratch(const ax_node *n)
 {
     dims d = dims_of(n);
-    return (size_t)n->threads * (size_t)thread_floats(&d);
+    return (size_t)n->threads * (size_t)thread_floats(&d) + (size_t)saved_floats(&d);
+}
+
+/* The column matrix of chunk c: its own slot when saved, else the
+ * thread's buffer. */
+static float *chunk_cols(const ax_node *n, const dims *d, int tid, int64_t c)
+{
+    if (d->saved)
+        return n->scratch + (int64_t)n->threads * thread_floats(d) + c * d->G * d->K * d->B * d->HW;
+    return n->scratch + (int64_t)tid * thread_floats(d);
 }
 
 static int team(const ax_node *n, const dims *d)
@@ -159,11 +181,12 @@ static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
     const int relu = attr(n, RELU) != 0;
 #pragma omp parallel num_threads(team(n, &d))
     {
-        float *col = n->scratch + (int64_t)omp_get_thread_num() * thread_floats(&d);
-        float *rows = col + col_floats(&d);
+        const int tid = omp_get_thread_num();
+        float *rows = n->scratch + (int64_t)tid * thread_floats(&d) + col_floats(&d);
 #pragma omp for schedule(static)
         for (int64_t c = 0; c < chunks; c++) {
             const int64_t s0 = c * d.B, b = d.N - s0 < d.B ? d.N - s0 : d.B, cols = b * d.HW;
+            float *col = chunk_cols(n, &d, tid, c);
             for (int64_t gi = 0; gi < d.G; gi++) {
                 const float *wg = w + gi * d.Og * d.K;
                 if (d.direct) { /* straight from the image into the output */
@@ -208,12 +231,14 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     const int dx_acc = want_dx ? ax_grad_accumulate(xn) : 1;
 #pragma omp parallel num_threads(threads)
     {
-        float *col = n->scratch + (int64_t)omp_get_thread_num() * thread_floats(&d);
-        float *rows = col + col_floats(&d), *dw = rows + rows_floats(&d), *db = dw + wsize;
+        const int tid = omp_get_thread_num();
+        float *rows = n->scratch + (int64_t)tid * thread_floats(&d) + col_floats(&d);
+        float *dw = rows + rows_floats(&d), *db = dw + wsize;
         memset(dw, 0, (size_t)part_floats(&d) * sizeof(float));
 #pragma omp for schedule(static)
         for (int64_t c = 0; c < chunks; c++) {
             const int64_t s0 = c * d.B, b = d.N - s0 < d.B ? d.N - s0 : d.B, cols = b * d.HW;
+            float *col = chunk_cols(n, &d, tid, c);
             /* dY of the chunk as rows [O, b HW] (masked by the fused ReLU);
              * the direct path keeps the image layout (b = 1) */
             for (int64_t j = 0; j < b; j++)
@@ -241,7 +266,7 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
                 float *col_g = col + gi * d.K * cols;
                 const float *x_g = xn->data + (s0 * d.C + gi * d.Cg) * d.HW; /* direct only */
                 if (want_dw) {
-                    if (!d.direct)
+                    if (!d.direct && !d.saved)
                         chunk_im2col(n, &d, &g, s0, b, gi, col_g);
                     ax_k_gemm(0, 1, d.Og, d.K, cols, 1.0f, dy_g, ld, d.direct ? x_g : col_g, cols, 1.0f,
                               dw + gi * d.Og * d.K, d.K);

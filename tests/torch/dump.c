@@ -178,7 +178,7 @@ static int conv_random(void)
     ax_node_set_requires_grad(x, 1);
     ax_node *wt = ax_param(g, "w", ax_shape4(o, cg, kh, kw));
     ax_node *b = ax_param(g, "b", ax_shape1(o));
-    ax_conv_options opt = {sh, sw, AX_PAD_EXPLICIT, ph, pw, dh, dw, groups, 0, 0, 0};
+    ax_conv_options opt = {sh, sw, AX_PAD_EXPLICIT, ph, pw, dh, dw, groups, 0, 0, 0, 0};
     ax_node *y = ax_conv2d_bias(g, x, wt, b, &opt);
     if (ax_graph_compile(g) != AX_OK)
         return fail("conv2d");
