@@ -11,13 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static ax_dataset *load(const char *dir, const char *prefix)
+static ax_dataset *load(const char *dir, int train)
 {
-    char images[4096], labels[4096];
-    snprintf(images, sizeof images, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
-    snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
     ax_dataset *ds = NULL;
-    if (ax_dataset_load_idx(images, labels, 10, &ds) != AX_OK)
+    if (ax_dataset_fashion_mnist(dir, train, &ds) != AX_OK)
         fprintf(stderr, "bench_mlp: %s\n", ax_last_error());
     return ds;
 }
@@ -29,9 +26,9 @@ int main(int argc, char **argv)
         return 2;
     }
     int threads = atoi(argv[1]), epochs = atoi(argv[2]);
-    const char *dir = argc > 3 ? argv[3] : "/usr/share/datasets/fashion-mnist";
+    const char *dir = argc > 3 ? argv[3] : NULL;
     ax_set_num_threads(threads);
-    ax_dataset *train = load(dir, "train"), *test = load(dir, "t10k");
+    ax_dataset *train = load(dir, 1), *test = load(dir, 0);
     if (!train || !test)
         return 1;
     ax_rng rng;

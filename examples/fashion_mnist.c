@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
-
 static int parse_long(const char *flag, const char *text, long min, long *out)
 {
     char *end;
@@ -35,12 +33,9 @@ static void usage(FILE *f)
                "[--seed S] [--limit N] [--quiet]\n");
 }
 
-static int load(const char *dir, const char *prefix, ax_dataset **out)
+static int load(const char *dir, int train, ax_dataset **out)
 {
-    char images[4096], labels[4096];
-    snprintf(images, sizeof images, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
-    snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
-    if (ax_dataset_load_idx(images, labels, 10, out) != AX_OK) {
+    if (ax_dataset_fashion_mnist(dir, train, out) != AX_OK) {
         fprintf(stderr, "fashion_mnist: %s\n", ax_last_error());
         return 0;
     }
@@ -49,7 +44,7 @@ static int load(const char *dir, const char *prefix, ax_dataset **out)
 
 int main(int argc, char **argv)
 {
-    const char *dir = DEFAULT_DATA;
+    const char *dir = AX_FASHION_MNIST_DIR;
     long epochs = 5, batch = 64, threads = 0, seed = 42, limit = 0, quiet = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -80,7 +75,7 @@ int main(int argc, char **argv)
 
     ax_set_num_threads((int)threads);
     ax_dataset *train = NULL, *test = NULL;
-    if (!load(dir, "train", &train) || !load(dir, "t10k", &test)) {
+    if (!load(dir, 1, &train) || !load(dir, 0, &test)) {
         ax_dataset_free(train);
         return 1;
     }

@@ -58,6 +58,13 @@ ax_status ax_dataset_load_idx(const char *images_path, const char *labels_path, 
 ax_status ax_dataset_from_memory(const uint8_t *x, const int32_t *labels, int64_t n,
                                  const int64_t *sample_shape, int sample_ndim, int n_classes,
                                  float scale, ax_dataset **out);
+/* Fashion-MNIST (Xiao et al. 2017) from the four gzipped IDX files in dir
+ * (NULL: AX_FASHION_MNIST_DIR, where Debian's dataset-fashion-mnist puts
+ * them): the 60,000 training images when train is 1, the 10,000 test
+ * images when 0; 10 classes, 28x28, scaled to [0, 1]. */
+#define AX_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+ax_status ax_dataset_fashion_mnist(const char *dir, int train, ax_dataset **out);
+
 /* The first min(n, ds->n) samples, as a new data set. */
 ax_status ax_dataset_head(const ax_dataset *ds, int64_t n, ax_dataset **out);
 void ax_dataset_free(ax_dataset *ds);

@@ -1,16 +1,9 @@
 /* Convolution and batch-normalisation layers. */
 #include "axon/nn.h"
+#include "nn/layer.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static const char *param_name(char *buf, size_t len, const char *name, const char *suffix)
-{
-    if (!name)
-        return NULL;
-    snprintf(buf, len, "%s.%s", name, suffix);
-    return buf;
-}
 
 ax_node *ax_conv2d_layer(ax_graph *g, ax_node *x, int64_t out_channels, int kh, int kw,
                          const ax_conv_options *options, const char *activation, ax_init init,
@@ -29,7 +22,7 @@ ax_node *ax_conv2d_layer(ax_graph *g, ax_node *x, int64_t out_channels, int kh, 
         return ax_graph_error(g, AX_ERR_SHAPE);
     }
     char wname[96], bname[96];
-    ax_node *w = ax_param(g, param_name(wname, sizeof wname, name, "weight"),
+    ax_node *w = ax_param(g, ax_layer_param_name(wname, sizeof wname, name, "weight"),
                           ax_shape4(out_channels, xs.dim[1] / groups, kh, kw));
     if (!w)
         return NULL;
@@ -38,7 +31,7 @@ ax_node *ax_conv2d_layer(ax_graph *g, ax_node *x, int64_t out_channels, int kh, 
     ax_status s = ax_init_fill(ax_node_data(w), ax_node_shape(w), init, rng);
     if (s != AX_OK)
         return ax_graph_error(g, s);
-    ax_node *b = o.no_bias ? NULL : ax_param(g, param_name(bname, sizeof bname, name, "bias"), ax_shape1(out_channels));
+    ax_node *b = o.no_bias ? NULL : ax_param(g, ax_layer_param_name(bname, sizeof bname, name, "bias"), ax_shape1(out_channels));
     if (activation && !strcmp(activation, "relu")) { /* fused: one pass instead of three */
         o.fused_relu = 1;
         activation = NULL;
@@ -59,10 +52,10 @@ ax_node *ax_batch_norm_layer(ax_graph *g, ax_node *x, float momentum, float eps,
     }
     int64_t c = xs.dim[1];
     char b1[96], b2[96], b3[96], b4[96];
-    ax_node *gamma = ax_param(g, param_name(b1, sizeof b1, name, "weight"), ax_shape1(c));
-    ax_node *beta = ax_param(g, param_name(b2, sizeof b2, name, "bias"), ax_shape1(c));
-    ax_node *mean = ax_buffer(g, param_name(b3, sizeof b3, name, "running_mean"), ax_shape1(c));
-    ax_node *var = ax_buffer(g, param_name(b4, sizeof b4, name, "running_var"), ax_shape1(c));
+    ax_node *gamma = ax_param(g, ax_layer_param_name(b1, sizeof b1, name, "weight"), ax_shape1(c));
+    ax_node *beta = ax_param(g, ax_layer_param_name(b2, sizeof b2, name, "bias"), ax_shape1(c));
+    ax_node *mean = ax_buffer(g, ax_layer_param_name(b3, sizeof b3, name, "running_mean"), ax_shape1(c));
+    ax_node *var = ax_buffer(g, ax_layer_param_name(b4, sizeof b4, name, "running_var"), ax_shape1(c));
     if (!gamma || !beta || !mean || !var)
         return NULL;
     for (int64_t i = 0; i < c; i++)

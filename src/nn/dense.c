@@ -2,6 +2,7 @@
  * per-parameter regularisation. Convolution and normalisation layers are
  * in conv.c. */
 #include "axon/nn.h"
+#include "nn/layer.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -11,15 +12,6 @@ ax_node *ax_activate(ax_graph *g, ax_node *x, const char *activation)
     if (!activation || !strcmp(activation, "none") || !strcmp(activation, "linear"))
         return x;
     return ax_apply(g, activation, &x, 1, NULL, NULL);
-}
-
-/* "<name>.<suffix>", or NULL (an automatic name) when name is NULL. */
-static const char *param_name(char *buf, size_t len, const char *name, const char *suffix)
-{
-    if (!name)
-        return NULL;
-    snprintf(buf, len, "%s.%s", name, suffix);
-    return buf;
 }
 
 static ax_node *features_error(ax_graph *g, const char *layer, const char *name, ax_node *x)
@@ -45,8 +37,8 @@ ax_node *ax_dense(ax_graph *g, ax_node *x, int64_t units, const char *activation
     }
     int64_t in = ax_node_shape(x).dim[1];
     char wname[96], bname[96];
-    ax_node *w = ax_param(g, param_name(wname, sizeof wname, name, "weight"), ax_shape2(units, in));
-    ax_node *b = ax_param(g, param_name(bname, sizeof bname, name, "bias"), ax_shape1(units));
+    ax_node *w = ax_param(g, ax_layer_param_name(wname, sizeof wname, name, "weight"), ax_shape2(units, in));
+    ax_node *b = ax_param(g, ax_layer_param_name(bname, sizeof bname, name, "bias"), ax_shape1(units));
     if (!w || !b)
         return NULL;
     if (init.kind == AX_INIT_DEFAULT)
@@ -63,7 +55,7 @@ ax_node *ax_prelu_layer(ax_graph *g, ax_node *x, const char *name)
         return NULL;
     ax_shape xs = ax_node_shape(x);
     char wname[96];
-    ax_node *a = ax_param(g, param_name(wname, sizeof wname, name, "weight"),
+    ax_node *a = ax_param(g, ax_layer_param_name(wname, sizeof wname, name, "weight"),
                           ax_shape1(xs.ndim >= 2 ? xs.dim[1] : 1));
     if (!a)
         return NULL;

@@ -6,13 +6,8 @@
 
 static ax_status infer_same(ax_node *n)
 {
-    const ax_shape *a = &n->in[0]->shape, *b = &n->in[1]->shape;
-    char sa[96], sb[96];
-    if (!ax_shape_equal(a, b))
-        return ax_fail(AX_ERR_SHAPE, "operands differ in shape: %s and %s",
-                       ax_shape_str(a, sa, sizeof sa), ax_shape_str(b, sb, sizeof sb));
-    n->shape = *a;
-    return AX_OK;
+    n->shape = n->in[0]->shape;
+    return ax_check_same_shapes(n, "operand", "operand");
 }
 
 static ax_status add_forward(ax_node *n, const ax_run_ctx *ctx)

@@ -11,13 +11,9 @@
 
 static ax_status infer(ax_node *n)
 {
-    const ax_shape *p = &n->in[0]->shape, *t = &n->in[1]->shape;
-    char sp[96], st[96];
-    if (!ax_shape_equal(p, t))
-        return ax_fail(AX_ERR_SHAPE, "prediction %s and target %s differ in shape",
-                       ax_shape_str(p, sp, sizeof sp), ax_shape_str(t, st, sizeof st));
+    ax_status s = ax_check_same_shapes(n, "prediction", "target");
     n->shape = ax_shape0();
-    return AX_OK;
+    return s;
 }
 
 static float scale(const ax_node *n)

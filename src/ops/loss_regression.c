@@ -16,11 +16,9 @@ extern const ax_op_def ax_op_huber;
 
 static ax_status infer(ax_node *n)
 {
-    const ax_shape *p = &n->in[0]->shape, *t = &n->in[1]->shape;
-    char sp[96], st[96];
-    if (!ax_shape_equal(p, t))
-        return ax_fail(AX_ERR_SHAPE, "prediction %s and target %s differ in shape",
-                       ax_shape_str(p, sp, sizeof sp), ax_shape_str(t, st, sizeof st));
+    ax_status s = ax_check_same_shapes(n, "prediction", "target");
+    if (s != AX_OK)
+        return s;
     if (n->op == &ax_op_huber && !(ax_attr_float(n, 0, 1.0f) > 0.0f))
         return ax_fail(AX_ERR_INVALID_ARG, "huber delta must be positive");
     n->shape = ax_shape0();

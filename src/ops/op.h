@@ -89,5 +89,7 @@ void ax_grad_prepare(ax_node *in);
 
 /* Output shape = input 0's shape. */
 ax_status ax_infer_same(ax_node *n);
+/* Inputs 0 and 1 must have the same shape; the message calls them `a` and `b`. */
+ax_status ax_check_same_shapes(const ax_node *n, const char *a, const char *b);
 
 #endif
