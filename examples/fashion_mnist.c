@@ -2,7 +2,7 @@
  * Fashion-MNIST images (softmax cross-entropy, Adam lr 1e-3, batch 64).
  *
  *   fashion_mnist [--data DIR] [--epochs N] [--batch B] [--threads T]
- *                 [--seed S] [--limit N] [--quiet]
+ *                 [--seed S] [--limit N] [--curves FILE.svg] [--log FILE.csv] [--quiet]
  *
  * --limit trains on the first N training images (and tests on the first
  * N/6 test images), for quick runs. Exit status: 0 on success, 1 when the
@@ -30,7 +30,7 @@ static int parse_long(const char *flag, const char *text, long min, long *out)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: fashion_mnist [--data DIR] [--epochs N] [--batch B] [--threads T] "
-               "[--seed S] [--limit N] [--quiet]\n");
+               "[--seed S] [--limit N] [--curves FILE.svg] [--log FILE.csv] [--quiet]\n");
 }
 
 static int load(const char *dir, int train, ax_dataset **out)
@@ -44,7 +44,7 @@ static int load(const char *dir, int train, ax_dataset **out)
 
 int main(int argc, char **argv)
 {
-    const char *dir = AX_FASHION_MNIST_DIR;
+    const char *dir = AX_FASHION_MNIST_DIR, *curves = NULL, *csv = NULL;
     long epochs = 5, batch = 64, threads = 0, seed = 42, limit = 0, quiet = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -62,6 +62,10 @@ int main(int argc, char **argv)
             quiet = 1;
         } else if (!strcmp(a, "--data") && has_value) {
             dir = argv[++i];
+        } else if (!strcmp(a, "--curves") && has_value) {
+            curves = argv[++i];
+        } else if (!strcmp(a, "--log") && has_value) {
+            csv = argv[++i];
         } else if (target && has_value) {
             long min = target == &batch || target == &epochs ? 1 : 0;
             if (!parse_long(a, argv[++i], min, target))
@@ -124,12 +128,22 @@ int main(int argc, char **argv)
                "seed %ld\n",
                (long long)ax_graph_param_count(g), batch, epochs, seed);
     ax_metrics final = {0};
+    ax_callback *cbs[2];
+    int n_cbs = 0;
+    if (s == AX_OK && curves && (s = ax_svg_curves_new(curves, &cbs[n_cbs])) == AX_OK)
+        n_cbs++;
+    if (s == AX_OK && csv && (s = ax_csv_logger_new(csv, &cbs[n_cbs])) == AX_OK)
+        n_cbs++;
     if (s == AX_OK) {
         ax_fit_config fc = ax_fit_defaults();
         fc.epochs = (int)epochs;
         fc.seed = (uint64_t)seed;
+        fc.callbacks = cbs;
+        fc.n_callbacks = n_cbs;
         s = ax_fit(&m, opt, train, test, &fc, NULL);
     }
+    for (int k = 0; k < n_cbs; k++)
+        ax_callback_free(cbs[k]);
     if (s == AX_OK)
         s = ax_evaluate(&m, test, &final);
     if (s == AX_OK)

@@ -47,6 +47,11 @@ void *ax_calloc(size_t n, size_t size);
 void *ax_alloc_aligned(size_t bytes);
 void ax_free(void *p);
 
+/* Write len bytes to path atomically: a temporary file beside it, fsync,
+ * rename over path. A crash leaves the old file or the new one, never a
+ * part. */
+ax_status ax_write_file_atomic(const char *path, const void *data, size_t len);
+
 /* ---- arena ------------------------------------------------------------
  * One block carved into 64-byte aligned pieces; freed all at once. The
  * graph plans its activations, gradients and scratch space into one. */

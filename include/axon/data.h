@@ -65,6 +65,12 @@ ax_status ax_dataset_from_memory(const uint8_t *x, const int32_t *labels, int64_
 #define AX_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 ax_status ax_dataset_fashion_mnist(const char *dir, int train, ax_dataset **out);
 
+/* Split ds at random into a training and a held-out set, held_out being
+ * the held-out fraction in (0, 1); stratified keeps each class's
+ * proportion (to within one sample per class). Both are new data sets. */
+ax_status ax_dataset_split(const ax_dataset *ds, double held_out, int stratified, uint64_t seed,
+                           ax_dataset **train, ax_dataset **val);
+
 /* The first min(n, ds->n) samples, as a new data set. */
 ax_status ax_dataset_head(const ax_dataset *ds, int64_t n, ax_dataset **out);
 void ax_dataset_free(ax_dataset *ds);

@@ -140,9 +140,18 @@ ax_status ax_fit(ax_model *m, ax_optimizer *opt, const ax_dataset *train, const 
     ax_batcher *b;
     if ((s = ax_batcher_new(train, ax_graph_max_batch(m->graph), 1, c.seed, &b)) != AX_OK)
         return s;
+    /* every epoch's log, for the callbacks' train_end */
+    ax_epoch_log *logs = ax_calloc((size_t)(c.epochs > 0 ? c.epochs : 1), sizeof *logs);
+    if (!logs) {
+        ax_batcher_free(b);
+        return ax_fail(AX_ERR_NOMEM, "fit: out of memory");
+    }
+    if (history)
+        memset(history, 0, (size_t)c.epochs * sizeof *history);
+    int epochs_run = 0, stop = 0;
     if (c.flush_denormals)
         ax_set_flush_denormals(1);
-    for (int e = 1; e <= c.epochs && s == AX_OK; e++) {
+    for (int e = 1; e <= c.epochs && s == AX_OK && !stop; e++) {
         ax_epoch_log log = {.epoch = e, .lr = ax_optimizer_lr(opt)};
         ax_progress prog;
         ax_progress_begin(&prog, c.verbosity, e, c.epochs, ax_batcher_num_batches(b));
@@ -157,9 +166,20 @@ ax_status ax_fit(ax_model *m, ax_optimizer *opt, const ax_dataset *train, const 
         ax_progress_end(&prog, c.verbosity, out, &log, test != NULL);
         if (history)
             history[e - 1] = log;
+        logs[e - 1] = log;
+        epochs_run = e;
+        for (int k = 0; k < c.n_callbacks && s == AX_OK; k++)
+            if (c.callbacks[k]->epoch_end)
+                s = c.callbacks[k]->epoch_end(c.callbacks[k], m, &log, &stop);
     }
     if (c.flush_denormals)
         ax_set_flush_denormals(0);
+    for (int k = 0; k < c.n_callbacks && s == AX_OK; k++)
+        if (c.callbacks[k]->train_end)
+            s = c.callbacks[k]->train_end(c.callbacks[k], m, logs, epochs_run);
+    if (stop && c.verbosity != AX_QUIET)
+        fprintf(out, "stopped after epoch %d of %d\n", epochs_run, c.epochs);
+    ax_free(logs);
     ax_batcher_free(b);
     return s;
 }

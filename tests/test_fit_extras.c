@@ -1,0 +1,227 @@
+/* Metrics, callbacks (early stopping, CSV logger, SVG curves), held-out
+ * splits and atomic file writing. */
+#include "test.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+static void confusion_by_hand(void)
+{
+    /* labels 0 1 2 2 1 0; predictions 0 2 2 2 1 1 */
+    const int32_t y[6] = {0, 1, 2, 2, 1, 0};
+    const int pred[6] = {0, 2, 2, 2, 1, 1};
+    float scores[18] = {0};
+    for (int r = 0; r < 6; r++)
+        scores[r * 3 + pred[r]] = 1.0f;
+    ax_confusion *c;
+    CHECK_OK(ax_confusion_new(3, &c));
+    CHECK_OK(ax_confusion_add(c, scores, y, 6));
+    /* rows true, columns predicted: [1 1 0; 0 1 1; 0 0 2] */
+    const int64_t want[9] = {1, 1, 0, 0, 1, 1, 0, 0, 2};
+    for (int i = 0; i < 9; i++)
+        CHECK(c->counts[i] == want[i]);
+    CHECK_NEAR(ax_confusion_accuracy(c), 4.0 / 6, 1e-12);
+    /* precision 1, 1/2, 2/3; recall 1/2, 1/2, 1; F1 2/3, 1/2, 4/5 */
+    double p, r, f;
+    ax_confusion_macro(c, &p, &r, &f);
+    CHECK_NEAR(p, (1 + 0.5 + 2.0 / 3) / 3, 1e-12);
+    CHECK_NEAR(r, (0.5 + 0.5 + 1) / 3, 1e-12);
+    CHECK_NEAR(f, (2.0 / 3 + 0.5 + 0.8) / 3, 1e-12);
+    CHECK_ERR(ax_confusion_add(c, scores, (int32_t[]){0, 3}, 2), AX_ERR_INVALID_ARG, "label 3 of row 1");
+    ax_confusion_free(c);
+}
+
+static void top_k_and_regression(void)
+{
+    const float s[8] = {0.1f, 0.5f, 0.3f, 0.1f, /* ranks: 1, 3, 2, 4(tie, later index) */
+                        0.9f, 0.0f, 0.05f, 0.05f};
+    CHECK_NEAR(ax_top_k_accuracy(s, (int32_t[]){2, 0}, 2, 4, 1), 0.5, 1e-12);
+    CHECK_NEAR(ax_top_k_accuracy(s, (int32_t[]){2, 3}, 2, 4, 2), 0.5, 1e-12);
+    CHECK_NEAR(ax_top_k_accuracy(s, (int32_t[]){2, 3}, 2, 4, 3), 1.0, 1e-12);
+    double mse, mae, r2;
+    ax_regression_metrics((float[]){1, 2, 4}, (float[]){1, 3, 3}, 3, &mse, &mae, &r2);
+    /* errors 0, -1, 1; target mean 7/3, SS_tot = 16/9 + 4/9 + 4/9 = 24/9 */
+    CHECK_NEAR(mse, 2.0 / 3, 1e-12);
+    CHECK_NEAR(mae, 2.0 / 3, 1e-12);
+    CHECK_NEAR(r2, 1 - 2.0 / (24.0 / 9), 1e-12);
+}
+
+/* Random labels: nothing to learn, so held-out loss rises as the network
+ * memorises its 48 training samples. */
+static ax_dataset *noise(int n, uint64_t seed)
+{
+    ax_rng r;
+    ax_rng_seed(&r, seed, 3);
+    uint8_t x[256 * 8];
+    int32_t y[256];
+    for (int i = 0; i < n * 8; i++)
+        x[i] = (uint8_t)ax_rng_below(&r, 256);
+    for (int i = 0; i < n; i++)
+        y[i] = (int32_t)ax_rng_below(&r, 3);
+    ax_dataset *ds = NULL;
+    ax_dataset_from_memory(x, y, n, (int64_t[]){8}, 1, 3, 1.0f / 255, &ds);
+    return ds;
+}
+
+static ax_model small_model(void)
+{
+    ax_rng rng;
+    ax_rng_seed(&rng, 1, 1);
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape2(16, 8));
+    ax_node *h = ax_dense(g, x, 64, "relu", AX_DEFAULT_INIT, &rng, "fc1");
+    ax_node *logits = ax_dense(g, h, 3, NULL, AX_DEFAULT_INIT, &rng, "fc2");
+    ax_node *lab = ax_input(g, "y", ax_shape1(16));
+    ax_model m = {g, x, lab, logits, ax_softmax_cross_entropy(g, logits, lab)};
+    ax_graph_compile(g);
+    return m;
+}
+
+static char dir[64];
+
+static const char *path_in(const char *name)
+{
+    static char p[2][256];
+    static int k;
+    k ^= 1;
+    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+    return p[k];
+}
+
+static void early_stopping_restores_the_best(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/axon-fit-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL);
+    ax_dataset *train = noise(48, 1), *val = noise(64, 2);
+    ax_model m = small_model();
+    ax_optimizer *opt;
+    CHECK_OK(ax_optimizer_new("adam", &(ax_optim_config){.lr = 0.02f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f}, &opt));
+    CHECK_OK(ax_optimizer_add_graph(opt, m.graph));
+    ax_callback *stopper, *csv, *svg;
+    CHECK_OK(ax_early_stopping_new(AX_MONITOR_VAL_LOSS, 0.0, 3, 1, &stopper));
+    CHECK_OK(ax_csv_logger_new(path_in("log.csv"), &csv));
+    CHECK_OK(ax_svg_curves_new(path_in("curves.svg"), &svg));
+    ax_callback *cbs[3] = {stopper, csv, svg};
+    ax_fit_config c = ax_fit_defaults();
+    c.epochs = 60;
+    c.verbosity = AX_QUIET;
+    c.callbacks = cbs;
+    c.n_callbacks = 3;
+    ax_epoch_log hist[60];
+    CHECK_OK(ax_fit(&m, opt, train, val, &c, hist));
+    int run = 0;
+    while (run < 60 && hist[run].epoch)
+        run++;
+    double best;
+    int best_epoch = ax_early_stopping_best(stopper, &best);
+    CHECK(run < 60);                     /* stopped early */
+    CHECK(run == best_epoch + 3);        /* three epochs without improvement */
+    for (int e = 0; e < run; e++)
+        CHECK(hist[e].test.loss >= best);
+    CHECK_NEAR(best, hist[best_epoch - 1].test.loss, 0);
+    /* the weights are the best epoch's: evaluating gives its loss exactly */
+    ax_metrics now;
+    CHECK_OK(ax_evaluate(&m, val, &now));
+    CHECK(now.loss == best);
+    CHECK(hist[run - 1].test.loss > best);
+    ax_callback_free(stopper);
+    ax_callback_free(csv); /* closes the file */
+    ax_callback_free(svg);
+
+    /* the CSV: a header and one line per epoch run, matching the history */
+    FILE *f = fopen(path_in("log.csv"), "r");
+    CHECK(f != NULL);
+    char line[256];
+    CHECK(fgets(line, sizeof line, f) && !strcmp(line, "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds\n"));
+    int lines = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        int e;
+        double loss, acc, vloss;
+        CHECK(sscanf(line, "%d,%lf,%lf,%lf", &e, &loss, &acc, &vloss) == 4);
+        CHECK(e == lines + 1);
+        CHECK_NEAR(vloss, hist[lines].test.loss, 1e-5 * vloss);
+        lines++;
+    }
+    if (f)
+        fclose(f);
+    CHECK(lines == run);
+    /* the SVG: two panels of two curves each, complete, no temporary file left */
+    f = fopen(path_in("curves.svg"), "r");
+    CHECK(f != NULL);
+    static char svg_text[1 << 16];
+    size_t n = f ? fread(svg_text, 1, sizeof svg_text - 1, f) : 0;
+    svg_text[n] = '\0';
+    if (f)
+        fclose(f);
+    int polylines = 0;
+    for (const char *p = svg_text; (p = strstr(p, "<polyline")); p++)
+        polylines++;
+    CHECK(!strncmp(svg_text, "<svg", 4) && strstr(svg_text, "</svg>") && polylines == 4);
+    DIR *d = opendir(dir);
+    int entries = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        entries += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    CHECK(entries == 2);
+    CHECK_ERR(ax_csv_logger_new("/nonexistent-dir/log.csv", &csv), AX_ERR_IO, "/nonexistent-dir/log.csv: cannot open");
+    CHECK_ERR(ax_early_stopping_new(AX_MONITOR_LOSS, 0, 0, 0, &stopper), AX_ERR_INVALID_ARG, "patience >= 1");
+    ax_optimizer_free(opt);
+    ax_graph_free(m.graph);
+    ax_dataset_free(train);
+    ax_dataset_free(val);
+}
+
+static void split_held_out(void)
+{
+    /* 300 samples, each unique: byte 0 and 1 encode its index; classes 0..2 in 1:2:3 */
+    uint8_t x[300 * 2];
+    int32_t y[300];
+    for (int i = 0; i < 300; i++) {
+        x[2 * i] = (uint8_t)(i & 255), x[2 * i + 1] = (uint8_t)(i >> 8);
+        y[i] = i < 50 ? 0 : i < 150 ? 1 : 2;
+    }
+    ax_dataset *ds, *tr, *va;
+    CHECK_OK(ax_dataset_from_memory(x, y, 300, (int64_t[]){2}, 1, 3, 1.0f, &ds));
+    for (int strat = 0; strat < 2; strat++) {
+        CHECK_OK(ax_dataset_split(ds, 0.2, strat, 7, &tr, &va));
+        CHECK(tr->n + va->n == 300 && va->n == 60);
+        int seen[300] = {0}, per_class[3] = {0};
+        for (int64_t i = 0; i < va->n; i++) {
+            int id = va->x[2 * i] | va->x[2 * i + 1] << 8;
+            seen[id]++;
+            per_class[va->labels[i]]++;
+            CHECK(va->labels[i] == y[id]);
+        }
+        for (int64_t i = 0; i < tr->n; i++)
+            seen[tr->x[2 * i] | tr->x[2 * i + 1] << 8]++;
+        int once = 1;
+        for (int i = 0; i < 300; i++)
+            once &= seen[i] == 1;
+        CHECK(once); /* disjoint and complete */
+        if (strat)
+            CHECK(per_class[0] == 10 && per_class[1] == 20 && per_class[2] == 30);
+        ax_dataset_free(tr);
+        ax_dataset_free(va);
+    }
+    CHECK_ERR(ax_dataset_split(ds, 1.0, 0, 1, &tr, &va), AX_ERR_INVALID_ARG, "not in (0, 1)");
+    ax_dataset_free(ds);
+}
+
+static void atomic_writes(void)
+{
+    char p[128];
+    snprintf(p, sizeof p, "%s/atomic.txt", dir);
+    CHECK_OK(ax_write_file_atomic(p, "first", 5));
+    CHECK_OK(ax_write_file_atomic(p, "second!", 7));
+    FILE *f = fopen(p, "r");
+    char buf[16] = {0};
+    CHECK(f && fread(buf, 1, sizeof buf, f) == 7 && !strcmp(buf, "second!"));
+    if (f)
+        fclose(f);
+    CHECK_ERR(ax_write_file_atomic("/nonexistent-dir/x", "a", 1), AX_ERR_IO, "/nonexistent-dir/x.tmp.");
+}
+
+TEST_MAIN(T(confusion_by_hand), T(top_k_and_regression), T(early_stopping_restores_the_best), T(split_held_out),
+          T(atomic_writes))
