@@ -36,18 +36,44 @@ typedef struct ax_idx {
 ax_status ax_idx_read(const char *path, ax_idx **out);
 void ax_idx_free(ax_idx *idx);
 
-/* A labelled data set kept as bytes (images stay uint8; batches are
- * converted to float, scaled, when they are made). */
+/* A data set in memory. Features are bytes (images stay uint8; batches
+ * are converted to float, scaled, when they are made) or floats (tables).
+ * Targets are class labels (classification) or real values (regression). */
 typedef struct ax_dataset {
     int64_t n;                          /* samples */
     int sample_ndim;
     int64_t sample_shape[AX_MAX_DIMS];  /* e.g. {28, 28} */
     int64_t sample_size;                /* values per sample */
-    uint8_t *x;                         /* n * sample_size bytes */
+    uint8_t *x;                         /* n * sample_size bytes, or NULL */
     float scale;                        /* float value = byte * scale */
-    int32_t *labels;                    /* n class indices in 0..n_classes-1 */
+    float *xf;                          /* n * sample_size floats, or NULL */
+    int32_t *labels;                    /* n class indices in 0..n_classes-1, or NULL */
     int n_classes;
+    float *targets;                     /* n * n_targets values for regression, or NULL */
+    int64_t n_targets;
 } ax_dataset;
+
+/* A table of floats: x [n, n_features], and either labels [n] in
+ * 0..n_classes-1 or targets [n, n_targets] (the other NULL). Copied. */
+ax_status ax_dataset_from_floats(const float *x, int64_t n, int64_t n_features, const int32_t *labels,
+                                 int n_classes, const float *targets, int64_t n_targets, ax_dataset **out);
+/* A CSV table. The targets are one label column (classification: whole
+ * numbers from 0; the last column when neither label nor targets is
+ * given) or several target columns (regression); every other column is a
+ * numeric feature. Errors name the file, line, column (and header name)
+ * and what was expected; missing values (empty, NA, NaN, ?, null) are
+ * counted and reported with the first one's place. */
+typedef struct ax_csv_options {
+    int header;          /* -1: detect (a first row with a non-number), 0: none, 1: present */
+    char delimiter;      /* 0 means ',' */
+    const char *label;   /* the label column: header name or 0-based index */
+    const char *targets; /* regression: comma-separated names or indices */
+    int n_classes;       /* 0: the largest label + 1 */
+} ax_csv_options;
+ax_status ax_dataset_load_csv(const char *path, const ax_csv_options *options, ax_dataset **out);
+
+/* Samples idx[0..n) of ds, in that order, as a new data set. */
+ax_status ax_dataset_subset(const ax_dataset *ds, const uint32_t *idx, int64_t n, ax_dataset **out);
 
 /* Pair an images file ([N, ...] unsigned bytes) and a labels file ([N]
  * unsigned bytes). n_classes > 0 checks each label is below it; 0 takes
@@ -86,9 +112,10 @@ void ax_batcher_free(ax_batcher *b);
 /* Start an epoch (reshuffles when shuffling). */
 void ax_batcher_start_epoch(ax_batcher *b);
 int64_t ax_batcher_num_batches(const ax_batcher *b);
-/* Write the next batch: x gets rows * sample_size floats, labels gets rows
- * class indices as floats. Returns the rows written, 0 at the epoch's end. */
-int64_t ax_batcher_next(ax_batcher *b, float *x, float *labels);
+/* Write the next batch: x gets rows * sample_size floats; targets gets
+ * rows class indices as floats (classification) or rows * n_targets values
+ * (regression). Returns the rows written, 0 at the epoch's end. */
+int64_t ax_batcher_next(ax_batcher *b, float *x, float *targets);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,8 @@
  * batcher (allocated once), so making a batch allocates nothing. */
 #include "axon/data.h"
 
+#include <string.h>
+
 struct ax_batcher {
     const ax_dataset *ds;
     int64_t batch;
@@ -54,7 +56,7 @@ void ax_batcher_start_epoch(ax_batcher *b)
 
 int64_t ax_batcher_num_batches(const ax_batcher *b) { return (b->ds->n + b->batch - 1) / b->batch; }
 
-int64_t ax_batcher_next(ax_batcher *b, float *x, float *labels)
+int64_t ax_batcher_next(ax_batcher *b, float *x, float *targets)
 {
     const ax_dataset *ds = b->ds;
     int64_t rows = ds->n - b->pos < b->batch ? ds->n - b->pos : b->batch;
@@ -62,14 +64,22 @@ int64_t ax_batcher_next(ax_batcher *b, float *x, float *labels)
         return 0;
     const int64_t size = ds->sample_size;
     const float scale = ds->scale;
+    const int64_t t = ds->n_targets;
     for (int64_t r = 0; r < rows; r++) {
         int64_t i = b->order[b->pos + r];
-        const uint8_t *src = ds->x + i * size;
         float *dst = x + r * size;
+        if (ds->x) {
+            const uint8_t *src = ds->x + i * size;
 #pragma omp simd
-        for (int64_t k = 0; k < size; k++)
-            dst[k] = (float)src[k] * scale;
-        labels[r] = (float)ds->labels[i];
+            for (int64_t k = 0; k < size; k++)
+                dst[k] = (float)src[k] * scale;
+        } else {
+            memcpy(dst, ds->xf + i * size, (size_t)size * sizeof(float));
+        }
+        if (ds->labels)
+            targets[r] = (float)ds->labels[i];
+        else
+            memcpy(targets + r * t, ds->targets + i * t, (size_t)t * sizeof(float));
     }
     b->pos += rows;
     return rows;

@@ -8,7 +8,9 @@ void ax_dataset_free(ax_dataset *ds)
     if (!ds)
         return;
     ax_free(ds->x);
+    ax_free(ds->xf);
     ax_free(ds->labels);
+    ax_free(ds->targets);
     ax_free(ds);
 }
 
@@ -123,10 +125,88 @@ done:
     return s;
 }
 
+ax_status ax_dataset_from_floats(const float *x, int64_t n, int64_t n_features, const int32_t *labels,
+                                 int n_classes, const float *targets, int64_t n_targets, ax_dataset **out)
+{
+    *out = NULL;
+    if (n <= 0 || n_features <= 0 || !labels == !targets || (labels && n_classes <= 0) ||
+        (targets && n_targets <= 0))
+        return ax_fail(AX_ERR_INVALID_ARG, "dataset: need n > 0, features > 0, and labels with n_classes > 0 "
+                       "or targets with n_targets > 0 (one of the two)");
+    for (int64_t i = 0; labels && i < n; i++)
+        if (labels[i] < 0 || labels[i] >= n_classes)
+            return ax_fail(AX_ERR_INVALID_ARG, "dataset: label %d of sample %lld is outside 0..%d", labels[i],
+                           (long long)i, n_classes - 1);
+    ax_dataset *ds = ax_calloc(1, sizeof *ds);
+    if (!ds)
+        return ax_fail(AX_ERR_NOMEM, "dataset: out of memory");
+    ds->xf = ax_alloc((size_t)(n * n_features) * sizeof(float));
+    if (labels)
+        ds->labels = ax_alloc((size_t)n * sizeof(int32_t));
+    else
+        ds->targets = ax_alloc((size_t)(n * n_targets) * sizeof(float));
+    if (!ds->xf || (!ds->labels && !ds->targets)) {
+        ax_dataset_free(ds);
+        return ax_fail(AX_ERR_NOMEM, "dataset: cannot allocate %lld samples", (long long)n);
+    }
+    memcpy(ds->xf, x, (size_t)(n * n_features) * sizeof(float));
+    if (labels)
+        memcpy(ds->labels, labels, (size_t)n * sizeof(int32_t));
+    else
+        memcpy(ds->targets, targets, (size_t)(n * n_targets) * sizeof(float));
+    ds->n = n;
+    ds->sample_ndim = 1;
+    ds->sample_shape[0] = ds->sample_size = n_features;
+    ds->n_classes = labels ? n_classes : 0;
+    ds->n_targets = targets ? n_targets : 0;
+    ds->scale = 1.0f;
+    *out = ds;
+    return AX_OK;
+}
+
+ax_status ax_dataset_subset(const ax_dataset *ds, const uint32_t *idx, int64_t n, ax_dataset **out)
+{
+    *out = NULL;
+    if (n <= 0)
+        return ax_fail(AX_ERR_INVALID_ARG, "dataset: an empty subset");
+    ax_dataset *d = ax_calloc(1, sizeof *d);
+    if (!d)
+        return ax_fail(AX_ERR_NOMEM, "dataset: out of memory");
+    *d = *ds;
+    d->x = NULL, d->xf = NULL, d->labels = NULL, d->targets = NULL;
+    d->n = n;
+    const int64_t size = ds->sample_size, t = ds->n_targets;
+    int ok = 1;
+    if (ds->x && (ok = (d->x = ax_alloc((size_t)(n * size))) != NULL))
+        for (int64_t i = 0; i < n; i++)
+            memcpy(d->x + i * size, ds->x + (int64_t)idx[i] * size, (size_t)size);
+    if (ok && ds->xf && (ok = (d->xf = ax_alloc((size_t)(n * size) * sizeof(float))) != NULL))
+        for (int64_t i = 0; i < n; i++)
+            memcpy(d->xf + i * size, ds->xf + (int64_t)idx[i] * size, (size_t)size * sizeof(float));
+    if (ok && ds->labels && (ok = (d->labels = ax_alloc((size_t)n * sizeof(int32_t))) != NULL))
+        for (int64_t i = 0; i < n; i++)
+            d->labels[i] = ds->labels[idx[i]];
+    if (ok && ds->targets && (ok = (d->targets = ax_alloc((size_t)(n * t) * sizeof(float))) != NULL))
+        for (int64_t i = 0; i < n; i++)
+            memcpy(d->targets + i * t, ds->targets + (int64_t)idx[i] * t, (size_t)t * sizeof(float));
+    if (!ok) {
+        ax_dataset_free(d);
+        return ax_fail(AX_ERR_NOMEM, "dataset: cannot allocate a subset of %lld samples", (long long)n);
+    }
+    *out = d;
+    return AX_OK;
+}
+
 ax_status ax_dataset_head(const ax_dataset *ds, int64_t n, ax_dataset **out)
 {
     if (n > ds->n)
         n = ds->n;
-    return ax_dataset_from_memory(ds->x, ds->labels, n, ds->sample_shape, ds->sample_ndim,
-                                  ds->n_classes, ds->scale, out);
+    uint32_t *idx = ax_alloc((size_t)(n > 0 ? n : 1) * sizeof(uint32_t));
+    if (!idx)
+        return ax_fail(AX_ERR_NOMEM, "dataset: out of memory");
+    for (int64_t i = 0; i < n; i++)
+        idx[i] = (uint32_t)i;
+    ax_status s = ax_dataset_subset(ds, idx, n, out);
+    ax_free(idx);
+    return s;
 }

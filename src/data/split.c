@@ -3,31 +3,14 @@
 
 #include <string.h>
 
-/* A data set of the given samples of ds, in that order. */
-static ax_status subset(const ax_dataset *ds, const uint32_t *idx, int64_t n, ax_dataset **out)
-{
-    uint8_t *x = ax_alloc((size_t)(n * ds->sample_size));
-    int32_t *y = ax_alloc((size_t)n * sizeof(int32_t));
-    ax_status s = AX_OK;
-    if (!x || !y)
-        s = ax_fail(AX_ERR_NOMEM, "split: out of memory");
-    for (int64_t i = 0; s == AX_OK && i < n; i++) {
-        memcpy(x + i * ds->sample_size, ds->x + (int64_t)idx[i] * ds->sample_size, (size_t)ds->sample_size);
-        y[i] = ds->labels[idx[i]];
-    }
-    if (s == AX_OK)
-        s = ax_dataset_from_memory(x, y, n, ds->sample_shape, ds->sample_ndim, ds->n_classes, ds->scale, out);
-    ax_free(x);
-    ax_free(y);
-    return s;
-}
-
 ax_status ax_dataset_split(const ax_dataset *ds, double held_out, int stratified, uint64_t seed,
                            ax_dataset **train, ax_dataset **val)
 {
     *train = *val = NULL;
     if (!(held_out > 0.0 && held_out < 1.0))
         return ax_fail(AX_ERR_INVALID_ARG, "split: the held-out fraction %g is not in (0, 1)", held_out);
+    if (stratified && !ds->labels)
+        return ax_fail(AX_ERR_INVALID_ARG, "split: stratifying needs class labels (this data set has real targets)");
     if (ds->n < 2 || ds->n > UINT32_MAX)
         return ax_fail(AX_ERR_INVALID_ARG, "split: %lld samples cannot be split", (long long)ds->n);
     uint32_t *order = ax_alloc((size_t)ds->n * sizeof(uint32_t));
@@ -80,9 +63,9 @@ ax_status ax_dataset_split(const ax_dataset *ds, double held_out, int stratified
                 out_idx[n_val + n_train++] = order[i];
         ax_free(chosen);
     }
-    ax_status s = subset(ds, out_idx, n_val, val);
+    ax_status s = ax_dataset_subset(ds, out_idx, n_val, val);
     if (s == AX_OK)
-        s = subset(ds, out_idx + n_val, n_train, train);
+        s = ax_dataset_subset(ds, out_idx + n_val, n_train, train);
     if (s != AX_OK) {
         ax_dataset_free(*val);
         ax_dataset_free(*train);

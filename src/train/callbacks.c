@@ -248,7 +248,11 @@ static ax_status svg_train_end(ax_callback *cb, ax_model *m, const ax_epoch_log 
     fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif'>\n"
                "<rect width='100%%' height='100%%' fill='white'/>\n", width, height);
     svg_panel(f, 0, "loss", logs, n, 0);
-    svg_panel(f, PLOT_W + MARGIN + 20, "accuracy", logs, n, 1);
+    if (!isnan(logs[0].train.accuracy))
+        svg_panel(f, PLOT_W + MARGIN + 20, "accuracy", logs, n, 1);
+    else
+        fprintf(f, "<text x='%d' y='60' font-size='13'>no accuracy: real-valued targets</text>\n",
+                PLOT_W + 2 * MARGIN + 20);
     fprintf(f, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#1f77b4' stroke-width='3'/><text x='%d' y='%d' "
                "font-size='12'>training</text>\n", MARGIN, height - 12, MARGIN + 25, height - 12, MARGIN + 30, height - 8);
     fprintf(f, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#d62728' stroke-width='3'/><text x='%d' y='%d' "

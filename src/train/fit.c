@@ -25,6 +25,12 @@ static ax_status check_model(const ax_model *m, const ax_dataset *ds, const char
         return ax_fail(AX_ERR_SHAPE, "%s: the model takes %lld values per sample, the data has %lld",
                        what, (long long)per_sample, (long long)ds->sample_size);
     ax_shape t = ax_node_shape(m->target), o = ax_node_shape(m->output);
+    if (!ds->labels) { /* regression: targets [batch, n_targets] */
+        if (t.ndim != 2 || t.dim[1] != ds->n_targets)
+            return ax_fail(AX_ERR_SHAPE, "%s: the data has %lld real targets per sample; the model's target must be [batch, %lld]",
+                           what, (long long)ds->n_targets, (long long)ds->n_targets);
+        return AX_OK;
+    }
     if (t.ndim != 1)
         return ax_fail(AX_ERR_SHAPE, "%s: the target must hold one class index per sample", what);
     if (o.ndim != 2 || o.dim[1] != ds->n_classes)
@@ -66,7 +72,8 @@ static ax_status run_eval(ax_model *m, const ax_dataset *ds, ax_metrics *out, fl
                    (size_t)(rows * width) * sizeof(float));
         } else {
             loss_sum += (double)ax_node_data(m->loss)[0] * (double)rows;
-            correct += count_correct(m->output, labels, rows);
+            if (ds->labels)
+                correct += count_correct(m->output, labels, rows);
         }
         seen += rows;
     }
@@ -75,7 +82,7 @@ static ax_status run_eval(ax_model *m, const ax_dataset *ds, ax_metrics *out, fl
     if (s == AX_OK && out) {
         out->samples = seen;
         out->loss = seen ? loss_sum / (double)seen : 0.0;
-        out->accuracy = seen ? (double)correct / (double)seen : 0.0;
+        out->accuracy = !ds->labels ? NAN : seen ? (double)correct / (double)seen : 0.0;
     }
     return s;
 }
@@ -92,7 +99,7 @@ ax_status ax_predict(ax_model *m, const ax_dataset *ds, float *out)
     return s != AX_OK ? s : run_eval(m, ds, NULL, out);
 }
 
-static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_batcher *b, int epoch,
+static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_batcher *b, int classify, int epoch,
                              ax_progress *prog, ax_metrics *out)
 {
     ax_graph *g = m->graph;
@@ -115,13 +122,14 @@ static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_batcher *b, int 
         if ((s = ax_graph_backward(g, m->loss, NULL)) != AX_OK || (s = ax_optimizer_step(opt)) != AX_OK)
             return s;
         loss_sum += (double)loss * (double)rows;
-        correct += count_correct(m->output, labels, rows);
+        if (classify)
+            correct += count_correct(m->output, labels, rows);
         seen += rows;
-        ax_progress_step(prog, step, loss_sum / (double)seen, (double)correct / (double)seen);
+        ax_progress_step(prog, step, loss_sum / (double)seen, classify ? (double)correct / (double)seen : NAN);
     }
     out->samples = seen;
     out->loss = seen ? loss_sum / (double)seen : 0.0;
-    out->accuracy = seen ? (double)correct / (double)seen : 0.0;
+    out->accuracy = !classify ? NAN : seen ? (double)correct / (double)seen : 0.0;
     return AX_OK;
 }
 
@@ -155,7 +163,7 @@ ax_status ax_fit(ax_model *m, ax_optimizer *opt, const ax_dataset *train, const 
         ax_epoch_log log = {.epoch = e, .lr = ax_optimizer_lr(opt)};
         ax_progress prog;
         ax_progress_begin(&prog, c.verbosity, e, c.epochs, ax_batcher_num_batches(b));
-        s = train_epoch(m, opt, b, e, &prog, &log.train);
+        s = train_epoch(m, opt, b, train->labels != NULL, e, &prog, &log.train);
         if (s == AX_OK && test)
             s = run_eval(m, test, &log.test, NULL);
         log.seconds = ax_now_seconds() - prog.start;

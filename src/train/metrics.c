@@ -110,6 +110,8 @@ void ax_regression_metrics(const float *pred, const float *target, int64_t n, do
 ax_status ax_evaluate_confusion(ax_model *m, const ax_dataset *ds, ax_confusion **out)
 {
     *out = NULL;
+    if (!ds->labels)
+        return ax_fail(AX_ERR_INVALID_ARG, "evaluate: a confusion matrix needs class labels (this data set has real targets)");
     float *scores = ax_alloc((size_t)ds->n * (size_t)ds->n_classes * sizeof(float));
     if (!scores)
         return ax_fail(AX_ERR_NOMEM, "evaluate: out of memory for %lld predictions", (long long)ds->n);

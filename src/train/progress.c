@@ -2,6 +2,7 @@
  * otherwise (logs, pipes, CI). */
 #include "train/progress.h"
 
+#include <math.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,8 +40,11 @@ void ax_progress_step(ax_progress *p, int64_t step, double loss, double acc)
     bar[BAR_WIDTH] = '\0';
     double elapsed = now - p->start;
     double eta = step > 0 ? elapsed * (double)(p->steps - step) / (double)step : 0.0;
-    fprintf(stderr, "\repoch %d/%d %6lld/%-6lld [%s] ETA %4.0fs  loss %.4f  acc %.4f ",
-            p->epoch, p->epochs, (long long)step, (long long)p->steps, bar, eta, loss, acc);
+    fprintf(stderr, "\repoch %d/%d %6lld/%-6lld [%s] ETA %4.0fs  loss %.4f", p->epoch, p->epochs,
+            (long long)step, (long long)p->steps, bar, eta, loss);
+    if (!isnan(acc)) /* regression has no accuracy */
+        fprintf(stderr, "  acc %.4f", acc);
+    fprintf(stderr, " ");
     fflush(stderr);
 }
 
@@ -51,10 +55,14 @@ void ax_progress_end(ax_progress *p, ax_verbosity v, FILE *out, const ax_epoch_l
         fprintf(stderr, "\r\033[K");
     if (v == AX_QUIET)
         return;
-    fprintf(out, "epoch %d/%d  %.1fs  loss %.4f  acc %.4f", log->epoch, p->epochs, log->seconds,
-            log->train.loss, log->train.accuracy);
-    if (has_test)
-        fprintf(out, "  test_loss %.4f  test_acc %.4f", log->test.loss, log->test.accuracy);
+    fprintf(out, "epoch %d/%d  %.1fs  loss %.4f", log->epoch, p->epochs, log->seconds, log->train.loss);
+    if (!isnan(log->train.accuracy))
+        fprintf(out, "  acc %.4f", log->train.accuracy);
+    if (has_test) {
+        fprintf(out, "  test_loss %.4f", log->test.loss);
+        if (!isnan(log->test.accuracy))
+            fprintf(out, "  test_acc %.4f", log->test.accuracy);
+    }
     fprintf(out, "\n");
     fflush(out);
 }

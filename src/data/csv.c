@@ -1,0 +1,357 @@
+/* CSV tables: numeric features, a class-label column or real-valued
+ * target columns. Cells may be quoted ("a, b" and "" for a quote); blank
+ * lines are skipped. Every problem is reported with the file, the line,
+ * the column (and its header name) and what was expected. */
+#include "axon/data.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CSV_MAX_BYTES ((long)1 << 32)
+#define CSV_MAX_COLUMNS 100000
+
+typedef struct table {
+    const char *path;
+    char *text;         /* the file, cells cut in place */
+    char **cells;       /* rows * cols pointers into text (after the header) */
+    int64_t *line_of;   /* the file line of each row */
+    char **cells_alloc; /* what was allocated, header row included */
+    int64_t *lines_alloc;
+    int64_t rows, cols;
+    char **names;       /* header names, or NULL */
+} table;
+
+static void table_free(table *t)
+{
+    ax_free(t->text);
+    ax_free(t->cells_alloc);
+    ax_free(t->lines_alloc);
+}
+
+static ax_status read_all(const char *path, char **out, long *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ax_fail(AX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    ax_status s = AX_OK;
+    if (fseek(f, 0, SEEK_END) != 0 || (*len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+        s = ax_fail(AX_ERR_IO, "%s: cannot find its size: %s", path, strerror(errno));
+    else if (*len > CSV_MAX_BYTES)
+        s = ax_fail(AX_ERR_FORMAT, "%s: %ld bytes is more than a CSV table axon reads (%ld)", path, *len, CSV_MAX_BYTES);
+    else if (!(*out = ax_alloc((size_t)*len + 1)))
+        s = ax_fail(AX_ERR_NOMEM, "%s: cannot hold %ld bytes", path, *len);
+    else if (fread(*out, 1, (size_t)*len, f) != (size_t)*len)
+        s = ax_fail(AX_ERR_IO, "%s: read error: %s", path, strerror(errno));
+    fclose(f);
+    if (s == AX_OK)
+        (*out)[*len] = '\0';
+    return s;
+}
+
+/* Cut one line into cells in place; returns the cell count or -1 (bad quoting). */
+static int64_t split_line(char *line, char delim, char **cells, int64_t max)
+{
+    int64_t n = 0;
+    char *p = line;
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        char *start = p, *w = p;
+        if (*p == '"') { /* quoted: copy until the closing quote, "" is a quote */
+            p++;
+            for (;;) {
+                if (*p == '\0')
+                    return -1;
+                if (*p == '"' && p[1] == '"')
+                    *w++ = '"', p += 2;
+                else if (*p == '"') {
+                    p++;
+                    break;
+                } else
+                    *w++ = *p++;
+            }
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p != delim && *p != '\0')
+                return -1;
+        } else {
+            while (*p != delim && *p != '\0')
+                p++;
+            w = p;
+            while (w > start && (w[-1] == ' ' || w[-1] == '\t'))
+                w--;
+        }
+        char end = *p;
+        *w = '\0';
+        if (n < max)
+            cells[n] = start;
+        n++;
+        if (end == '\0')
+            return n;
+        p++;
+    }
+}
+
+static int is_missing(const char *c)
+{
+    return !*c || !strcmp(c, "NA") || !strcmp(c, "NaN") || !strcmp(c, "nan") || !strcmp(c, "?") || !strcmp(c, "null");
+}
+
+static int parse_number(const char *c, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(c, &end);
+    return end != c && *end == '\0' && errno != ERANGE && isfinite(*v);
+}
+
+static ax_status parse(const char *path, char delim, int header, table *t)
+{
+    memset(t, 0, sizeof *t);
+    t->path = path;
+    long len = 0;
+    ax_status s = read_all(path, &t->text, &len);
+    if (s != AX_OK)
+        return s;
+    /* count lines for the row arrays */
+    int64_t lines = 1;
+    for (long i = 0; i < len; i++)
+        lines += t->text[i] == '\n';
+    char **line_start = ax_alloc((size_t)lines * sizeof(char *));
+    int64_t *line_no = ax_alloc((size_t)lines * sizeof(int64_t));
+    if (!line_start || !line_no) {
+        ax_free(line_start);
+        ax_free(line_no);
+        return ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
+    }
+    int64_t n_lines = 0, no = 0;
+    for (char *p = t->text; *p;) {
+        char *nl = strchr(p, '\n'), *end = nl ? nl : p + strlen(p);
+        no++;
+        if (end > p && end[-1] == '\r')
+            end[-1] = '\0';
+        *end = '\0';
+        const char *q = p;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (*q) /* blank lines are skipped */
+            line_start[n_lines] = p, line_no[n_lines++] = no;
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    if (n_lines == 0) {
+        ax_free(line_start);
+        ax_free(line_no);
+        return ax_fail(AX_ERR_FORMAT, "%s: empty: expected a header or data rows", path);
+    }
+    /* the first line fixes the column count */
+    char *probe_cells[1];
+    char *first = ax_alloc(strlen(line_start[0]) + 1);
+    int64_t cols = -1;
+    if (first) {
+        strcpy(first, line_start[0]);
+        cols = split_line(first, delim, probe_cells, 0);
+        ax_free(first);
+    }
+    if (cols < 1 || cols > CSV_MAX_COLUMNS) {
+        ax_free(line_start);
+        ax_free(line_no);
+        return ax_fail(AX_ERR_FORMAT, "%s:%lld: cannot read the first line's cells (bad quoting, or more than %d columns)",
+                       path, (long long)line_no[0], CSV_MAX_COLUMNS);
+    }
+    t->cols = cols;
+    t->cells = t->cells_alloc = ax_alloc((size_t)(n_lines * cols) * sizeof(char *));
+    t->line_of = t->lines_alloc = ax_alloc((size_t)n_lines * sizeof(int64_t));
+    if (!t->cells || !t->line_of) {
+        ax_free(line_start);
+        ax_free(line_no);
+        return ax_fail(AX_ERR_NOMEM, "%s: out of memory for %lld rows", path, (long long)n_lines);
+    }
+    for (int64_t r = 0; r < n_lines; r++) {
+        int64_t n = split_line(line_start[r], delim, t->cells + r * cols, cols);
+        if (n < 0 || n != cols) {
+            s = n < 0 ? ax_fail(AX_ERR_FORMAT, "%s:%lld: a quoted cell is not closed on its line", path, (long long)line_no[r])
+                      : ax_fail(AX_ERR_FORMAT, "%s:%lld: %lld cells, expected %lld (as on line %lld)", path,
+                                (long long)line_no[r], (long long)n, (long long)cols, (long long)line_no[0]);
+            break;
+        }
+        t->line_of[r] = line_no[r];
+    }
+    ax_free(line_start);
+    ax_free(line_no);
+    if (s != AX_OK)
+        return s;
+    t->rows = n_lines;
+    if (header < 0) { /* detect: a header has a cell that is not a number and not missing */
+        header = 0;
+        for (int64_t c = 0; c < cols; c++) {
+            double v;
+            if (!is_missing(t->cells[c]) && !parse_number(t->cells[c], &v))
+                header = 1;
+        }
+    }
+    if (header) {
+        t->names = t->cells;
+        t->cells += cols, t->line_of++, t->rows--;
+    }
+    if (t->rows < 1)
+        return ax_fail(AX_ERR_FORMAT, "%s: a header but no data rows", path);
+    return AX_OK;
+}
+
+/* A column given by header name or 0-based index. */
+static ax_status find_column(const table *t, const char *spec, int64_t *col)
+{
+    for (int64_t c = 0; t->names && c < t->cols; c++)
+        if (!strcmp(t->names[c], spec)) {
+            *col = c;
+            return AX_OK;
+        }
+    char *end;
+    long v = strtol(spec, &end, 10);
+    if (*spec && !*end && v >= 0 && v < t->cols) {
+        *col = v;
+        return AX_OK;
+    }
+    return ax_fail(AX_ERR_INVALID_ARG, "%s: no column '%s' (%lld columns%s)", t->path, spec, (long long)t->cols,
+                   t->names ? ", by header name or 0-based index" : ", by 0-based index: the file has no header");
+}
+
+static const char *column_name(const table *t, int64_t c, char *buf, size_t len)
+{
+    if (t->names)
+        snprintf(buf, len, "%lld ('%s')", (long long)(c + 1), t->names[c]);
+    else
+        snprintf(buf, len, "%lld", (long long)(c + 1));
+    return buf;
+}
+
+ax_status ax_dataset_load_csv(const char *path, const ax_csv_options *options, ax_dataset **out)
+{
+    *out = NULL;
+    ax_csv_options o = options ? *options : (ax_csv_options){-1, ',', NULL, NULL, 0};
+    char delim = o.delimiter ? o.delimiter : ',';
+    if (o.label && o.targets)
+        return ax_fail(AX_ERR_INVALID_ARG, "%s: give a label column or target columns, not both", path);
+    table t;
+    ax_status s = parse(path, delim, o.header, &t);
+    if (s != AX_OK) {
+        table_free(&t);
+        return s;
+    }
+    /* which columns are targets */
+    uint8_t *is_target = ax_calloc((size_t)t.cols, 1);
+    int64_t target_cols[256], n_t = 0;
+    char spec[4096];
+    if (!is_target)
+        s = ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
+    else if (o.targets) {
+        snprintf(spec, sizeof spec, "%s", o.targets);
+        for (char *tok = strtok(spec, ","); tok && s == AX_OK; tok = strtok(NULL, ",")) {
+            int64_t c;
+            s = find_column(&t, tok, &c);
+            if (s == AX_OK && (n_t == 256 || is_target[c]))
+                s = ax_fail(AX_ERR_INVALID_ARG, "%s: target column '%s' repeated, or more than 256 targets", path, tok);
+            if (s == AX_OK)
+                is_target[c] = 1, target_cols[n_t++] = c;
+        }
+    } else {
+        int64_t c = t.cols - 1; /* the last column by default */
+        if (o.label)
+            s = find_column(&t, o.label, &c);
+        if (s == AX_OK)
+            is_target[c] = 1, target_cols[n_t++] = c;
+    }
+    const int64_t features = t.cols - n_t;
+    if (s == AX_OK && features < 1)
+        s = ax_fail(AX_ERR_INVALID_ARG, "%s: no feature columns left besides the targets", path);
+    float *x = NULL, *y = NULL;
+    int32_t *labels = NULL;
+    if (s == AX_OK) {
+        x = ax_alloc((size_t)(t.rows * features) * sizeof(float));
+        y = ax_alloc((size_t)(t.rows * n_t) * sizeof(float));
+        if (!x || !y)
+            s = ax_fail(AX_ERR_NOMEM, "%s: out of memory for %lld rows", path, (long long)t.rows);
+    }
+    /* every cell: numbers, and missing values counted and reported together */
+    int64_t missing = 0, miss_row = 0, miss_col = 0;
+    for (int64_t r = 0; s == AX_OK && r < t.rows; r++) {
+        int64_t fx = 0, ty = 0;
+        for (int64_t c = 0; c < t.cols; c++) {
+            const char *cell = t.cells[r * t.cols + c];
+            double v = 0;
+            char name[300];
+            if (is_missing(cell)) {
+                if (!missing++)
+                    miss_row = t.line_of[r], miss_col = c;
+            } else if (!parse_number(cell, &v)) {
+                s = ax_fail(AX_ERR_FORMAT, "%s:%lld: column %s: '%s' is not a number", path, (long long)t.line_of[r],
+                            column_name(&t, c, name, sizeof name), cell);
+                break;
+            }
+            if (is_target[c])
+                y[r * n_t + ty++] = (float)v;
+            else
+                x[r * features + fx++] = (float)v;
+        }
+    }
+    if (s == AX_OK && missing) {
+        char name[300];
+        s = ax_fail(AX_ERR_FORMAT, "%s: %lld missing value%s, the first on line %lld, column %s: fill or drop them first",
+                    path, (long long)missing, missing > 1 ? "s" : "", (long long)miss_row,
+                    column_name(&t, miss_col, name, sizeof name));
+    }
+    /* targets: columns in the order given; labels must be classes */
+    int n_classes = o.n_classes;
+    if (s == AX_OK && !o.targets) {
+        labels = ax_alloc((size_t)t.rows * sizeof(int32_t));
+        if (!labels)
+            s = ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
+        int top = 0;
+        for (int64_t r = 0; s == AX_OK && r < t.rows; r++) {
+            float v = y[r];
+            char name[300];
+            if (!(v >= 0 && v == floorf(v) && v < 1e6f) || (o.n_classes > 0 && v >= (float)o.n_classes)) {
+                if (o.n_classes > 0)
+                    s = ax_fail(AX_ERR_FORMAT, "%s:%lld: column %s: label %g is not a class in 0..%d", path,
+                                (long long)t.line_of[r], column_name(&t, target_cols[0], name, sizeof name), (double)v,
+                                o.n_classes - 1);
+                else
+                    s = ax_fail(AX_ERR_FORMAT, "%s:%lld: column %s: label %g is not a class (a whole number >= 0)", path,
+                                (long long)t.line_of[r], column_name(&t, target_cols[0], name, sizeof name), (double)v);
+                break;
+            }
+            labels[r] = (int32_t)v;
+            top = labels[r] > top ? labels[r] : top;
+        }
+        if (n_classes <= 0)
+            n_classes = top + 1;
+    } else if (s == AX_OK) {
+        /* reorder each row's targets to the order the caller listed them */
+        float tmp[256];
+        int64_t sorted[256];
+        int64_t k = 0;
+        for (int64_t c = 0; c < t.cols; c++)
+            if (is_target[c])
+                sorted[k++] = c;
+        for (int64_t r = 0; r < t.rows; r++) {
+            for (int64_t i = 0; i < n_t; i++)
+                for (int64_t j = 0; j < n_t; j++)
+                    if (sorted[j] == target_cols[i])
+                        tmp[i] = y[r * n_t + j];
+            memcpy(y + r * n_t, tmp, (size_t)n_t * sizeof(float));
+        }
+    }
+    if (s == AX_OK)
+        s = ax_dataset_from_floats(x, t.rows, features, labels, n_classes, labels ? NULL : y, labels ? 0 : n_t, out);
+    ax_free(x);
+    ax_free(y);
+    ax_free(labels);
+    ax_free(is_target);
+    table_free(&t);
+    return s;
+}
