@@ -101,6 +101,35 @@ ax_status ax_dataset_split(const ax_dataset *ds, double held_out, int stratified
 ax_status ax_dataset_head(const ax_dataset *ds, int64_t n, ax_dataset **out);
 void ax_dataset_free(ax_dataset *ds);
 
+/* ---- augmentation -----------------------------------------------------
+ * Images are float planes [H, W] or [C, H, W]; out never aliases in. */
+void ax_image_translate(const float *in, int64_t c, int64_t h, int64_t w, int64_t dx, int64_t dy, float *out);
+void ax_image_flip_horizontal(const float *in, int64_t c, int64_t h, int64_t w, float *out);
+/* Counter-clockwise by degrees about the centre, bilinear, zero outside. */
+void ax_image_rotate(const float *in, int64_t c, int64_t h, int64_t w, float degrees, float *out);
+/* In place: saturation s (RGB: blend with the luminance; 0 is grayscale),
+ * then contrast k about each channel's mean, then + brightness. */
+void ax_image_adjust(float *img, int64_t c, int64_t h, int64_t w, float brightness, float contrast,
+                     float saturation);
+
+/* A random augmentation per sample, drawn afresh each time the sample is
+ * batched, from the batcher's seeded stream. 0 turns a part off. */
+typedef struct ax_augment {
+    int max_shift;        /* translate by uniform whole pixels in [-s, s] on each axis, zero fill */
+    int crop_padding;     /* random crop after zero padding by p: the same as a shift of up to p */
+    float max_rotate;     /* rotate by uniform degrees in [-r, r] */
+    int flip_horizontal;  /* mirror with probability 1/2 */
+    float brightness;     /* add uniform [-b, b] */
+    float contrast;       /* scale about the mean by uniform [1 - k, 1 + k], k < 1 */
+    float saturation;     /* RGB: saturation factor uniform [1 - s, 1 + s] */
+    float grayscale_prob; /* RGB: to grayscale with this probability */
+    float noise_std;      /* add Gaussian noise of this standard deviation */
+} ax_augment;
+
+ax_status ax_augment_check(const ax_augment *a, const ax_dataset *ds);
+/* One draw, in place on img (tmp: scratch of the same size). */
+void ax_augment_apply(const ax_augment *a, const ax_dataset *ds, ax_rng *rng, float *img, float *tmp);
+
 /* Mini-batches over a data set, in a fresh random order each epoch when
  * shuffling (from the seeded stream), the last batch short when the data
  * does not divide evenly. */
@@ -109,6 +138,9 @@ typedef struct ax_batcher ax_batcher;
 ax_status ax_batcher_new(const ax_dataset *ds, int64_t batch_size, int shuffle, uint64_t seed,
                          ax_batcher **out);
 void ax_batcher_free(ax_batcher *b);
+/* Augment every sample this batcher makes (NULL: stop); the draws come
+ * from the batcher's seeded stream. Allocates its scratch here, once. */
+ax_status ax_batcher_set_augment(ax_batcher *b, const ax_augment *a);
 /* Start an epoch (reshuffles when shuffling). */
 void ax_batcher_start_epoch(ax_batcher *b);
 int64_t ax_batcher_num_batches(const ax_batcher *b);

@@ -87,6 +87,7 @@ typedef struct ax_fit_config {
     int flush_denormals;  /* 1: flush denormals to zero while training (faster, same results) */
     ax_schedule *schedule; /* stepped after each epoch with the test loss (the training
                               loss without test data); NULL: a constant rate */
+    const ax_augment *augment; /* applied to each training sample as it is batched; NULL: none */
     ax_callback **callbacks; /* called in order after each epoch and at the end */
     int n_callbacks;
 } ax_fit_config;

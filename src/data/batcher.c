@@ -11,6 +11,9 @@ struct ax_batcher {
     ax_rng rng;
     uint32_t *order;
     int64_t pos;
+    int augmenting;
+    ax_augment augment;
+    float *tmp; /* one sample, for augmentation */
 };
 
 ax_status ax_batcher_new(const ax_dataset *ds, int64_t batch_size, int shuffle, uint64_t seed,
@@ -44,7 +47,24 @@ void ax_batcher_free(ax_batcher *b)
     if (!b)
         return;
     ax_free(b->order);
+    ax_free(b->tmp);
     ax_free(b);
+}
+
+ax_status ax_batcher_set_augment(ax_batcher *b, const ax_augment *a)
+{
+    if (!a) {
+        b->augmenting = 0;
+        return AX_OK;
+    }
+    ax_status s = ax_augment_check(a, b->ds);
+    if (s != AX_OK)
+        return s;
+    if (!b->tmp && !(b->tmp = ax_alloc((size_t)b->ds->sample_size * sizeof(float))))
+        return ax_fail(AX_ERR_NOMEM, "batcher: out of memory");
+    b->augment = *a;
+    b->augmenting = 1;
+    return AX_OK;
 }
 
 void ax_batcher_start_epoch(ax_batcher *b)
@@ -76,6 +96,8 @@ int64_t ax_batcher_next(ax_batcher *b, float *x, float *targets)
         } else {
             memcpy(dst, ds->xf + i * size, (size_t)size * sizeof(float));
         }
+        if (b->augmenting)
+            ax_augment_apply(&b->augment, ds, &b->rng, dst, b->tmp);
         if (ds->labels)
             targets[r] = (float)ds->labels[i];
         else

@@ -148,6 +148,10 @@ ax_status ax_fit(ax_model *m, ax_optimizer *opt, const ax_dataset *train, const 
     ax_batcher *b;
     if ((s = ax_batcher_new(train, ax_graph_max_batch(m->graph), 1, c.seed, &b)) != AX_OK)
         return s;
+    if (c.augment && (s = ax_batcher_set_augment(b, c.augment)) != AX_OK) {
+        ax_batcher_free(b);
+        return s;
+    }
     /* every epoch's log, for the callbacks' train_end */
     ax_epoch_log *logs = ax_calloc((size_t)(c.epochs > 0 ? c.epochs : 1), sizeof *logs);
     if (!logs) {
