@@ -131,5 +131,45 @@ static void batcher_draws_are_seeded(void)
     ax_dataset_free(ds);
 }
 
+/* The loader hands out exactly the batcher's batches, a thread ahead. */
+static void loader_matches_the_batcher(void)
+{
+    ax_dataset *ds = tiny_images(50);
+    ax_augment aug = {.max_shift = 1, .noise_std = 0.1f};
+    ax_batcher *b;
+    ax_loader *l;
+    CHECK_OK(ax_batcher_new(ds, 8, 1, 3, &b));
+    CHECK_OK(ax_batcher_set_augment(b, &aug));
+    CHECK_OK(ax_loader_new(ds, 8, 1, 3, 2, &aug, &l));
+    CHECK(ax_loader_num_batches(l) == 7);
+    float bx[8 * 64], bt[8];
+    for (int epoch = 0; epoch < 3; epoch++) {
+        ax_batcher_start_epoch(b);
+        ax_loader_start_epoch(l);
+        int64_t rows, batches = 0, same = 1;
+        const float *lx, *lt;
+        while ((rows = ax_batcher_next(b, bx, bt)) > 0) {
+            if (epoch == 1 && batches == 3)
+                break; /* leave an epoch half-read: the loader must drop the rest */
+            int64_t lrows = ax_loader_next(l, &lx, &lt);
+            same &= lrows == rows && !memcmp(lx, bx, (size_t)(rows * 64) * sizeof(float)) &&
+                    !memcmp(lt, bt, (size_t)rows * sizeof(float));
+            batches++;
+        }
+        if (epoch == 1)
+            while (ax_batcher_next(b, bx, bt) > 0)
+                ;
+        else
+            CHECK(ax_loader_next(l, &lx, &lt) == 0 && batches == 7);
+        CHECK(same);
+    }
+    ax_loader_start_epoch(l);
+    const float *lx, *lt;
+    CHECK(ax_loader_next(l, &lx, &lt) == 8);
+    ax_loader_free(l); /* mid-epoch, the thread waiting on a full ring: no hang */
+    ax_batcher_free(b);
+    ax_dataset_free(ds);
+}
+
 TEST_MAIN(T(flip_twice_is_identity), T(shift_moves_a_known_pixel), T(rotate_quarter_turn), T(colour_adjustments),
-          T(batcher_draws_are_seeded))
+          T(batcher_draws_are_seeded), T(loader_matches_the_batcher))

@@ -75,6 +75,18 @@ static void training_steps_allocate_nothing(void)
         CHECK(frees == freed);
         ax_optimizer_free(opt);
     }
+    /* the loader too: batches made on its thread, handed over, no allocation */
+    ax_loader *l;
+    CHECK_OK(ax_loader_new(ds, 16, 1, 1, 2, NULL, &l));
+    long before_loader = allocations;
+    for (int epoch = 0; epoch < 3; epoch++) {
+        ax_loader_start_epoch(l);
+        const float *lx, *lt;
+        while (ax_loader_next(l, &lx, &lt) > 0)
+            ;
+    }
+    CHECK(allocations == before_loader);
+    ax_loader_free(l);
     /* The counters do see allocations: */
     long before = allocations;
     ax_batcher_free(b);

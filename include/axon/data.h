@@ -149,6 +149,24 @@ int64_t ax_batcher_num_batches(const ax_batcher *b);
  * (regression). Returns the rows written, 0 at the epoch's end. */
 int64_t ax_batcher_next(ax_batcher *b, float *x, float *targets);
 
+/* ---- loader -----------------------------------------------------------
+ * A batcher on a background thread, `depth` batches ahead, so that making
+ * batches (conversion, augmentation) overlaps with training on them. The
+ * batches are exactly the batcher's with the same seed: one thread makes
+ * them in sequence, whatever the timing. Nothing is allocated after
+ * ax_loader_new. */
+typedef struct ax_loader ax_loader;
+
+ax_status ax_loader_new(const ax_dataset *ds, int64_t batch_size, int shuffle, uint64_t seed, int depth,
+                        const ax_augment *augment, ax_loader **out);
+void ax_loader_free(ax_loader *l);
+/* Start an epoch (what is left of the last one is dropped). */
+void ax_loader_start_epoch(ax_loader *l);
+/* The next batch: pointers to its features and targets, valid until the
+ * next call; returns its rows, 0 at the epoch's end. */
+int64_t ax_loader_next(ax_loader *l, const float **x, const float **targets);
+int64_t ax_loader_num_batches(const ax_loader *l);
+
 #ifdef __cplusplus
 }
 #endif

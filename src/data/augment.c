@@ -128,7 +128,12 @@ void ax_augment_apply(const ax_augment *a, const ax_dataset *ds, ax_rng *rng, fl
     }
     if (a->grayscale_prob > 0 && ax_rng_uniform(rng) < a->grayscale_prob)
         ax_image_adjust(img, c, h, w, 0.0f, 1.0f, 0.0f);
-    if (a->noise_std > 0)
-        for (int64_t i = 0; i < c * h * w; i++)
-            img[i] += a->noise_std * ax_rng_normal(rng);
+    if (a->noise_std > 0) /* Box-Muller: two normals from each pair of uniforms */
+        for (int64_t i = 0; i < c * h * w; i += 2) {
+            float u1 = ax_rng_uniform(rng), u2 = ax_rng_uniform(rng);
+            float r = a->noise_std * sqrtf(-2.0f * logf(u1 > 1e-12f ? u1 : 1e-12f)), th = 6.2831853f * u2;
+            img[i] += r * cosf(th);
+            if (i + 1 < c * h * w)
+                img[i + 1] += r * sinf(th);
+        }
 }

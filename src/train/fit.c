@@ -99,17 +99,22 @@ ax_status ax_predict(ax_model *m, const ax_dataset *ds, float *out)
     return s != AX_OK ? s : run_eval(m, ds, NULL, out);
 }
 
-static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_batcher *b, int classify, int epoch,
+static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_loader *l, int classify, int epoch,
                              ax_progress *prog, ax_metrics *out)
 {
     ax_graph *g = m->graph;
     float *labels = ax_node_data(m->target);
+    const int64_t per_x = ax_node_numel(m->input) / ax_graph_batch(g), per_t = ax_node_numel(m->target) / ax_graph_batch(g);
     double loss_sum = 0.0;
     int64_t correct = 0, seen = 0, step = 0, rows;
+    const float *bx, *bt;
     ax_status s = AX_OK;
     ax_graph_set_training(g, 1);
-    ax_batcher_start_epoch(b);
-    while ((rows = ax_batcher_next(b, ax_node_data(m->input), labels)) > 0) {
+    ax_loader_start_epoch(l);
+    while ((rows = ax_loader_next(l, &bx, &bt)) > 0) {
+        /* the loader made this batch while the last step ran */
+        memcpy(ax_node_data(m->input), bx, (size_t)(rows * per_x) * sizeof(float));
+        memcpy(labels, bt, (size_t)(rows * per_t) * sizeof(float));
         step++;
         if ((s = ax_graph_set_batch(g, rows)) != AX_OK || (s = ax_graph_forward_to(g, m->loss)) != AX_OK)
             return s;
@@ -145,17 +150,13 @@ ax_status ax_fit(ax_model *m, ax_optimizer *opt, const ax_dataset *train, const 
         return s;
     if (c.epochs < 0)
         return ax_fail(AX_ERR_INVALID_ARG, "fit: epochs %d must not be negative", c.epochs);
-    ax_batcher *b;
-    if ((s = ax_batcher_new(train, ax_graph_max_batch(m->graph), 1, c.seed, &b)) != AX_OK)
+    ax_loader *b;
+    if ((s = ax_loader_new(train, ax_graph_max_batch(m->graph), 1, c.seed, 2, c.augment, &b)) != AX_OK)
         return s;
-    if (c.augment && (s = ax_batcher_set_augment(b, c.augment)) != AX_OK) {
-        ax_batcher_free(b);
-        return s;
-    }
     /* every epoch's log, for the callbacks' train_end */
     ax_epoch_log *logs = ax_calloc((size_t)(c.epochs > 0 ? c.epochs : 1), sizeof *logs);
     if (!logs) {
-        ax_batcher_free(b);
+        ax_loader_free(b);
         return ax_fail(AX_ERR_NOMEM, "fit: out of memory");
     }
     if (history)
@@ -166,7 +167,7 @@ ax_status ax_fit(ax_model *m, ax_optimizer *opt, const ax_dataset *train, const 
     for (int e = 1; e <= c.epochs && s == AX_OK && !stop; e++) {
         ax_epoch_log log = {.epoch = e, .lr = ax_optimizer_lr(opt)};
         ax_progress prog;
-        ax_progress_begin(&prog, c.verbosity, e, c.epochs, ax_batcher_num_batches(b));
+        ax_progress_begin(&prog, c.verbosity, e, c.epochs, ax_loader_num_batches(b));
         s = train_epoch(m, opt, b, train->labels != NULL, e, &prog, &log.train);
         if (s == AX_OK && test)
             s = run_eval(m, test, &log.test, NULL);
@@ -192,6 +193,6 @@ ax_status ax_fit(ax_model *m, ax_optimizer *opt, const ax_dataset *train, const 
     if (stop && c.verbosity != AX_QUIET)
         fprintf(out, "stopped after epoch %d of %d\n", epochs_run, c.epochs);
     ax_free(logs);
-    ax_batcher_free(b);
+    ax_loader_free(b);
     return s;
 }
