@@ -2,11 +2,11 @@
 # Install the Debian packages axon needs for a purpose, only if missing.
 #   scripts/install-deps.sh build|test|demo|bench
 set -eu
-build="cmake make gcc pkg-config libopenblas-dev zlib1g-dev libcjson-dev libstb-dev"
+build="cmake make gcc pkg-config libopenblas-dev zlib1g-dev libcjson-dev libstb-dev libprotobuf-c-dev protobuf-c-compiler"
 case "${1:-build}" in
   build) pkgs="$build" ;;
   demo) pkgs="$build dataset-fashion-mnist" ;;
-  test) pkgs="$build dataset-fashion-mnist python3-torch" ;;
+  test) pkgs="$build dataset-fashion-mnist python3-torch python3-protobuf" ;;
   bench) pkgs="$build dataset-fashion-mnist python3-torch python3-numpy" ;;
   *) echo "usage: $0 build|test|demo|bench" >&2; exit 2 ;;
 esac

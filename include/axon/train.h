@@ -79,6 +79,14 @@ ax_status ax_csv_logger_new(const char *path, ax_callback **out);
  * per epoch, training against held-out, written atomically. */
 ax_status ax_svg_curves_new(const char *path, ax_callback **out);
 
+/* A TensorBoard event file in log_dir (events.out.tfevents.<time>.<host>):
+ * scalars loss, accuracy, val_loss, val_accuracy, learning_rate and
+ * epoch_seconds at each epoch; `tensorboard --logdir log_dir` shows them. */
+ax_status ax_tensorboard_new(const char *log_dir, ax_callback **out);
+const char *ax_tensorboard_path(const ax_callback *cb);
+/* CRC-32C (Castagnoli), as TensorFlow's record framing uses. */
+uint32_t ax_crc32c(const void *data, size_t n);
+
 typedef struct ax_fit_config {
     int epochs;
     uint64_t seed;        /* data order */

@@ -1,0 +1,47 @@
+/* Trains a small classifier for 4 epochs with the TensorBoard and CSV
+ * loggers into DIR, for tensorboard_read.py to check one against the
+ * other.   tb_write DIR */
+#include <axon.h>
+
+#include <stdio.h>
+
+int main(int argc, char **argv)
+{
+    if (argc != 2)
+        return 2;
+    char csv[4096];
+    snprintf(csv, sizeof csv, "%s/log.csv", argv[1]);
+    ax_dataset *all, *train, *val;
+    ax_rng rng;
+    ax_rng_seed(&rng, 1, 1);
+    ax_graph *g;
+    ax_optimizer *opt;
+    ax_callback *cbs[2];
+    if (ax_dataset_synthetic(400, 3, 6, 5, &all) != AX_OK || ax_dataset_split(all, 0.25, 1, 2, &train, &val) != AX_OK ||
+        ax_graph_new(&g) != AX_OK)
+        return 1;
+    ax_node *x = ax_input(g, "x", ax_shape2(32, 6));
+    ax_node *logits = ax_dense(g, ax_dense(g, x, 16, "tanh", AX_DEFAULT_INIT, &rng, "fc1"), 3, NULL, AX_DEFAULT_INIT, &rng, "fc2");
+    ax_node *y = ax_input(g, "y", ax_shape1(32));
+    ax_model m = {g, x, y, logits, ax_softmax_cross_entropy(g, logits, y)};
+    ax_fit_config c = ax_fit_defaults();
+    c.epochs = 4;
+    c.verbosity = AX_QUIET;
+    c.callbacks = cbs;
+    c.n_callbacks = 2;
+    if (ax_graph_compile(g) != AX_OK || ax_optimizer_new("adam", NULL, &opt) != AX_OK || ax_optimizer_add_graph(opt, g) != AX_OK ||
+        ax_tensorboard_new(argv[1], &cbs[0]) != AX_OK || ax_csv_logger_new(csv, &cbs[1]) != AX_OK ||
+        ax_fit(&m, opt, train, val, &c, NULL) != AX_OK) {
+        fprintf(stderr, "tb_write: %s\n", ax_last_error());
+        return 1;
+    }
+    printf("%s\n", ax_tensorboard_path(cbs[0]));
+    ax_callback_free(cbs[0]);
+    ax_callback_free(cbs[1]);
+    ax_optimizer_free(opt);
+    ax_graph_free(g);
+    ax_dataset_free(all);
+    ax_dataset_free(train);
+    ax_dataset_free(val);
+    return 0;
+}
