@@ -223,5 +223,86 @@ static void atomic_writes(void)
     CHECK_ERR(ax_write_file_atomic("/nonexistent-dir/x", "a", 1), AX_ERR_IO, "/nonexistent-dir/x.tmp.");
 }
 
+static void standardize_with_training_statistics(void)
+{
+    /* feature 0: bytes 0..9 scaled by 1/10; feature 1 constant 5 */
+    uint8_t x[20];
+    int32_t y[10];
+    for (int i = 0; i < 10; i++)
+        x[2 * i] = (uint8_t)i, x[2 * i + 1] = 5, y[i] = i % 2;
+    ax_dataset *train, *test;
+    CHECK_OK(ax_dataset_from_memory(x, y, 10, (int64_t[]){2}, 1, 2, 0.1f, &train));
+    CHECK_OK(ax_dataset_from_memory(x, y, 3, (int64_t[]){2}, 1, 2, 0.1f, &test));
+    ax_standardizer *st;
+    CHECK_OK(ax_standardizer_fit(train, &st));
+    CHECK_NEAR(st->mean[0], 0.45, 1e-6);
+    CHECK_NEAR(st->std[0], sqrt(0.0825), 1e-6); /* population std of 0, .1, ..., .9 */
+    CHECK(st->std[1] == 1.0f && st->mean[1] == 0.5f);
+    CHECK_OK(ax_standardizer_apply(st, train));
+    CHECK_OK(ax_standardizer_apply(st, test)); /* the training statistics, not the test set's */
+    double m = 0, v = 0;
+    for (int i = 0; i < 10; i++)
+        m += train->xf[2 * i] / 10;
+    for (int i = 0; i < 10; i++)
+        v += (train->xf[2 * i] - m) * (train->xf[2 * i] - m) / 10;
+    CHECK_NEAR(m, 0, 1e-6);
+    CHECK_NEAR(v, 1, 1e-5);
+    CHECK(train->x == NULL && train->xf[1] == 0.0f);
+    CHECK_NEAR(test->xf[4], (0.2 - 0.45) / sqrt(0.0825), 1e-5);
+    ax_dataset *wide;
+    CHECK_OK(ax_dataset_from_floats((float[]){1, 2, 3}, 1, 3, (int32_t[]){0}, 1, NULL, 0, &wide));
+    CHECK_ERR(ax_standardizer_apply(st, wide), AX_ERR_SHAPE, "fitted on 2 features, the data has 3");
+    ax_dataset_free(wide);
+    ax_standardizer_free(st);
+    ax_dataset_free(train);
+    ax_dataset_free(test);
+}
+
+/* One-hot targets with the quadratic cost, a held-out split made by fit,
+ * and reduce-on-plateau as a callback. */
+static void one_hot_split_and_plateau(void)
+{
+    ax_dataset *ds;
+    CHECK_OK(ax_dataset_synthetic(400, 3, 4, 11, &ds));
+    CHECK_OK(ax_dataset_one_hot(ds));
+    CHECK(ds->n_targets == 3 && ds->targets[3 * 5 + ds->labels[5]] == 1.0f);
+    ax_rng rng;
+    ax_rng_seed(&rng, 2, 2);
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape2(20, 4)), *t = ax_input(g, "t", ax_shape2(20, 3));
+    ax_node *out = ax_dense(g, ax_dense(g, x, 12, "sigmoid", AX_DEFAULT_INIT, &rng, "h"), 3, "sigmoid", AX_DEFAULT_INIT, &rng, "o");
+    ax_model m = {g, x, t, out, ax_mse(g, out, t)};
+    CHECK_OK(ax_graph_compile(g));
+    ax_optimizer *opt;
+    CHECK_OK(ax_optimizer_new("sgd", &(ax_optim_config){.lr = 2.0f}, &opt));
+    CHECK_OK(ax_optimizer_add_graph(opt, g));
+    ax_schedule *sch;
+    ax_schedule_config sc;
+    ax_schedule_defaults("reduce_on_plateau", &sc);
+    sc.patience = 0, sc.factor = 0.5f, sc.threshold = 0.5f; /* "improvement" must halve the loss: reduces soon */
+    CHECK_OK(ax_schedule_new("reduce_on_plateau", &sc, &sch));
+    ax_callback *cb;
+    CHECK_OK(ax_schedule_callback_new(sch, opt, AX_MONITOR_VAL_LOSS, &cb));
+    ax_fit_config c = ax_fit_defaults();
+    c.epochs = 15;
+    c.verbosity = AX_QUIET;
+    c.validation_split = 0.25;
+    c.stratify = 1;
+    c.callbacks = &cb;
+    c.n_callbacks = 1;
+    ax_epoch_log h[15];
+    CHECK_OK(ax_fit(&m, opt, ds, NULL, &c, h));
+    /* the split fit made: a quarter, to within a sample per class */
+    CHECK(h[0].train.samples + h[0].test.samples == 400 && llabs(h[0].test.samples - 100) <= 2);
+    CHECK(h[14].test.accuracy > 0.9);                            /* accuracy from one-hot targets */
+    CHECK(h[14].lr < 2.0f);                                      /* the plateau callback lowered it */
+    ax_callback_free(cb);
+    ax_schedule_free(sch);
+    ax_optimizer_free(opt);
+    ax_graph_free(g);
+    ax_dataset_free(ds);
+}
+
 TEST_MAIN(T(confusion_by_hand), T(top_k_and_regression), T(early_stopping_restores_the_best), T(split_held_out),
-          T(atomic_writes))
+          T(atomic_writes), T(standardize_with_training_statistics), T(one_hot_split_and_plateau))

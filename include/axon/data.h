@@ -91,6 +91,24 @@ ax_status ax_dataset_from_memory(const uint8_t *x, const int32_t *labels, int64_
 #define AX_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 ax_status ax_dataset_fashion_mnist(const char *dir, int train, ax_dataset **out);
 
+/* ---- transforms ---------------------------------------------------------
+ * Standardisation: per-feature mean and standard deviation, computed on
+ * the training split only and applied to every split (store them with the
+ * model; a constant feature keeps std 1). Byte features become floats. */
+typedef struct ax_standardizer {
+    int64_t features;
+    float *mean, *std;
+} ax_standardizer;
+ax_status ax_standardizer_fit(const ax_dataset *train, ax_standardizer **out);
+ax_status ax_standardizer_apply(const ax_standardizer *s, ax_dataset *ds);
+void ax_standardizer_free(ax_standardizer *s);
+
+/* Add one-hot targets [n, n_classes] beside the labels, for losses on
+ * target distributions (the course's quadratic cost on one-hot outputs).
+ * With targets, batches carry them; accuracy still compares the largest
+ * output with the label. */
+ax_status ax_dataset_one_hot(ax_dataset *ds);
+
 /* A folder of images, one sub-folder per class (classes are numbered in
  * name order), PNG, JPEG or BMP. Samples are [H, W] (grayscale) or
  * [3, H, W] (RGB), scaled to [0, 1]. All images must have one size unless

@@ -79,6 +79,10 @@ ax_status ax_csv_logger_new(const char *path, ax_callback **out);
  * per epoch, training against held-out, written atomically. */
 ax_status ax_svg_curves_new(const char *path, ax_callback **out);
 
+/* Step a learning-rate schedule after each epoch with the monitored value
+ * (for reduce_on_plateau: val_loss, say); the schedule stays the caller's. */
+ax_status ax_schedule_callback_new(ax_schedule *s, ax_optimizer *o, ax_monitor monitor, ax_callback **out);
+
 /* A TensorBoard event file in log_dir (events.out.tfevents.<time>.<host>):
  * scalars loss, accuracy, val_loss, val_accuracy, learning_rate and
  * epoch_seconds at each epoch; `tensorboard --logdir log_dir` shows them. */
@@ -96,6 +100,8 @@ typedef struct ax_fit_config {
     ax_schedule *schedule; /* stepped after each epoch with the test loss (the training
                               loss without test data); NULL: a constant rate */
     const ax_augment *augment; /* applied to each training sample as it is batched; NULL: none */
+    double validation_split;   /* without held-out data: hold out this fraction of the training data */
+    int stratify;              /* ... keeping each class's share */
     ax_callback **callbacks; /* called in order after each epoch and at the end */
     int n_callbacks;
 } ax_fit_config;

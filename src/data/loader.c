@@ -74,7 +74,7 @@ ax_status ax_loader_new(const ax_dataset *ds, int64_t batch_size, int shuffle, u
         s = ax_batcher_set_augment(l->b, augment);
     l->depth = depth;
     l->x_floats = batch_size * ds->sample_size;
-    l->t_floats = batch_size * (ds->labels ? 1 : ds->n_targets);
+    l->t_floats = batch_size * (ds->targets ? ds->n_targets : 1);
     if (s == AX_OK && !(l->slots = ax_calloc((size_t)depth, sizeof *l->slots)))
         s = ax_fail(AX_ERR_NOMEM, "loader: out of memory");
     for (int i = 0; s == AX_OK && i < depth; i++) {

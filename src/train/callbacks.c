@@ -142,6 +142,38 @@ int ax_early_stopping_best(const ax_callback *cb, double *value)
     return s->best_epoch;
 }
 
+/* ---- schedule stepping ------------------------------------------------- */
+
+typedef struct stepper {
+    ax_schedule *schedule;
+    ax_optimizer *opt;
+    ax_monitor monitor;
+} stepper;
+
+static ax_status stepper_epoch_end(ax_callback *cb, ax_model *m, const ax_epoch_log *log, int *stop)
+{
+    (void)m, (void)stop;
+    stepper *s = cb->state;
+    return ax_schedule_step(s->schedule, s->opt, ax_monitor_value(s->monitor, log));
+}
+
+static void free_state(ax_callback *cb) { ax_free(cb->state); }
+
+ax_status ax_schedule_callback_new(ax_schedule *s, ax_optimizer *o, ax_monitor monitor, ax_callback **out)
+{
+    *out = NULL;
+    stepper *st = ax_calloc(1, sizeof *st);
+    if (!st)
+        return ax_fail(AX_ERR_NOMEM, "schedule callback: out of memory");
+    *st = (stepper){s, o, monitor};
+    ax_status r = new_callback("schedule", st, out);
+    if (r == AX_OK) {
+        (*out)->epoch_end = stepper_epoch_end;
+        (*out)->destroy = free_state;
+    }
+    return r;
+}
+
 /* ---- CSV logger -------------------------------------------------------- */
 
 static ax_status csv_epoch_end(ax_callback *cb, ax_model *m, const ax_epoch_log *log, int *stop)

@@ -25,13 +25,13 @@ static ax_status check_model(const ax_model *m, const ax_dataset *ds, const char
         return ax_fail(AX_ERR_SHAPE, "%s: the model takes %lld values per sample, the data has %lld",
                        what, (long long)per_sample, (long long)ds->sample_size);
     ax_shape t = ax_node_shape(m->target), o = ax_node_shape(m->output);
-    if (!ds->labels) { /* regression: targets [batch, n_targets] */
+    if (ds->targets) { /* real (or one-hot) targets: [batch, n_targets] */
         if (t.ndim != 2 || t.dim[1] != ds->n_targets)
             return ax_fail(AX_ERR_SHAPE, "%s: the data has %lld real targets per sample; the model's target must be [batch, %lld]",
                            what, (long long)ds->n_targets, (long long)ds->n_targets);
-        return AX_OK;
-    }
-    if (t.ndim != 1)
+        if (!ds->labels)
+            return AX_OK;
+    } else if (t.ndim != 1)
         return ax_fail(AX_ERR_SHAPE, "%s: the target must hold one class index per sample", what);
     if (o.ndim != 2 || o.dim[1] != ds->n_classes)
         return ax_fail(AX_ERR_SHAPE, "%s: the output must be [batch, %d] for %d classes", what,
@@ -39,12 +39,16 @@ static ax_status check_model(const ax_model *m, const ax_dataset *ds, const char
     return AX_OK;
 }
 
-static int64_t count_correct(ax_node *output, const float *labels, int64_t rows)
+/* Rows whose largest output is the label: the target's class index, or
+ * the largest entry of a one-hot target row of `width` values. */
+static int64_t count_correct(ax_node *output, const float *targets, int64_t width, int64_t rows)
 {
     int64_t c = ax_node_shape(output).dim[1], correct = 0;
     const float *y = ax_node_data(output);
-    for (int64_t r = 0; r < rows; r++)
-        correct += ax_k_argmax(c, y + r * c) == (int64_t)labels[r];
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t label = width == 1 ? (int64_t)targets[r] : ax_k_argmax(width, targets + r * width);
+        correct += ax_k_argmax(c, y + r * c) == label;
+    }
     return correct;
 }
 
@@ -73,7 +77,7 @@ static ax_status run_eval(ax_model *m, const ax_dataset *ds, ax_metrics *out, fl
         } else {
             loss_sum += (double)ax_node_data(m->loss)[0] * (double)rows;
             if (ds->labels)
-                correct += count_correct(m->output, labels, rows);
+                correct += count_correct(m->output, labels, ds->targets ? ds->n_targets : 1, rows);
         }
         seen += rows;
     }
@@ -128,7 +132,7 @@ static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_loader *l, int c
             return s;
         loss_sum += (double)loss * (double)rows;
         if (classify)
-            correct += count_correct(m->output, labels, rows);
+            correct += count_correct(m->output, labels, per_t, rows);
         seen += rows;
         ax_progress_step(prog, step, loss_sum / (double)seen, classify ? (double)correct / (double)seen : NAN);
     }
@@ -138,11 +142,31 @@ static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_loader *l, int c
     return AX_OK;
 }
 
+static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train, const ax_dataset *test,
+                        const ax_fit_config *cfg, FILE *out, ax_epoch_log *history);
+
 ax_status ax_fit(ax_model *m, ax_optimizer *opt, const ax_dataset *train, const ax_dataset *test,
                  const ax_fit_config *cfg, ax_epoch_log *history)
 {
     ax_fit_config c = cfg ? *cfg : ax_fit_defaults();
     FILE *out = c.out ? c.out : stdout;
+    ax_dataset *split_train = NULL, *split_val = NULL;
+    if (!test && c.validation_split > 0) { /* hold out part of the training data */
+        ax_status st = ax_dataset_split(train, c.validation_split, c.stratify, c.seed ^ 0x5eed, &split_train, &split_val);
+        if (st != AX_OK)
+            return st;
+        train = split_train, test = split_val;
+    }
+    ax_status s = fit_on(m, opt, train, test, &c, out, history);
+    ax_dataset_free(split_train);
+    ax_dataset_free(split_val);
+    return s;
+}
+
+static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train, const ax_dataset *test,
+                        const ax_fit_config *cfg, FILE *out, ax_epoch_log *history)
+{
+    const ax_fit_config c = *cfg;
     ax_status s = check_model(m, train, "fit");
     if (s == AX_OK && test)
         s = check_model(m, test, "fit (test data)");

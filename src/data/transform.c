@@ -1,0 +1,86 @@
+/* Transforms on whole data sets: standardisation and one-hot targets.
+ * (Scaling bytes to [0, 1] is the data set's `scale`, applied per batch.) */
+#include "axon/data.h"
+
+#include <math.h>
+#include <string.h>
+
+void ax_standardizer_free(ax_standardizer *s)
+{
+    if (!s)
+        return;
+    ax_free(s->mean);
+    ax_free(s->std);
+    ax_free(s);
+}
+
+ax_status ax_standardizer_fit(const ax_dataset *train, ax_standardizer **out)
+{
+    *out = NULL;
+    const int64_t f = train->sample_size, n = train->n;
+    ax_standardizer *s = ax_calloc(1, sizeof *s);
+    double *sum = ax_calloc((size_t)f, sizeof(double)), *sq = ax_calloc((size_t)f, sizeof(double));
+    if (!s || !sum || !sq || !(s->mean = ax_alloc((size_t)f * sizeof(float))) ||
+        !(s->std = ax_alloc((size_t)f * sizeof(float)))) {
+        ax_free(sum);
+        ax_free(sq);
+        ax_standardizer_free(s);
+        return ax_fail(AX_ERR_NOMEM, "standardize: out of memory");
+    }
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t k = 0; k < f; k++) {
+            double v = train->x ? train->x[i * f + k] * (double)train->scale : train->xf[i * f + k];
+            sum[k] += v;
+            sq[k] += v * v;
+        }
+    for (int64_t k = 0; k < f; k++) {
+        double m = sum[k] / (double)n, var = sq[k] / (double)n - m * m;
+        s->mean[k] = (float)m;
+        /* a constant feature is centred, not scaled */
+        s->std[k] = var > 1e-12 ? (float)sqrt(var) : 1.0f;
+    }
+    s->features = f;
+    ax_free(sum);
+    ax_free(sq);
+    *out = s;
+    return AX_OK;
+}
+
+ax_status ax_standardizer_apply(const ax_standardizer *s, ax_dataset *ds)
+{
+    const int64_t f = ds->sample_size, n = ds->n;
+    if (f != s->features)
+        return ax_fail(AX_ERR_SHAPE, "standardize: fitted on %lld features, the data has %lld", (long long)s->features,
+                       (long long)f);
+    if (ds->x) { /* bytes become floats: standardised values are not bytes */
+        float *xf = ax_alloc((size_t)(n * f) * sizeof(float));
+        if (!xf)
+            return ax_fail(AX_ERR_NOMEM, "standardize: cannot hold %lld floats", (long long)(n * f));
+        for (int64_t i = 0; i < n * f; i++)
+            xf[i] = ds->x[i] * ds->scale;
+        ax_free(ds->x);
+        ds->x = NULL;
+        ds->xf = xf;
+        ds->scale = 1.0f;
+    }
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t k = 0; k < f; k++)
+            ds->xf[i * f + k] = (ds->xf[i * f + k] - s->mean[k]) / s->std[k];
+    return AX_OK;
+}
+
+ax_status ax_dataset_one_hot(ax_dataset *ds)
+{
+    if (!ds->labels)
+        return ax_fail(AX_ERR_INVALID_ARG, "one_hot: the data set has no class labels");
+    const int64_t c = ds->n_classes;
+    float *t = ax_calloc((size_t)(ds->n * c), sizeof(float));
+    if (!t)
+        return ax_fail(AX_ERR_NOMEM, "one_hot: out of memory");
+    for (int64_t i = 0; i < ds->n; i++)
+        t[i * c + ds->labels[i]] = 1.0f;
+    ax_free(ds->targets);
+    ds->targets = t;
+    ds->n_targets = c;
+    return AX_OK;
+}
