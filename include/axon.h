@@ -14,5 +14,6 @@
 #include "axon/optim.h"
 #include "axon/data.h"
 #include "axon/train.h"
+#include "axon/io.h"
 
 #endif

@@ -169,6 +169,27 @@ def batch_norm(v, p):
             "dbeta": bn.bias.grad, "rm": bn.running_mean, "rv": bn.running_var}
 
 
+def safetensors(path, v):
+    """Read the file by the format's definition and give its tensors, as
+    PyTorch tensors of the shapes the header names."""
+    import json
+    import struct
+    raw = open(path, "rb").read()
+    (n,) = struct.unpack_from("<Q", raw, 0)
+    header = json.loads(raw[8:8 + n])
+    data = raw[8 + n:]
+    assert header["__metadata__"] == {"format": "axon"}
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        assert t["dtype"] == "F32"
+        b, e = t["data_offsets"]
+        out[name] = torch.frombuffer(bytearray(data[b:e]), dtype=torch.float32).reshape(t["shape"]).double().flatten()
+    assert set(out) == set(v), f"tensors {sorted(out)} against {sorted(v)}"
+    return out
+
+
 def optimizer(args, v):
     cls = getattr(torch.optim, args[0])
     kw = {}
@@ -216,6 +237,8 @@ def main():
             want, title = conv(v, kv(c["args"])), "conv2d " + " ".join(c["args"])
         elif c["kind"] == "pool":
             want, title = pool(name, v, kv(c["args"])), name + " " + " ".join(c["args"])
+        elif c["kind"] == "st":
+            want, title = safetensors(name, v), "safetensors read by PyTorch: " + ", ".join(sorted(v))
         elif c["kind"] == "bn":
             want, title = batch_norm(v, kv(c["args"])), "batch_norm " + " ".join(c["args"])
         else:

@@ -282,6 +282,33 @@ static int batch_norm_case(int training)
     return 0;
 }
 
+/* A model saved as safetensors, for compare.py to read with PyTorch (by
+ * the format's definition, not through axon) and check tensor by tensor. */
+static int safetensors_case(const char *dump_path)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s.safetensors", dump_path);
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape4(2, 3, 8, 8));
+    ax_node *h = ax_conv2d_layer(g, x, 4, 3, 3, NULL, "relu", AX_DEFAULT_INIT, &rng, "conv");
+    h = ax_batch_norm_layer(g, h, 0, 0, "bn");
+    ax_dense(g, ax_flatten(g, h), 5, NULL, AX_DEFAULT_INIT, &rng, "fc");
+    if (ax_graph_compile(g) != AX_OK)
+        return fail("safetensors");
+    for (int i = 0; i < ax_graph_num_params(g); i++)
+        randomize(ax_node_data(ax_graph_param(g, i)), ax_node_numel(ax_graph_param(g, i)), -1, 1);
+    const char *k[1] = {"format"}, *v[1] = {"axon"};
+    if (ax_save_safetensors(path, g, k, v, 1) != AX_OK)
+        return fail("safetensors");
+    fprintf(out, "case st %s\n", path);
+    for (int i = 0; i < ax_graph_num_params(g); i++)
+        vec(ax_node_name(ax_graph_param(g, i)), ax_node_data(ax_graph_param(g, i)), ax_node_numel(ax_graph_param(g, i)));
+    fprintf(out, "end\n");
+    ax_graph_free(g);
+    return 0;
+}
+
 /* Ten steps on 6 parameters with a fixed sequence of random gradients. */
 static int optimizer(const char *name, const char *torch_args, ax_optim_config cfg)
 {
@@ -354,6 +381,7 @@ int main(int argc, char **argv)
         bad |= conv_random();
     for (int i = 0; i < 6; i++)
         bad |= pool_random(i % 2);
+    bad |= safetensors_case(argv[1]);
     bad |= batch_norm_case(1);
     bad |= batch_norm_case(0);
 

@@ -1,0 +1,39 @@
+/* axon io: model weights in safetensors files. */
+#ifndef AXON_IO_H
+#define AXON_IO_H
+
+#include "axon/train.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Save every parameter and buffer of the graph, by node name, as float32
+ * tensors in PyTorch's layouts, with optional string metadata (stored in
+ * "__metadata__"). Written atomically: a crash leaves the old file. */
+ax_status ax_save_safetensors(const char *path, ax_graph *g, const char *const *meta_keys,
+                              const char *const *meta_values, int n_meta);
+
+/* Load tensors into the graph's parameters and buffers of the same names.
+ * strict: every parameter and buffer must be in the file with its shape;
+ * otherwise tensors whose name and shape match are loaded and the rest
+ * left alone (*loaded counts them; may be NULL). The file is validated
+ * first (header length, JSON, dtypes, shapes, offsets covering the data
+ * exactly): a bad file changes nothing and is reported with the file, the
+ * byte offset or tensor name, and what was expected. */
+ax_status ax_load_safetensors(const char *path, ax_graph *g, int strict, int *loaded);
+
+/* A metadata value of a safetensors file (NULL when absent); the string
+ * is the caller's to free with ax_free. */
+ax_status ax_safetensors_metadata(const char *path, const char *key, char **value);
+
+/* A callback saving the model's weights after each epoch: to last_path
+ * always, to best_path when the monitored value improves (either may be
+ * NULL). Each file is a safetensors file written atomically, with "epoch",
+ * "monitor" and "monitor_value" in its metadata. */
+ax_status ax_checkpoint_new(const char *best_path, const char *last_path, ax_monitor monitor, ax_callback **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,266 @@
+/* safetensors (Hugging Face): an 8-byte little-endian header length N, N
+ * bytes of JSON {"name": {"dtype", "shape", "data_offsets": [begin, end]},
+ * "__metadata__": {string: string}}, then the tensors' bytes; offsets are
+ * relative to the end of the header and must cover the data exactly.
+ * axon writes F32 only and reads F32 only. */
+#include "axon/io.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_HEADER ((uint64_t)100 << 20)
+
+/* ---- writing ----------------------------------------------------------- */
+
+ax_status ax_save_safetensors(const char *path, ax_graph *g, const char *const *meta_keys,
+                              const char *const *meta_values, int n_meta)
+{
+    cJSON *root = cJSON_CreateObject();
+    ax_status s = root ? AX_OK : ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
+    if (s == AX_OK && n_meta > 0) {
+        cJSON *meta = cJSON_AddObjectToObject(root, "__metadata__");
+        for (int i = 0; meta && i < n_meta; i++)
+            cJSON_AddStringToObject(meta, meta_keys[i], meta_values[i]);
+    }
+    uint64_t offset = 0;
+    for (int i = 0; s == AX_OK && i < ax_graph_num_params(g); i++) {
+        ax_node *p = ax_graph_param(g, i);
+        ax_shape sh = ax_node_shape(p);
+        cJSON *t = cJSON_AddObjectToObject(root, ax_node_name(p));
+        if (!t) {
+            s = ax_fail(AX_ERR_INVALID_ARG, "%s: cannot add tensor '%s' (a repeated name?)", path, ax_node_name(p));
+            break;
+        }
+        cJSON_AddStringToObject(t, "dtype", "F32");
+        cJSON *shape = cJSON_AddArrayToObject(t, "shape"), *off = cJSON_AddArrayToObject(t, "data_offsets");
+        for (int d = 0; d < sh.ndim; d++)
+            cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)sh.dim[d]));
+        uint64_t bytes = (uint64_t)ax_node_numel(p) * sizeof(float);
+        cJSON_AddItemToArray(off, cJSON_CreateNumber((double)offset));
+        cJSON_AddItemToArray(off, cJSON_CreateNumber((double)(offset + bytes)));
+        offset += bytes;
+    }
+    char *json = s == AX_OK ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (s == AX_OK && !json)
+        s = ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
+    if (s != AX_OK)
+        return s;
+    /* the header padded with spaces to a multiple of 8 bytes, so the data is aligned */
+    uint64_t hlen = strlen(json), padded = (hlen + 7) / 8 * 8;
+    size_t total = 8 + (size_t)padded + (size_t)offset;
+    unsigned char *buf = ax_alloc(total);
+    if (!buf) {
+        cJSON_free(json);
+        return ax_fail(AX_ERR_NOMEM, "%s: cannot hold %zu bytes", path, total);
+    }
+    for (int b = 0; b < 8; b++)
+        buf[b] = (unsigned char)(padded >> (8 * b));
+    memcpy(buf + 8, json, (size_t)hlen);
+    memset(buf + 8 + hlen, ' ', (size_t)(padded - hlen));
+    cJSON_free(json);
+    unsigned char *data = buf + 8 + padded;
+    for (int i = 0; i < ax_graph_num_params(g); i++) { /* float32 little-endian, as in memory here */
+        ax_node *p = ax_graph_param(g, i);
+        size_t bytes = (size_t)ax_node_numel(p) * sizeof(float);
+        memcpy(data, ax_node_data(p), bytes);
+        data += bytes;
+    }
+    s = ax_write_file_atomic(path, buf, total);
+    ax_free(buf);
+    return s;
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+typedef struct file {
+    const char *path;
+    unsigned char *bytes;
+    size_t len;
+    cJSON *header;
+    uint64_t data_start;
+} file;
+
+static void file_close(file *f)
+{
+    cJSON_Delete(f->header);
+    ax_free(f->bytes);
+}
+
+typedef struct span {
+    uint64_t begin, end;
+    const char *name;
+} span;
+
+static int by_begin(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
+/* Read and validate the whole file. */
+static ax_status file_open(const char *path, file *f)
+{
+    memset(f, 0, sizeof *f);
+    f->path = path;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return ax_fail(AX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    long len = -1;
+    if (fseek(fp, 0, SEEK_END) == 0)
+        len = ftell(fp);
+    ax_status s = AX_OK;
+    if (len < 0 || fseek(fp, 0, SEEK_SET) != 0)
+        s = ax_fail(AX_ERR_IO, "%s: cannot find its size", path);
+    else if (len < 8)
+        s = ax_fail(AX_ERR_FORMAT, "%s: %ld bytes: too short for the 8-byte header length", path, len);
+    else if (!(f->bytes = ax_alloc((size_t)len + 1)))
+        s = ax_fail(AX_ERR_NOMEM, "%s: cannot hold %ld bytes", path, len);
+    else if (fread(f->bytes, 1, (size_t)len, fp) != (size_t)len)
+        s = ax_fail(AX_ERR_IO, "%s: read error: %s", path, strerror(errno));
+    fclose(fp);
+    if (s != AX_OK)
+        return s;
+    f->len = (size_t)len;
+    uint64_t n = 0;
+    for (int b = 0; b < 8; b++)
+        n |= (uint64_t)f->bytes[b] << (8 * b);
+    if (n == 0 || n > MAX_HEADER || n > f->len - 8)
+        return ax_fail(AX_ERR_FORMAT, "%s: byte 0: header length %llu does not fit the %zu-byte file (or passes %llu)",
+                       path, (unsigned long long)n, f->len, (unsigned long long)MAX_HEADER);
+    f->data_start = 8 + n;
+    f->header = cJSON_ParseWithLength((const char *)f->bytes + 8, (size_t)n);
+    if (!f->header || !cJSON_IsObject(f->header)) {
+        const char *at = cJSON_GetErrorPtr();
+        long off = at ? (long)(at - (const char *)f->bytes) : 8;
+        return ax_fail(AX_ERR_FORMAT, "%s: byte %ld: the header is not a JSON object", path, off);
+    }
+    /* every tensor: F32, a shape, offsets of exactly its size; together they tile the data */
+    int count = cJSON_GetArraySize(f->header);
+    span *spans = ax_alloc((size_t)(count > 0 ? count : 1) * sizeof *spans);
+    if (!spans)
+        return ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
+    int k = 0;
+    const uint64_t data_len = f->len - f->data_start;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, f->header)
+    {
+        if (!strcmp(t->string, "__metadata__")) {
+            const cJSON *v;
+            if (!cJSON_IsObject(t))
+                s = ax_fail(AX_ERR_FORMAT, "%s: __metadata__ must be an object of strings", path);
+            cJSON_ArrayForEach(v, t) if (s == AX_OK && !cJSON_IsString(v))
+                s = ax_fail(AX_ERR_FORMAT, "%s: __metadata__ '%s' is not a string", path, v->string);
+            if (s != AX_OK)
+                break;
+            continue;
+        }
+        const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(t, "dtype");
+        const cJSON *shape = cJSON_GetObjectItemCaseSensitive(t, "shape");
+        const cJSON *off = cJSON_GetObjectItemCaseSensitive(t, "data_offsets");
+        if (!cJSON_IsString(dtype) || !cJSON_IsArray(shape) || !cJSON_IsArray(off) || cJSON_GetArraySize(off) != 2) {
+            s = ax_fail(AX_ERR_FORMAT, "%s: tensor '%s': expected dtype, shape and two data_offsets", path, t->string);
+            break;
+        }
+        if (strcmp(dtype->valuestring, "F32")) {
+            s = ax_fail(AX_ERR_FORMAT, "%s: tensor '%s': dtype %s, axon reads F32", path, t->string, dtype->valuestring);
+            break;
+        }
+        double numel = 1;
+        const cJSON *d;
+        cJSON_ArrayForEach(d, shape)
+        {
+            if (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble != (double)(int64_t)d->valuedouble) {
+                s = ax_fail(AX_ERR_FORMAT, "%s: tensor '%s': a dimension is not a whole number >= 0", path, t->string);
+                break;
+            }
+            numel *= d->valuedouble;
+        }
+        if (s != AX_OK)
+            break;
+        double b = cJSON_GetArrayItem(off, 0)->valuedouble, e = cJSON_GetArrayItem(off, 1)->valuedouble;
+        if (!(b >= 0 && e >= b && e <= (double)data_len) || e - b != numel * 4) {
+            s = ax_fail(AX_ERR_FORMAT,
+                        "%s: tensor '%s': data_offsets [%.0f, %.0f] must hold %.0f floats (%.0f bytes) inside the "
+                        "%llu bytes of data",
+                        path, t->string, b, e, numel, numel * 4, (unsigned long long)data_len);
+            break;
+        }
+        spans[k++] = (span){(uint64_t)b, (uint64_t)e, t->string};
+    }
+    if (s == AX_OK) {
+        qsort(spans, (size_t)k, sizeof *spans, by_begin);
+        uint64_t at = 0;
+        for (int i = 0; i < k && s == AX_OK; i++) {
+            if (spans[i].begin != at)
+                s = ax_fail(AX_ERR_FORMAT, "%s: tensor '%s' starts at data byte %llu, expected %llu (%s)", path,
+                            spans[i].name, (unsigned long long)spans[i].begin, (unsigned long long)at,
+                            spans[i].begin < at ? "it overlaps another" : "a gap before it");
+            at = spans[i].end;
+        }
+        if (s == AX_OK && at != data_len)
+            s = ax_fail(AX_ERR_FORMAT, "%s: the tensors cover %llu of the %llu data bytes", path, (unsigned long long)at,
+                        (unsigned long long)data_len);
+    }
+    ax_free(spans);
+    return s;
+}
+
+ax_status ax_load_safetensors(const char *path, ax_graph *g, int strict, int *loaded)
+{
+    file f;
+    ax_status s = file_open(path, &f);
+    int n = 0;
+    /* check everything before changing anything */
+    for (int pass = 0; pass < 2 && s == AX_OK; pass++) {
+        n = 0;
+        for (int i = 0; i < ax_graph_num_params(g) && s == AX_OK; i++) {
+            ax_node *p = ax_graph_param(g, i);
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(f.header, ax_node_name(p));
+            if (!t) {
+                if (strict)
+                    s = ax_fail(AX_ERR_FORMAT, "%s: no tensor '%s' for the model's parameter", path, ax_node_name(p));
+                continue;
+            }
+            ax_shape sh = ax_node_shape(p);
+            const cJSON *shape = cJSON_GetObjectItemCaseSensitive(t, "shape");
+            int same = cJSON_GetArraySize(shape) == sh.ndim;
+            for (int d = 0; same && d < sh.ndim; d++)
+                same = (int64_t)cJSON_GetArrayItem(shape, d)->valuedouble == sh.dim[d];
+            if (!same) {
+                if (strict) {
+                    char buf[96];
+                    s = ax_fail(AX_ERR_SHAPE, "%s: tensor '%s' has another shape than the model's %s", path,
+                                ax_node_name(p), ax_shape_str(&sh, buf, sizeof buf));
+                }
+                continue;
+            }
+            if (pass == 1) {
+                double b = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(t, "data_offsets"), 0)->valuedouble;
+                memcpy(ax_node_data(p), f.bytes + f.data_start + (uint64_t)b, (size_t)ax_node_numel(p) * sizeof(float));
+            }
+            n++;
+        }
+    }
+    file_close(&f);
+    if (loaded)
+        *loaded = s == AX_OK ? n : 0;
+    return s;
+}
+
+ax_status ax_safetensors_metadata(const char *path, const char *key, char **value)
+{
+    *value = NULL;
+    file f;
+    ax_status s = file_open(path, &f);
+    if (s == AX_OK) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f.header, "__metadata__"), key);
+        if (cJSON_IsString(v) && (*value = ax_alloc(strlen(v->valuestring) + 1)))
+            strcpy(*value, v->valuestring);
+    }
+    file_close(&f);
+    return s;
+}

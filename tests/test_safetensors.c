@@ -1,0 +1,206 @@
+/* safetensors: round trips, partial loads, every malformed file refused
+ * without touching the model, atomic saves under SIGKILL, checkpoints. */
+#include "test.h"
+
+#include <signal.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static const char *path_in(const char *name)
+{
+    static char p[16][256];
+    static int k;
+    k = (k + 1) % 16;
+    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+    return p[k];
+}
+
+/* dense 6 -> 5 -> batch norm -> dense 3, weights from seed */
+static ax_graph *model(uint64_t seed, int64_t hidden)
+{
+    ax_graph *g;
+    ax_rng rng;
+    ax_rng_seed(&rng, seed, 1);
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape2(4, 6));
+    ax_node *h = ax_batch_norm_layer(g, ax_dense(g, x, hidden, "relu", AX_DEFAULT_INIT, &rng, "fc1"), 0, 0, "bn");
+    ax_dense(g, h, 3, NULL, AX_DEFAULT_INIT, &rng, "fc2");
+    ax_graph_compile(g);
+    for (int i = 0; i < ax_graph_num_params(g); i++) /* buffers and biases too */
+        for (int64_t k = 0; k < ax_node_numel(ax_graph_param(g, i)); k++)
+            ax_node_data(ax_graph_param(g, i))[k] += ax_rng_uniform(&rng);
+    return g;
+}
+
+static int same_params(ax_graph *a, ax_graph *b)
+{
+    for (int i = 0; i < ax_graph_num_params(a); i++) {
+        ax_node *p = ax_graph_param(a, i), *q = ax_graph_param(b, i);
+        if (memcmp(ax_node_data(p), ax_node_data(q), (size_t)ax_node_numel(p) * sizeof(float)))
+            return 0;
+    }
+    return 1;
+}
+
+static void round_trip(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/axon-st-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL);
+    ax_graph *a = model(1, 5), *b = model(2, 5), *c = model(3, 7);
+    const char *keys[2] = {"spec", "note"}, *vals[2] = {"dense 5 relu", "hello \"world\""};
+    CHECK_OK(ax_save_safetensors(path_in("m.safetensors"), a, keys, vals, 2));
+    CHECK(!same_params(a, b));
+    int n = 0;
+    CHECK_OK(ax_load_safetensors(path_in("m.safetensors"), b, 1, &n));
+    CHECK(n == 8 && same_params(a, b)); /* 2 dense x 2 + gamma, beta, running mean, var */
+    char *v;
+    CHECK_OK(ax_safetensors_metadata(path_in("m.safetensors"), "note", &v));
+    CHECK(v && !strcmp(v, "hello \"world\""));
+    ax_free(v);
+    /* another width: strict refuses, partial loads what fits (fc2.bias only) */
+    CHECK_ERR(ax_load_safetensors(path_in("m.safetensors"), c, 1, &n), AX_ERR_SHAPE, "'fc1.weight' has another shape");
+    CHECK_OK(ax_load_safetensors(path_in("m.safetensors"), c, 0, &n));
+    CHECK(n == 1);
+    CHECK(!memcmp(ax_node_data(ax_graph_find(c, "fc2.bias")), ax_node_data(ax_graph_find(a, "fc2.bias")), 3 * sizeof(float)));
+    ax_graph_free(a);
+    ax_graph_free(b);
+    ax_graph_free(c);
+}
+
+/* A file: header JSON and data bytes as given. */
+static const char *raw(const char *name, const char *json, size_t data_len, int64_t claimed)
+{
+    const char *p = path_in(name);
+    FILE *f = fopen(p, "wb");
+    uint64_t n = claimed >= 0 ? (uint64_t)claimed : strlen(json);
+    for (int b = 0; b < 8; b++)
+        fputc((int)(n >> (8 * b)) & 0xff, f);
+    fputs(json, f);
+    for (size_t i = 0; i < data_len; i++)
+        fputc(0, f);
+    fclose(f);
+    return p;
+}
+
+static void malformed_files(void)
+{
+    ax_graph *g = model(5, 5), *ref = model(5, 5);
+    const char *t1 = "\"fc2.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}";
+    char json[512];
+    typedef struct bad_file {
+        const char *name, *needle, *p;
+    } bad_file;
+    bad_file cases[10];
+    int k = 0;
+    const char *p = path_in("short");
+    FILE *f = fopen(p, "wb");
+    fputs("abc", f);
+    fclose(f);
+    cases[k++] = (bad_file){"short", "too short for the 8-byte header length", p};
+    cases[k++] = (bad_file){"long", "byte 0: header length 999999", raw("long", "{}", 0, 999999)};
+    cases[k++] = (bad_file){"json", "the header is not a JSON object", raw("json", "{\"a\": [1,", 0, -1)};
+    snprintf(json, sizeof json, "{%s}", "\"x\":{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[0,6]}");
+    cases[k++] = (bad_file){"f16", "dtype F16, axon reads F32", raw("f16", json, 6, -1)};
+    snprintf(json, sizeof json, "{%s}", "\"x\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}");
+    cases[k++] = (bad_file){"size", "must hold 3 floats (12 bytes)", raw("size", json, 8, -1)};
+    snprintf(json, sizeof json, "{%s,%s}", t1, "\"y\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}");
+    cases[k++] = (bad_file){"overlap", "starts at data byte 8, expected 12 (it overlaps another)", raw("overlap", json, 16, -1)};
+    snprintf(json, sizeof json, "{%s}", t1);
+    cases[k++] = (bad_file){"extra", "the tensors cover 12 of the 20 data bytes", raw("extra", json, 20, -1)};
+    snprintf(json, sizeof json, "{%s}", "\"x\":{\"dtype\":\"F32\",\"shape\":[-3],\"data_offsets\":[0,0]}");
+    cases[k++] = (bad_file){"neg", "a dimension is not a whole number >= 0", raw("neg", json, 0, -1)};
+    snprintf(json, sizeof json, "{%s}", t1);
+    cases[k++] = (bad_file){"missing", "no tensor 'fc1.weight'", raw("missing", json, 12, -1)};
+    for (int i = 0; i < k; i++) {
+        int n = -1;
+        ax_status s = ax_load_safetensors(cases[i].p, g, 1, &n);
+        if (s == AX_OK || !strstr(ax_last_error(), cases[i].needle) || !strstr(ax_last_error(), cases[i].p)) {
+            printf("  %s: \"%s\", expected \"%s\"\n", cases[i].name, ax_last_error(), cases[i].needle);
+            test_failures++;
+        }
+        CHECK(n == 0);
+    }
+    CHECK(same_params(g, ref)); /* nothing was changed by any of them */
+    ax_graph_free(g);
+    ax_graph_free(ref);
+}
+
+static void saves_survive_sigkill(void)
+{
+    /* A child saves models A and B in turn as fast as it can; killed at a
+     * random moment, it leaves a file that loads, and is all A or all B. */
+    ax_graph *a = model(7, 400), *b = model(8, 400), *probe = model(9, 400);
+    const char *p = path_in("kill.safetensors");
+    CHECK_OK(ax_save_safetensors(p, a, NULL, NULL, 0));
+    ax_rng rng;
+    ax_rng_seed(&rng, 77, 1);
+    for (int round = 0; round < 6; round++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            for (int i = 0;; i++)
+                ax_save_safetensors(p, i % 2 ? a : b, NULL, NULL, 0);
+        }
+        struct timespec wait = {0, (long)(2 + ax_rng_below(&rng, 30)) * 1000000L};
+        nanosleep(&wait, NULL);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        CHECK_OK(ax_load_safetensors(p, probe, 1, NULL));
+        CHECK(same_params(probe, a) || same_params(probe, b));
+    }
+    ax_graph_free(a);
+    ax_graph_free(b);
+    ax_graph_free(probe);
+}
+
+static void checkpoints_keep_the_best(void)
+{
+    ax_dataset *all, *train, *val;
+    CHECK_OK(ax_dataset_synthetic(200, 3, 6, 4, &all));
+    CHECK_OK(ax_dataset_split(all, 0.3, 1, 1, &train, &val));
+    ax_graph *g;
+    ax_rng rng;
+    ax_rng_seed(&rng, 3, 3);
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape2(10, 6)), *y = ax_input(g, "y", ax_shape1(10));
+    ax_node *logits = ax_dense(g, x, 3, NULL, AX_DEFAULT_INIT, &rng, "fc");
+    ax_model m = {g, x, y, logits, ax_softmax_cross_entropy(g, logits, y)};
+    CHECK_OK(ax_graph_compile(g));
+    ax_optimizer *opt;
+    CHECK_OK(ax_optimizer_new("sgd", &(ax_optim_config){.lr = 0.5f}, &opt));
+    CHECK_OK(ax_optimizer_add_graph(opt, g));
+    ax_callback *ck;
+    CHECK_OK(ax_checkpoint_new(path_in("best.safetensors"), path_in("last.safetensors"), AX_MONITOR_VAL_LOSS, &ck));
+    ax_fit_config c = ax_fit_defaults();
+    c.epochs = 8;
+    c.verbosity = AX_QUIET;
+    c.callbacks = &ck;
+    c.n_callbacks = 1;
+    ax_epoch_log h[8];
+    CHECK_OK(ax_fit(&m, opt, train, val, &c, h));
+    int best = 0;
+    for (int e = 1; e < 8; e++)
+        best = h[e].test.loss < h[best].test.loss ? e : best;
+    char *epoch, *last_epoch;
+    CHECK_OK(ax_safetensors_metadata(path_in("best.safetensors"), "epoch", &epoch));
+    CHECK_OK(ax_safetensors_metadata(path_in("last.safetensors"), "epoch", &last_epoch));
+    CHECK(epoch && atoi(epoch) == best + 1);
+    CHECK(last_epoch && atoi(last_epoch) == 8);
+    /* the best file reproduces the best epoch's held-out loss */
+    CHECK_OK(ax_load_safetensors(path_in("best.safetensors"), g, 1, NULL));
+    ax_metrics mt;
+    CHECK_OK(ax_evaluate(&m, val, &mt));
+    CHECK(mt.loss == h[best].test.loss);
+    ax_free(epoch);
+    ax_free(last_epoch);
+    ax_callback_free(ck);
+    ax_optimizer_free(opt);
+    ax_graph_free(g);
+    ax_dataset_free(all);
+    ax_dataset_free(train);
+    ax_dataset_free(val);
+}
+
+TEST_MAIN(T(round_trip), T(malformed_files), T(saves_survive_sigkill), T(checkpoints_keep_the_best))
