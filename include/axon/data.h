@@ -128,7 +128,8 @@ ax_status ax_dataset_mnist(const char *dir, int train, ax_dataset **out);
 
 /* A small synthetic classification set for quick tests: n points in
  * `features` dimensions around n_classes random centres (unit Gaussian
- * noise), seeded. */
+ * noise). The centres depend on n_classes and features only; seed draws
+ * the points, so two seeds give a training and a test set of one problem. */
 ax_status ax_dataset_synthetic(int64_t n, int n_classes, int64_t features, uint64_t seed, ax_dataset **out);
 
 /* Split ds at random into a training and a held-out set, held_out being

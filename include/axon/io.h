@@ -2,6 +2,7 @@
 #ifndef AXON_IO_H
 #define AXON_IO_H
 
+#include "axon/nn.h"
 #include "axon/train.h"
 
 #ifdef __cplusplus
@@ -26,6 +27,21 @@ ax_status ax_load_safetensors(const char *path, ax_graph *g, int strict, int *lo
 /* A metadata value of a safetensors file (NULL when absent); the string
  * is the caller's to free with ax_free. */
 ax_status ax_safetensors_metadata(const char *path, const char *key, char **value);
+
+/* ---- model specs (docs/model-spec.md) --------------------------------- */
+typedef struct ax_spec {
+    ax_graph *graph;   /* compiled; the caller frees it */
+    ax_node *input, *target, *output, *loss;
+    int classifier;    /* the loss takes class labels */
+    ax_node *penalties[16];
+    float l1[16], l2[16];
+    int n_penalties;
+} ax_spec;
+
+/* Build and compile the model a spec describes, for batches of `batch`,
+ * weights drawn from `seed`. source names the text in messages
+ * ("model.spec:LINE:COLUMN: what was expected"). */
+ax_status ax_spec_build(const char *text, const char *source, int64_t batch, uint64_t seed, ax_spec *out);
 
 /* A callback saving the model's weights after each epoch: to last_path
  * always, to best_path when the monitored value improves (either may be

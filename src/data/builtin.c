@@ -24,11 +24,13 @@ ax_status ax_dataset_synthetic(int64_t n, int n_classes, int64_t features, uint6
     ax_status s = AX_OK;
     if (!x || !centre || !y)
         s = ax_fail(AX_ERR_NOMEM, "synthetic: out of memory");
+    /* the class centres depend on the problem's size only, so sets drawn
+     * with different seeds (training and test) share them */
     ax_rng rng;
-    ax_rng_seed(&rng, seed, 0x5e7);
-    /* class centres at distance ~3 from each other, points with unit noise */
+    ax_rng_seed(&rng, (uint64_t)n_classes * 4099u + (uint64_t)features, 0xce47);
     for (int64_t i = 0; s == AX_OK && i < n_classes * features; i++)
         centre[i] = 2.0f * ax_rng_normal(&rng);
+    ax_rng_seed(&rng, seed, 0x5e7);
     for (int64_t i = 0; s == AX_OK && i < n; i++) {
         y[i] = (int32_t)ax_rng_below(&rng, (uint32_t)n_classes);
         for (int64_t k = 0; k < features; k++)

@@ -1,0 +1,94 @@
+/* axon eval MODEL --data DATA [--json]: loss, accuracy and the confusion
+ * matrix of a saved model on a data set (built-in sets: their test split). */
+#include "cli.h"
+
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: axon eval MODEL --data DATA [--threads T] [--json]\n"
+               "Loss (and, for classifiers, accuracy and the confusion matrix, rows true, columns predicted)\n"
+               "of MODEL on DATA; the built-in sets are evaluated on their test split.\n");
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    const char *model = NULL, *data = NULL, *v;
+    long threads = 0;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (cli_value(argc, argv, &i, "--data", &data))
+            ;
+        else if (cli_value(argc, argv, &i, "--threads", &v)) {
+            if (!cli_long("eval", "--threads", v, 0, &threads))
+                return CLI_USAGE;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "axon eval: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return CLI_USAGE;
+        } else if (!model)
+            model = argv[i];
+        else
+            return fprintf(stderr, "axon eval: one model only\n"), CLI_USAGE;
+    }
+    if (!model || !data) {
+        fprintf(stderr, "axon eval: needs a MODEL and --data DATA\n");
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    ax_set_num_threads((int)threads);
+    ax_spec spec = {0};
+    char *text = NULL;
+    ax_dataset *ds = NULL;
+    ax_metrics mt = {0};
+    ax_confusion *cm = NULL;
+    ax_status s = cli_load_model(model, 256, &spec, &text);
+    if (s == AX_OK)
+        s = cli_load_data(data, 1, &ds);
+    ax_model m = {spec.graph, spec.input, spec.target, spec.output, spec.loss};
+    if (s == AX_OK)
+        s = ax_evaluate(&m, ds, &mt);
+    if (s == AX_OK && spec.classifier)
+        s = ax_evaluate_confusion(&m, ds, &cm);
+    if (s == AX_OK) {
+        if (json) {
+            printf("{\"samples\": %lld, \"loss\": %.6g", (long long)mt.samples, mt.loss);
+            if (cm) {
+                printf(", \"accuracy\": %.6g, \"confusion\": [", mt.accuracy);
+                for (int r = 0; r < cm->n_classes; r++) {
+                    printf(r ? ", [" : "[");
+                    for (int c = 0; c < cm->n_classes; c++)
+                        printf(c ? ", %lld" : "%lld", (long long)cm->counts[r * cm->n_classes + c]);
+                    printf("]");
+                }
+                printf("]");
+            }
+            printf("}\n");
+        } else {
+            printf("%lld samples: loss %.4f", (long long)mt.samples, mt.loss);
+            if (cm) {
+                double p, r, f;
+                ax_confusion_macro(cm, &p, &r, &f);
+                printf(", accuracy %.4f, macro precision %.4f, recall %.4f, F1 %.4f\n", mt.accuracy, p, r, f);
+                printf("confusion (rows: true class, columns: predicted)\n");
+                for (int a = 0; a < cm->n_classes; a++) {
+                    for (int b = 0; b < cm->n_classes; b++)
+                        printf("%6lld", (long long)cm->counts[a * cm->n_classes + b]);
+                    printf("\n");
+                }
+            } else
+                printf("\n");
+        }
+    } else
+        fprintf(stderr, "axon eval: %s\n", ax_last_error());
+    ax_confusion_free(cm);
+    ax_dataset_free(ds);
+    ax_graph_free(spec.graph);
+    ax_free(text);
+    return s == AX_OK ? CLI_OK : CLI_FAILED;
+}

@@ -1,0 +1,36 @@
+/* axon: train, evaluate, inspect and use models from model-spec files.
+ *   axon train SPEC --data DATA ...    axon eval MODEL --data DATA
+ *   axon predict MODEL --input DATA    axon info MODEL
+ * `axon COMMAND --help` for each. */
+#include "cli.h"
+
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: axon COMMAND [options]\n"
+               "  train SPEC --data DATA   train the model a spec describes, save it\n"
+               "  eval MODEL --data DATA   loss, accuracy and confusion matrix\n"
+               "  predict MODEL --input DATA [--output FILE]   class and probabilities per sample (CSV)\n"
+               "  info MODEL               the layers, their output shapes and parameter counts\n"
+               "axon COMMAND --help for a command's options; docs/model-spec.md for specs.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    if (!strcmp(argv[1], "train"))
+        return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "eval"))
+        return cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "predict"))
+        return cmd_predict(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "info"))
+        return cmd_info(argc - 1, argv + 1);
+    fprintf(stderr, "axon: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return CLI_USAGE;
+}

@@ -1,0 +1,94 @@
+/* axon predict MODEL --input DATA [--output FILE]: one CSV row per sample,
+ * the class and its probabilities (classifiers) or the outputs. */
+#include "cli.h"
+
+#include <math.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: axon predict MODEL --input DATA [--output FILE] [--threads T]\n"
+               "Writes CSV (stdout without --output): row,class,p0,p1,... for classifiers (softmax of\n"
+               "the outputs), row,y0,y1,... otherwise. DATA in the forms axon train takes.\n");
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    const char *model = NULL, *input = NULL, *output = NULL, *v;
+    long threads = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (cli_value(argc, argv, &i, "--input", &input) || cli_value(argc, argv, &i, "--output", &output))
+            ;
+        else if (cli_value(argc, argv, &i, "--threads", &v)) {
+            if (!cli_long("predict", "--threads", v, 0, &threads))
+                return CLI_USAGE;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "axon predict: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return CLI_USAGE;
+        } else if (!model)
+            model = argv[i];
+        else
+            return fprintf(stderr, "axon predict: one model only\n"), CLI_USAGE;
+    }
+    if (!model || !input) {
+        fprintf(stderr, "axon predict: needs a MODEL and --input DATA\n");
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    ax_set_num_threads((int)threads);
+    ax_spec spec = {0};
+    char *text = NULL;
+    ax_dataset *ds = NULL;
+    float *y = NULL;
+    FILE *f = stdout;
+    ax_status s = cli_load_model(model, 256, &spec, &text);
+    if (s == AX_OK)
+        s = cli_load_data(input, 1, &ds);
+    int64_t width = spec.graph ? ax_node_numel(spec.output) / ax_graph_batch(spec.graph) : 0;
+    if (s == AX_OK && !(y = ax_alloc((size_t)(ds->n * width) * sizeof(float))))
+        s = ax_fail(AX_ERR_NOMEM, "out of memory");
+    ax_model m = {spec.graph, spec.input, spec.target, spec.output, spec.loss};
+    if (s == AX_OK)
+        s = ax_predict(&m, ds, y);
+    if (s == AX_OK && output && !(f = fopen(output, "w")))
+        s = ax_fail(AX_ERR_IO, "%s: cannot open for writing", output);
+    if (s == AX_OK) {
+        fprintf(f, spec.classifier ? "row,class" : "row");
+        for (int64_t k = 0; k < width; k++)
+            fprintf(f, spec.classifier ? ",p%lld" : ",y%lld", (long long)k);
+        fprintf(f, "\n");
+        for (int64_t r = 0; r < ds->n; r++) {
+            const float *o = y + r * width;
+            fprintf(f, "%lld", (long long)r);
+            if (spec.classifier) { /* softmax of the logits */
+                int64_t best = 0;
+                double mx = o[0], z = 0;
+                for (int64_t k = 1; k < width; k++)
+                    mx = o[k] > mx ? o[k] : mx;
+                for (int64_t k = 0; k < width; k++) {
+                    z += exp(o[k] - mx);
+                    best = o[k] > o[best] ? k : best;
+                }
+                fprintf(f, ",%lld", (long long)best);
+                for (int64_t k = 0; k < width; k++)
+                    fprintf(f, ",%.6f", exp(o[k] - mx) / z);
+            } else
+                for (int64_t k = 0; k < width; k++)
+                    fprintf(f, ",%.6g", (double)o[k]);
+            fprintf(f, "\n");
+        }
+    }
+    if (f && f != stdout)
+        fclose(f);
+    if (s != AX_OK)
+        fprintf(stderr, "axon predict: %s\n", ax_last_error());
+    ax_free(y);
+    ax_dataset_free(ds);
+    ax_graph_free(spec.graph);
+    ax_free(text);
+    return s == AX_OK ? CLI_OK : CLI_FAILED;
+}

@@ -1,0 +1,139 @@
+/* axon train SPEC --data DATA [--val DATA] [--epochs N] [--batch B]
+ *   [--optimizer NAME] [--lr X] [--seed S] [--threads T] [--out MODEL]
+ *   [--init-from MODEL] [--freeze LAYERS] [--json] */
+#include "cli.h"
+
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: axon train SPEC --data DATA [--val DATA] [--epochs N] [--batch B] [--optimizer NAME]\n"
+               "                  [--lr X] [--seed S] [--threads T] [--out MODEL] [--init-from MODEL]\n"
+               "                  [--freeze LAYER,...] [--json]\n"
+               "Trains the model SPEC describes (docs/model-spec.md) and saves it with its spec to MODEL\n"
+               "(model.safetensors). DATA: fashion-mnist, mnist, synthetic, idx:IMAGES,LABELS,\n"
+               "csv:FILE[:label=COL|:targets=A,B], images:DIR. Without --val, the built-in sets are\n"
+               "evaluated on their test split. --init-from loads the layers whose names and shapes\n"
+               "match; --freeze keeps those layers' weights fixed.\n");
+}
+
+int cmd_train(int argc, char **argv)
+{
+    const char *spec_path = NULL, *data = NULL, *val = NULL, *opt_name = "adam", *out = "model.safetensors";
+    const char *init_from = NULL, *freeze = NULL, *v;
+    long epochs = 5, batch = 64, seed = 42, threads = 0;
+    double lr = -1;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (cli_value(argc, argv, &i, "--data", &data) || cli_value(argc, argv, &i, "--val", &val) ||
+                 cli_value(argc, argv, &i, "--optimizer", &opt_name) || cli_value(argc, argv, &i, "--out", &out) ||
+                 cli_value(argc, argv, &i, "--init-from", &init_from) || cli_value(argc, argv, &i, "--freeze", &freeze))
+            ;
+        else if (cli_value(argc, argv, &i, "--epochs", &v)) {
+            if (!cli_long("train", "--epochs", v, 1, &epochs))
+                return CLI_USAGE;
+        } else if (cli_value(argc, argv, &i, "--batch", &v)) {
+            if (!cli_long("train", "--batch", v, 1, &batch))
+                return CLI_USAGE;
+        } else if (cli_value(argc, argv, &i, "--seed", &v)) {
+            if (!cli_long("train", "--seed", v, 0, &seed))
+                return CLI_USAGE;
+        } else if (cli_value(argc, argv, &i, "--threads", &v)) {
+            if (!cli_long("train", "--threads", v, 0, &threads))
+                return CLI_USAGE;
+        } else if (cli_value(argc, argv, &i, "--lr", &v)) {
+            if (!cli_double("train", "--lr", v, &lr))
+                return CLI_USAGE;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "axon train: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return CLI_USAGE;
+        } else if (!spec_path)
+            spec_path = argv[i];
+        else {
+            fprintf(stderr, "axon train: one spec file only ('%s' is a second)\n", argv[i]);
+            return CLI_USAGE;
+        }
+    }
+    if (!spec_path || !data) {
+        fprintf(stderr, "axon train: needs a SPEC file and --data DATA\n");
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    ax_set_num_threads((int)threads);
+    char *text = cli_read_file(spec_path);
+    ax_spec spec = {0};
+    ax_dataset *train = NULL, *held = NULL;
+    ax_optimizer *opt = NULL;
+    ax_optim_config oc;
+    ax_epoch_log *hist = NULL;
+    ax_status s = text ? AX_OK : AX_ERR_IO;
+    if (s == AX_OK)
+        s = ax_spec_build(text, spec_path, batch, (uint64_t)seed, &spec);
+    if (s == AX_OK)
+        s = cli_load_data(data, 0, &train);
+    int builtin = !strcmp(data, "fashion-mnist") || !strcmp(data, "mnist") || !strcmp(data, "synthetic");
+    if (s == AX_OK && (val || builtin))
+        s = cli_load_data(val ? val : data, !val, &held);
+    if (s == AX_OK && init_from) {
+        int loaded = 0;
+        s = ax_load_safetensors(init_from, spec.graph, 0, &loaded);
+        if (s == AX_OK && !json)
+            printf("initialised %d tensors from %s\n", loaded, init_from);
+    }
+    if (s == AX_OK && freeze) {
+        char list[4096];
+        snprintf(list, sizeof list, "%s", freeze);
+        for (char *name = strtok(list, ","); s == AX_OK && name; name = strtok(NULL, ","))
+            s = ax_graph_freeze(spec.graph, name, 1, NULL);
+    }
+    if (s == AX_OK && (s = ax_optim_defaults(opt_name, &oc)) == AX_OK) {
+        if (lr >= 0)
+            oc.lr = (float)lr;
+        s = ax_optimizer_new(opt_name, &oc, &opt);
+    }
+    if (s == AX_OK)
+        s = ax_optimizer_add_graph(opt, spec.graph);
+    if (s == AX_OK && !(hist = ax_calloc((size_t)epochs, sizeof *hist)))
+        s = ax_fail(AX_ERR_NOMEM, "out of memory");
+    if (s == AX_OK) {
+        ax_model m = {spec.graph, spec.input, spec.target, spec.output, spec.loss};
+        ax_fit_config fc = ax_fit_defaults();
+        fc.epochs = (int)epochs;
+        fc.seed = (uint64_t)seed;
+        fc.verbosity = json ? AX_QUIET : AX_PROGRESS;
+        s = ax_fit(&m, opt, train, held, &fc, hist);
+    }
+    if (s == AX_OK) {
+        const char *keys[2] = {"spec", "format"}, *vals[2] = {text, "axon model 1"};
+        s = ax_save_safetensors(out, spec.graph, keys, vals, 2);
+    }
+    if (s == AX_OK) {
+        const ax_epoch_log *last = &hist[epochs - 1];
+        if (json) {
+            printf("{\"model\": \"%s\", \"epochs\": %ld, \"loss\": %.6g", out, epochs, last->train.loss);
+            if (spec.classifier)
+                printf(", \"accuracy\": %.6g", last->train.accuracy);
+            if (held) {
+                printf(", \"val_loss\": %.6g", last->test.loss);
+                if (spec.classifier)
+                    printf(", \"val_accuracy\": %.6g", last->test.accuracy);
+            }
+            printf(", \"parameters\": %lld}\n", (long long)ax_graph_param_count(spec.graph));
+        } else
+            printf("saved %s\n", out);
+    } else
+        fprintf(stderr, "axon train: %s\n", ax_last_error());
+    ax_free(hist);
+    ax_optimizer_free(opt);
+    ax_graph_free(spec.graph);
+    ax_dataset_free(train);
+    ax_dataset_free(held);
+    ax_free(text);
+    return s == AX_OK ? CLI_OK : CLI_FAILED;
+}
