@@ -45,7 +45,7 @@ static int load(const char *dir, int train, ax_dataset **out)
 int main(int argc, char **argv)
 {
     const char *dir = AX_FASHION_MNIST_DIR, *curves = NULL, *csv = NULL;
-    long epochs = 5, batch = 64, threads = 0, seed = 42, limit = 0, quiet = 0;
+    long epochs = 5, batch = 64, threads = 0, seed = 1, limit = 0, quiet = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;

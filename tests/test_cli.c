@@ -140,6 +140,22 @@ static void train_eval_predict_info(void)
     ax_free(tb);
 }
 
+/* 4 epochs straight, and 2 + --state, then --resume to 4: the same model. */
+static void resume_from_the_command_line(void)
+{
+    setup();
+    char out[8192];
+    file("m.spec", "input x 8\ndense h units=16 activation=relu\ndropout d rate=0.2\ndense out units=3\nloss softmax_cross_entropy\n");
+    CHECK(run("train m.spec --data synthetic --epochs 4 --out straight.safetensors --json", out, sizeof out) == 0);
+    CHECK(run("train m.spec --data synthetic --epochs 2 --out half.safetensors --state s.safetensors --json", out, sizeof out) == 0);
+    CHECK(run("train m.spec --data synthetic --epochs 4 --resume s.safetensors --out resumed.safetensors --json", out, sizeof out) == 0);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "cmp -s %s/straight.safetensors %s/resumed.safetensors", dir, dir);
+    CHECK(system(cmd) == 0); /* byte for byte */
+    CHECK(run("train m.spec --data synthetic --epochs 1 --resume s.safetensors", out, sizeof out) == 1 &&
+          strstr(out, "2 epochs already run, more than --epochs 1"));
+}
+
 static void bad_usage_and_bad_input(void)
 {
     setup();
@@ -159,4 +175,5 @@ static void bad_usage_and_bad_input(void)
     }
 }
 
-TEST_MAIN(T(spec_errors_name_line_and_column), T(specs_build_graphs), T(train_eval_predict_info), T(bad_usage_and_bad_input))
+TEST_MAIN(T(spec_errors_name_line_and_column), T(specs_build_graphs), T(train_eval_predict_info), T(resume_from_the_command_line),
+          T(bad_usage_and_bad_input))

@@ -203,4 +203,79 @@ static void checkpoints_keep_the_best(void)
     ax_dataset_free(val);
 }
 
-TEST_MAIN(T(round_trip), T(malformed_files), T(saves_survive_sigkill), T(checkpoints_keep_the_best))
+/* N epochs straight, and N/2 + save + a fresh process's worth of objects +
+ * resume + N/2, give the same bits (Adam, dropout, batch norm). */
+static void resume_continues_exactly(void)
+{
+    ax_dataset *ds;
+    CHECK_OK(ax_dataset_synthetic(160, 3, 6, 8, &ds));
+    float *weights[2] = {0};
+    for (int way = 0; way < 2; way++) {
+        ax_graph *g = NULL;
+        ax_optimizer *opt = NULL;
+        ax_model m;
+        for (int part = 0; part < (way ? 2 : 1); part++) {
+            ax_rng rng;
+            ax_rng_seed(&rng, 4, 4);
+            ax_graph_new(&g);
+            ax_graph_seed(g, 9);
+            ax_node *x = ax_input(g, "x", ax_shape2(16, 6)), *y = ax_input(g, "y", ax_shape1(16));
+            ax_node *h = ax_dropout(g, ax_dense(g, x, 12, "relu", AX_DEFAULT_INIT, &rng, "fc1"), 0.3f);
+            h = ax_batch_norm_layer(g, h, 0, 0, "bn");
+            ax_node *logits = ax_dense(g, h, 3, NULL, AX_DEFAULT_INIT, &rng, "fc2");
+            m = (ax_model){g, x, y, logits, ax_softmax_cross_entropy(g, logits, y)};
+            CHECK_OK(ax_graph_compile(g));
+            CHECK_OK(ax_optimizer_new("adam", NULL, &opt));
+            CHECK_OK(ax_optimizer_add_graph(opt, g));
+            ax_fit_config c = ax_fit_defaults();
+            c.verbosity = AX_QUIET;
+            c.seed = 21;
+            c.augment = NULL;
+            if (way == 0)
+                c.epochs = 4;
+            else if (part == 0)
+                c.epochs = 2;
+            else {
+                int done = -1;
+                CHECK_OK(ax_load_training_state(path_in("state.safetensors"), g, opt, &done));
+                CHECK(done == 2);
+                c.epochs = 4, c.initial_epoch = done;
+            }
+            CHECK_OK(ax_fit(&m, opt, ds, NULL, &c, NULL));
+            if (way == 1 && part == 0) {
+                CHECK_OK(ax_save_training_state(path_in("state.safetensors"), g, opt, 2));
+                ax_optimizer_free(opt);
+                ax_graph_free(g);
+            }
+        }
+        int64_t total = 0;
+        for (int i = 0; i < ax_graph_num_params(g); i++)
+            total += ax_node_numel(ax_graph_param(g, i));
+        weights[way] = malloc((size_t)total * sizeof(float));
+        for (int i = 0, at = 0; i < ax_graph_num_params(g); i++) {
+            ax_node *p = ax_graph_param(g, i);
+            memcpy(weights[way] + at, ax_node_data(p), (size_t)ax_node_numel(p) * sizeof(float));
+            at += (int)ax_node_numel(p);
+        }
+        if (way == 1)
+            CHECK(!memcmp(weights[0], weights[1], (size_t)total * sizeof(float)));
+        ax_optimizer_free(opt);
+        ax_graph_free(g);
+    }
+    free(weights[0]);
+    free(weights[1]);
+    ax_dataset_free(ds);
+    /* the wrong optimizer is refused */
+    ax_graph *g;
+    ax_optimizer *sgd;
+    ax_graph_new(&g);
+    ax_optimizer_new("sgd", NULL, &sgd);
+    int done;
+    CHECK_ERR(ax_load_training_state(path_in("state.safetensors"), g, sgd, &done), AX_ERR_INVALID_ARG,
+              "saved with optimizer adam, resuming with sgd");
+    ax_optimizer_free(sgd);
+    ax_graph_free(g);
+}
+
+TEST_MAIN(T(round_trip), T(malformed_files), T(saves_survive_sigkill), T(checkpoints_keep_the_best),
+          T(resume_continues_exactly))

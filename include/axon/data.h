@@ -182,8 +182,11 @@ void ax_batcher_free(ax_batcher *b);
 /* Augment every sample this batcher makes (NULL: stop); the draws come
  * from the batcher's seeded stream. Allocates its scratch here, once. */
 ax_status ax_batcher_set_augment(ax_batcher *b, const ax_augment *a);
-/* Start an epoch (reshuffles when shuffling). */
+/* Start an epoch (reshuffles when shuffling): its order and its
+ * augmentation draws depend only on the seed and the epoch's number. */
 void ax_batcher_start_epoch(ax_batcher *b);
+/* Count epochs_done epochs as run: the next epoch is number epochs_done + 1. */
+void ax_batcher_set_epoch(ax_batcher *b, int64_t epochs_done);
 int64_t ax_batcher_num_batches(const ax_batcher *b);
 /* Write the next batch: x gets rows * sample_size floats; targets gets
  * rows class indices as floats (classification) or rows * n_targets values
@@ -203,6 +206,8 @@ ax_status ax_loader_new(const ax_dataset *ds, int64_t batch_size, int shuffle, u
 void ax_loader_free(ax_loader *l);
 /* Start an epoch (what is left of the last one is dropped). */
 void ax_loader_start_epoch(ax_loader *l);
+/* Before the first epoch: count epochs_done epochs as run (resuming). */
+void ax_loader_set_epoch(ax_loader *l, int64_t epochs_done);
 /* The next batch: pointers to its features and targets, valid until the
  * next call; returns its rows, 0 at the epoch's end. */
 int64_t ax_loader_next(ax_loader *l, const float **x, const float **targets);

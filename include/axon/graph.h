@@ -146,6 +146,9 @@ ax_node *ax_mse(ax_graph *g, ax_node *pred, ax_node *target);
 
 /* Seed the graph's random stream (dropout, rrelu). */
 void ax_graph_seed(ax_graph *g, uint64_t seed);
+/* The stream's state, to save and restore (checkpoints). */
+ax_rng ax_graph_rng(const ax_graph *g);
+void ax_graph_set_rng(ax_graph *g, ax_rng rng);
 
 ax_status ax_graph_compile(ax_graph *g);
 /* Run the compiled graph on the first n rows of its inputs (n <= max). */

@@ -28,6 +28,26 @@ ax_status ax_load_safetensors(const char *path, ax_graph *g, int strict, int *lo
  * is the caller's to free with ax_free. */
 ax_status ax_safetensors_metadata(const char *path, const char *key, char **value);
 
+/* Lower level: any named float tensors, and reading a validated file. */
+typedef struct ax_st_entry {
+    const char *name;
+    const float *data;
+    ax_shape shape;
+} ax_st_entry;
+ax_status ax_st_write(const char *path, const ax_st_entry *entries, int n, const char *const *meta_keys,
+                      const char *const *meta_values, int n_meta);
+typedef struct ax_st_file ax_st_file;
+ax_status ax_st_open(const char *path, ax_st_file **out); /* validates the whole file */
+void ax_st_close(ax_st_file *f);
+const char *ax_st_meta(ax_st_file *f, const char *key);   /* NULL when absent */
+ax_status ax_st_get(ax_st_file *f, const char *name, float *dst, int64_t numel);
+
+/* Training state, to resume exactly: the weights and buffers, the
+ * optimizer's arrays ("optimizer.<param>.<k>"), its step count and per-step
+ * scalars, the graph's random stream, and the epochs run. */
+ax_status ax_save_training_state(const char *path, ax_graph *g, ax_optimizer *opt, int epochs_done);
+ax_status ax_load_training_state(const char *path, ax_graph *g, ax_optimizer *opt, int *epochs_done);
+
 /* ---- model specs (docs/model-spec.md) --------------------------------- */
 typedef struct ax_spec {
     ax_graph *graph;   /* compiled; the caller frees it */

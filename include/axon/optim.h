@@ -68,6 +68,15 @@ ax_status ax_optimizer_step(ax_optimizer *o);
 typedef double (*ax_loss_fn)(void *ctx);
 ax_status ax_optimizer_trial(ax_optimizer *o, ax_loss_fn loss, void *ctx, int *accepted);
 
+/* The optimizer's state, for checkpoints: per added array i, n_state
+ * arrays as long as it; the step count and the per-step scalars. */
+int ax_optimizer_num_arrays(const ax_optimizer *o);
+int ax_optimizer_num_state(const ax_optimizer *o);
+float *ax_optimizer_state(ax_optimizer *o, int array, int k, int64_t *n);
+const ax_node *ax_optimizer_array_node(const ax_optimizer *o, int array); /* NULL if not a graph's */
+void ax_optimizer_set_steps(ax_optimizer *o, int64_t t);
+double *ax_optimizer_aux(ax_optimizer *o); /* 4 values */
+
 void ax_optimizer_set_lr(ax_optimizer *o, float lr);
 float ax_optimizer_lr(const ax_optimizer *o);
 int64_t ax_optimizer_steps(const ax_optimizer *o);

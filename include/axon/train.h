@@ -100,6 +100,7 @@ typedef struct ax_fit_config {
     ax_schedule *schedule; /* stepped after each epoch with the test loss (the training
                               loss without test data); NULL: a constant rate */
     const ax_augment *augment; /* applied to each training sample as it is batched; NULL: none */
+    int initial_epoch;         /* epochs already run (resuming): training runs epochs initial_epoch+1..epochs */
     double validation_split;   /* without held-out data: hold out this fraction of the training data */
     int stratify;              /* ... keeping each class's share */
     ax_callback **callbacks; /* called in order after each epoch and at the end */

@@ -9,6 +9,8 @@ struct ax_batcher {
     int64_t batch;
     int shuffle;
     ax_rng rng;
+    uint64_t seed;
+    int64_t epoch;   /* epochs started */
     uint32_t *order;
     int64_t pos;
     int augmenting;
@@ -34,6 +36,7 @@ ax_status ax_batcher_new(const ax_dataset *ds, int64_t batch_size, int shuffle, 
     b->ds = ds;
     b->batch = batch_size;
     b->shuffle = shuffle;
+    b->seed = seed;
     ax_rng_seed(&b->rng, seed, 0xba7c4);
     for (int64_t i = 0; i < ds->n; i++)
         b->order[i] = (uint32_t)i;
@@ -67,12 +70,20 @@ ax_status ax_batcher_set_augment(ax_batcher *b, const ax_augment *a)
     return AX_OK;
 }
 
+/* Each epoch's order and augmentation draws come from (seed, epoch) alone,
+ * so training can resume at any epoch and continue exactly. */
 void ax_batcher_start_epoch(ax_batcher *b)
 {
+    b->epoch++;
+    ax_rng_seed(&b->rng, b->seed ^ ((uint64_t)b->epoch * 0x9E3779B97F4A7C15ull), 0xba7c4);
+    for (int64_t i = 0; i < b->ds->n; i++)
+        b->order[i] = (uint32_t)i;
     if (b->shuffle)
         ax_rng_shuffle(&b->rng, b->order, (size_t)b->ds->n);
     b->pos = 0;
 }
+
+void ax_batcher_set_epoch(ax_batcher *b, int64_t epochs_done) { b->epoch = epochs_done; }
 
 int64_t ax_batcher_num_batches(const ax_batcher *b) { return (b->ds->n + b->batch - 1) / b->batch; }
 

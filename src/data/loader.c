@@ -189,3 +189,10 @@ int64_t ax_loader_next(ax_loader *l, const float **x, const float **targets)
 }
 
 int64_t ax_loader_num_batches(const ax_loader *l) { return ax_batcher_num_batches(l->b); }
+
+void ax_loader_set_epoch(ax_loader *l, int64_t epochs_done)
+{
+    pthread_mutex_lock(&l->mu); /* the producer touches the batcher only inside an epoch */
+    ax_batcher_set_epoch(l->b, epochs_done);
+    pthread_mutex_unlock(&l->mu);
+}

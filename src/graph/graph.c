@@ -163,6 +163,8 @@ ax_node *ax_buffer(ax_graph *g, const char *name, ax_shape shape)
 int ax_node_is_buffer(const ax_node *n) { return n->buffer; }
 
 void ax_graph_seed(ax_graph *g, uint64_t seed) { ax_rng_seed(&g->rng, seed, 7); }
+ax_rng ax_graph_rng(const ax_graph *g) { return g->rng; }
+void ax_graph_set_rng(ax_graph *g, ax_rng rng) { g->rng = rng; }
 
 ax_node *ax_apply(ax_graph *g, const char *op, ax_node *const *inputs, int n_inputs,
                   const ax_attrs *attrs, const char *name)

@@ -15,8 +15,8 @@
 
 /* ---- writing ----------------------------------------------------------- */
 
-ax_status ax_save_safetensors(const char *path, ax_graph *g, const char *const *meta_keys,
-                              const char *const *meta_values, int n_meta)
+ax_status ax_st_write(const char *path, const ax_st_entry *e, int n, const char *const *meta_keys,
+                      const char *const *meta_values, int n_meta)
 {
     cJSON *root = cJSON_CreateObject();
     ax_status s = root ? AX_OK : ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
@@ -26,19 +26,17 @@ ax_status ax_save_safetensors(const char *path, ax_graph *g, const char *const *
             cJSON_AddStringToObject(meta, meta_keys[i], meta_values[i]);
     }
     uint64_t offset = 0;
-    for (int i = 0; s == AX_OK && i < ax_graph_num_params(g); i++) {
-        ax_node *p = ax_graph_param(g, i);
-        ax_shape sh = ax_node_shape(p);
-        cJSON *t = cJSON_AddObjectToObject(root, ax_node_name(p));
+    for (int i = 0; s == AX_OK && i < n; i++) {
+        cJSON *t = cJSON_GetObjectItemCaseSensitive(root, e[i].name) ? NULL : cJSON_AddObjectToObject(root, e[i].name);
         if (!t) {
-            s = ax_fail(AX_ERR_INVALID_ARG, "%s: cannot add tensor '%s' (a repeated name?)", path, ax_node_name(p));
+            s = ax_fail(AX_ERR_INVALID_ARG, "%s: cannot add tensor '%s' (a repeated name?)", path, e[i].name);
             break;
         }
         cJSON_AddStringToObject(t, "dtype", "F32");
         cJSON *shape = cJSON_AddArrayToObject(t, "shape"), *off = cJSON_AddArrayToObject(t, "data_offsets");
-        for (int d = 0; d < sh.ndim; d++)
-            cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)sh.dim[d]));
-        uint64_t bytes = (uint64_t)ax_node_numel(p) * sizeof(float);
+        for (int d = 0; d < e[i].shape.ndim; d++)
+            cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)e[i].shape.dim[d]));
+        uint64_t bytes = (uint64_t)ax_shape_numel(&e[i].shape) * sizeof(float);
         cJSON_AddItemToArray(off, cJSON_CreateNumber((double)offset));
         cJSON_AddItemToArray(off, cJSON_CreateNumber((double)(offset + bytes)));
         offset += bytes;
@@ -63,10 +61,9 @@ ax_status ax_save_safetensors(const char *path, ax_graph *g, const char *const *
     memset(buf + 8 + hlen, ' ', (size_t)(padded - hlen));
     cJSON_free(json);
     unsigned char *data = buf + 8 + padded;
-    for (int i = 0; i < ax_graph_num_params(g); i++) { /* float32 little-endian, as in memory here */
-        ax_node *p = ax_graph_param(g, i);
-        size_t bytes = (size_t)ax_node_numel(p) * sizeof(float);
-        memcpy(data, ax_node_data(p), bytes);
+    for (int i = 0; i < n; i++) { /* float32 little-endian, as in memory here */
+        size_t bytes = (size_t)ax_shape_numel(&e[i].shape) * sizeof(float);
+        memcpy(data, e[i].data, bytes);
         data += bytes;
     }
     s = ax_write_file_atomic(path, buf, total);
@@ -74,15 +71,32 @@ ax_status ax_save_safetensors(const char *path, ax_graph *g, const char *const *
     return s;
 }
 
+ax_status ax_save_safetensors(const char *path, ax_graph *g, const char *const *meta_keys,
+                              const char *const *meta_values, int n_meta)
+{
+    int n = ax_graph_num_params(g);
+    ax_st_entry *e = ax_alloc((size_t)(n > 0 ? n : 1) * sizeof *e);
+    if (!e)
+        return ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
+    for (int i = 0; i < n; i++) {
+        ax_node *p = ax_graph_param(g, i);
+        e[i] = (ax_st_entry){ax_node_name(p), ax_node_data(p), ax_node_shape(p)};
+    }
+    ax_status s = ax_st_write(path, e, n, meta_keys, meta_values, n_meta);
+    ax_free(e);
+    return s;
+}
+
 /* ---- reading ----------------------------------------------------------- */
 
-typedef struct file {
+struct ax_st_file {
     const char *path;
     unsigned char *bytes;
     size_t len;
     cJSON *header;
     uint64_t data_start;
-} file;
+};
+typedef struct ax_st_file file;
 
 static void file_close(file *f)
 {
@@ -249,6 +263,47 @@ ax_status ax_load_safetensors(const char *path, ax_graph *g, int strict, int *lo
     if (loaded)
         *loaded = s == AX_OK ? n : 0;
     return s;
+}
+
+ax_status ax_st_open(const char *path, ax_st_file **out)
+{
+    *out = ax_calloc(1, sizeof **out);
+    if (!*out)
+        return ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
+    ax_status s = file_open(path, *out);
+    if (s != AX_OK) {
+        ax_st_close(*out);
+        *out = NULL;
+    }
+    return s;
+}
+
+void ax_st_close(ax_st_file *f)
+{
+    if (!f)
+        return;
+    file_close(f);
+    ax_free(f);
+}
+
+const char *ax_st_meta(ax_st_file *f, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f->header, "__metadata__"), key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+ax_status ax_st_get(ax_st_file *f, const char *name, float *dst, int64_t numel)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(f->header, name);
+    if (!t || !strcmp(name, "__metadata__"))
+        return ax_fail(AX_ERR_FORMAT, "%s: no tensor '%s'", f->path, name);
+    const cJSON *off = cJSON_GetObjectItemCaseSensitive(t, "data_offsets");
+    double b = cJSON_GetArrayItem(off, 0)->valuedouble, e = cJSON_GetArrayItem(off, 1)->valuedouble;
+    if (e - b != (double)numel * 4)
+        return ax_fail(AX_ERR_SHAPE, "%s: tensor '%s' holds %.0f floats, expected %lld", f->path, name, (e - b) / 4,
+                       (long long)numel);
+    memcpy(dst, f->bytes + f->data_start + (uint64_t)b, (size_t)numel * sizeof(float));
+    return AX_OK;
 }
 
 ax_status ax_safetensors_metadata(const char *path, const char *key, char **value)

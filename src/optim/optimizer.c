@@ -288,6 +288,22 @@ ax_status ax_optimizer_trial(ax_optimizer *o, ax_loss_fn loss, void *ctx, int *a
     return AX_OK;
 }
 
+int ax_optimizer_num_arrays(const ax_optimizer *o) { return o->n_slots; }
+int ax_optimizer_num_state(const ax_optimizer *o) { return o->algo->n_state; }
+float *ax_optimizer_state(ax_optimizer *o, int array, int k, int64_t *n)
+{
+    if (array < 0 || array >= o->n_slots || k < 0 || k >= o->algo->n_state)
+        return NULL;
+    *n = o->slots[array].n;
+    return o->slots[array].state[k];
+}
+const ax_node *ax_optimizer_array_node(const ax_optimizer *o, int array)
+{
+    return array >= 0 && array < o->n_slots ? o->slots[array].node : NULL;
+}
+void ax_optimizer_set_steps(ax_optimizer *o, int64_t t) { o->t = t; }
+double *ax_optimizer_aux(ax_optimizer *o) { return o->aux; }
+
 void ax_optimizer_set_lr(ax_optimizer *o, float lr) { o->cfg.lr = lr; }
 float ax_optimizer_lr(const ax_optimizer *o) { return o->cfg.lr; }
 int64_t ax_optimizer_steps(const ax_optimizer *o) { return o->t; }

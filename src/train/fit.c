@@ -172,8 +172,8 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
         s = check_model(m, test, "fit (test data)");
     if (s != AX_OK)
         return s;
-    if (c.epochs < 0)
-        return ax_fail(AX_ERR_INVALID_ARG, "fit: epochs %d must not be negative", c.epochs);
+    if (c.epochs < 0 || c.initial_epoch < 0 || c.initial_epoch > c.epochs)
+        return ax_fail(AX_ERR_INVALID_ARG, "fit: needs 0 <= initial_epoch (%d) <= epochs (%d)", c.initial_epoch, c.epochs);
     ax_loader *b;
     if ((s = ax_loader_new(train, ax_graph_max_batch(m->graph), 1, c.seed, 2, c.augment, &b)) != AX_OK)
         return s;
@@ -185,10 +185,11 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
     }
     if (history)
         memset(history, 0, (size_t)c.epochs * sizeof *history);
-    int epochs_run = 0, stop = 0;
+    int epochs_run = c.initial_epoch, stop = 0;
+    ax_loader_set_epoch(b, c.initial_epoch);
     if (c.flush_denormals)
         ax_set_flush_denormals(1);
-    for (int e = 1; e <= c.epochs && s == AX_OK && !stop; e++) {
+    for (int e = c.initial_epoch + 1; e <= c.epochs && s == AX_OK && !stop; e++) {
         ax_epoch_log log = {.epoch = e, .lr = ax_optimizer_lr(opt)};
         ax_progress prog;
         ax_progress_begin(&prog, c.verbosity, e, c.epochs, ax_loader_num_batches(b));
@@ -213,7 +214,7 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
         ax_set_flush_denormals(0);
     for (int k = 0; k < c.n_callbacks && s == AX_OK; k++)
         if (c.callbacks[k]->train_end)
-            s = c.callbacks[k]->train_end(c.callbacks[k], m, logs, epochs_run);
+            s = c.callbacks[k]->train_end(c.callbacks[k], m, logs + c.initial_epoch, epochs_run - c.initial_epoch);
     if (stop && c.verbosity != AX_QUIET)
         fprintf(out, "stopped after epoch %d of %d\n", epochs_run, c.epochs);
     ax_free(logs);

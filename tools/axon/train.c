@@ -1,6 +1,6 @@
 /* axon train SPEC --data DATA [--val DATA] [--epochs N] [--batch B]
  *   [--optimizer NAME] [--lr X] [--seed S] [--threads T] [--out MODEL]
- *   [--init-from MODEL] [--freeze LAYERS] [--json] */
+ *   [--init-from MODEL] [--freeze LAYERS] [--state FILE] [--resume FILE] [--json] */
 #include "cli.h"
 
 #include <string.h>
@@ -9,18 +9,20 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: axon train SPEC --data DATA [--val DATA] [--epochs N] [--batch B] [--optimizer NAME]\n"
                "                  [--lr X] [--seed S] [--threads T] [--out MODEL] [--init-from MODEL]\n"
-               "                  [--freeze LAYER,...] [--json]\n"
+               "                  [--freeze LAYER,...] [--state FILE] [--resume FILE] [--json]\n"
                "Trains the model SPEC describes (docs/model-spec.md) and saves it with its spec to MODEL\n"
                "(model.safetensors). DATA: fashion-mnist, mnist, synthetic, idx:IMAGES,LABELS,\n"
                "csv:FILE[:label=COL|:targets=A,B], images:DIR. Without --val, the built-in sets are\n"
                "evaluated on their test split. --init-from loads the layers whose names and shapes\n"
-               "match; --freeze keeps those layers' weights fixed.\n");
+               "match; --freeze keeps those layers' weights fixed. --state saves the training state\n"
+               "(weights, optimizer state, epochs run) after training; --resume continues from one up\n"
+               "to --epochs in all, exactly as an uninterrupted run would (same spec, data and seed).\n");
 }
 
 int cmd_train(int argc, char **argv)
 {
     const char *spec_path = NULL, *data = NULL, *val = NULL, *opt_name = "adam", *out = "model.safetensors";
-    const char *init_from = NULL, *freeze = NULL, *v;
+    const char *init_from = NULL, *freeze = NULL, *state = NULL, *resume = NULL, *v;
     long epochs = 5, batch = 64, seed = 42, threads = 0;
     double lr = -1;
     int json = 0;
@@ -32,7 +34,8 @@ int cmd_train(int argc, char **argv)
             json = 1;
         else if (cli_value(argc, argv, &i, "--data", &data) || cli_value(argc, argv, &i, "--val", &val) ||
                  cli_value(argc, argv, &i, "--optimizer", &opt_name) || cli_value(argc, argv, &i, "--out", &out) ||
-                 cli_value(argc, argv, &i, "--init-from", &init_from) || cli_value(argc, argv, &i, "--freeze", &freeze))
+                 cli_value(argc, argv, &i, "--init-from", &init_from) || cli_value(argc, argv, &i, "--freeze", &freeze) ||
+                 cli_value(argc, argv, &i, "--state", &state) || cli_value(argc, argv, &i, "--resume", &resume))
             ;
         else if (cli_value(argc, argv, &i, "--epochs", &v)) {
             if (!cli_long("train", "--epochs", v, 1, &epochs))
@@ -99,12 +102,16 @@ int cmd_train(int argc, char **argv)
     }
     if (s == AX_OK)
         s = ax_optimizer_add_graph(opt, spec.graph);
+    int done = 0;
+    if (s == AX_OK && resume && (s = ax_load_training_state(resume, spec.graph, opt, &done)) == AX_OK && done > epochs)
+        s = ax_fail(AX_ERR_INVALID_ARG, "%s: %d epochs already run, more than --epochs %ld", resume, done, epochs);
     if (s == AX_OK && !(hist = ax_calloc((size_t)epochs, sizeof *hist)))
         s = ax_fail(AX_ERR_NOMEM, "out of memory");
     if (s == AX_OK) {
         ax_model m = {spec.graph, spec.input, spec.target, spec.output, spec.loss};
         ax_fit_config fc = ax_fit_defaults();
         fc.epochs = (int)epochs;
+        fc.initial_epoch = done;
         fc.seed = (uint64_t)seed;
         fc.verbosity = json ? AX_QUIET : AX_PROGRESS;
         s = ax_fit(&m, opt, train, held, &fc, hist);
@@ -113,6 +120,8 @@ int cmd_train(int argc, char **argv)
         const char *keys[2] = {"spec", "format"}, *vals[2] = {text, "axon model 1"};
         s = ax_save_safetensors(out, spec.graph, keys, vals, 2);
     }
+    if (s == AX_OK && state)
+        s = ax_save_training_state(state, spec.graph, opt, (int)epochs);
     if (s == AX_OK) {
         const ax_epoch_log *last = &hist[epochs - 1];
         if (json) {
