@@ -21,10 +21,21 @@ ax_status cli_load_data(const char *spec, int test, ax_dataset **out);
 /* A model file's spec and graph (batch `batch`), weights loaded. */
 ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **spec_text);
 
-/* Option parsing: argv[i] is `name` with a value after it. */
-int cli_value(int argc, char **argv, int *i, const char *name, const char **out);
-int cli_long(const char *cmd, const char *flag, const char *text, long min, long *out);
-int cli_double(const char *cmd, const char *flag, const char *text, double *out);
+/* Options, described by a table: a flag (int set to 1), a string, a
+ * whole number >= min, or a number >= 0. */
+typedef enum cli_kind { CLI_FLAG, CLI_STRING, CLI_LONG, CLI_DOUBLE } cli_kind;
+typedef struct cli_option {
+    const char *name; /* "--epochs" */
+    cli_kind kind;
+    void *value;      /* int *, const char **, long *, double * */
+    long min;
+} cli_option;
+
+/* Parse argv[1..] against the table; the one positional argument goes to
+ * *positional (when not NULL). Returns -1 to go on, else an exit status
+ * (0 after --help, 2 for bad usage, with a message and the usage). */
+int cli_parse(const char *cmd, int argc, char **argv, const cli_option *opts, int n, const char **positional,
+              void (*usage)(FILE *));
 char *cli_read_file(const char *path);
 
 #endif

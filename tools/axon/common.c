@@ -83,39 +83,55 @@ ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **s
     return s;
 }
 
-int cli_value(int argc, char **argv, int *i, const char *name, const char **out)
+int cli_parse(const char *cmd, int argc, char **argv, const cli_option *opts, int n, const char **positional,
+              void (*usage)(FILE *))
 {
-    if (strcmp(argv[*i], name))
-        return 0;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "axon: %s needs a value\n", name);
-        exit(CLI_USAGE);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return CLI_OK;
+        }
+        const cli_option *o = NULL;
+        for (int k = 0; k < n && !o; k++)
+            o = !strcmp(argv[i], opts[k].name) ? &opts[k] : NULL;
+        if (!o && argv[i][0] != '-' && positional && !*positional) {
+            *positional = argv[i];
+            continue;
+        }
+        if (!o) {
+            fprintf(stderr, argv[i][0] == '-' ? "axon %s: unknown option '%s'\n" : "axon %s: unexpected argument '%s'\n",
+                    cmd, argv[i]);
+            usage(stderr);
+            return CLI_USAGE;
+        }
+        if (o->kind == CLI_FLAG) {
+            *(int *)o->value = 1;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "axon %s: %s needs a value\n", cmd, o->name);
+            return CLI_USAGE;
+        }
+        const char *text = argv[++i];
+        char *end;
+        errno = 0;
+        if (o->kind == CLI_STRING)
+            *(const char **)o->value = text;
+        else if (o->kind == CLI_LONG) {
+            long v = strtol(text, &end, 10);
+            if (errno || *end || end == text || v < o->min) {
+                fprintf(stderr, "axon %s: %s expects a whole number >= %ld, got '%s'\n", cmd, o->name, o->min, text);
+                return CLI_USAGE;
+            }
+            *(long *)o->value = v;
+        } else {
+            double v = strtod(text, &end);
+            if (*end || end == text || !(v >= 0)) {
+                fprintf(stderr, "axon %s: %s expects a number >= 0, got '%s'\n", cmd, o->name, text);
+                return CLI_USAGE;
+            }
+            *(double *)o->value = v;
+        }
     }
-    *out = argv[++*i];
-    return 1;
-}
-
-int cli_long(const char *cmd, const char *flag, const char *text, long min, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || *end || end == text || v < min) {
-        fprintf(stderr, "axon %s: %s expects a whole number >= %ld, got '%s'\n", cmd, flag, min, text);
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
-int cli_double(const char *cmd, const char *flag, const char *text, double *out)
-{
-    char *end;
-    double v = strtod(text, &end);
-    if (*end || end == text || !(v >= 0)) {
-        fprintf(stderr, "axon %s: %s expects a number >= 0, got '%s'\n", cmd, flag, text);
-        return 0;
-    }
-    *out = v;
-    return 1;
+    return -1;
 }

@@ -13,29 +13,14 @@ static void usage(FILE *f)
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *model = NULL, *data = NULL, *v;
+    const char *model = NULL, *data = NULL;
     long threads = 0;
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--json"))
-            json = 1;
-        else if (cli_value(argc, argv, &i, "--data", &data))
-            ;
-        else if (cli_value(argc, argv, &i, "--threads", &v)) {
-            if (!cli_long("eval", "--threads", v, 0, &threads))
-                return CLI_USAGE;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "axon eval: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return CLI_USAGE;
-        } else if (!model)
-            model = argv[i];
-        else
-            return fprintf(stderr, "axon eval: one model only\n"), CLI_USAGE;
-    }
+    const cli_option opts[] = {
+        {"--data", CLI_STRING, &data, 0}, {"--threads", CLI_LONG, &threads, 0}, {"--json", CLI_FLAG, &json, 0}};
+    int rc = cli_parse("eval", argc, argv, opts, 3, &model, usage);
+    if (rc >= 0)
+        return rc;
     if (!model || !data) {
         fprintf(stderr, "axon eval: needs a MODEL and --data DATA\n");
         usage(stderr);

@@ -3,19 +3,17 @@
 
 #include <string.h>
 
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: axon info MODEL\nThe layers of MODEL with their output shapes (per batch of 1) and parameter counts.\n");
+}
+
 int cmd_info(int argc, char **argv)
 {
     const char *model = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help")) {
-            printf("usage: axon info MODEL\nThe layers of MODEL with their output shapes (per batch of 1) and parameter counts.\n");
-            return CLI_OK;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "axon info: unknown option '%s'\n", argv[i]);
-            return CLI_USAGE;
-        } else if (!model)
-            model = argv[i];
-    }
+    int rc = cli_parse("info", argc, argv, NULL, 0, &model, usage);
+    if (rc >= 0)
+        return rc;
     if (!model) {
         fprintf(stderr, "usage: axon info MODEL\n");
         return CLI_USAGE;

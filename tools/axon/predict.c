@@ -14,26 +14,13 @@ static void usage(FILE *f)
 
 int cmd_predict(int argc, char **argv)
 {
-    const char *model = NULL, *input = NULL, *output = NULL, *v;
+    const char *model = NULL, *input = NULL, *output = NULL;
     long threads = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (cli_value(argc, argv, &i, "--input", &input) || cli_value(argc, argv, &i, "--output", &output))
-            ;
-        else if (cli_value(argc, argv, &i, "--threads", &v)) {
-            if (!cli_long("predict", "--threads", v, 0, &threads))
-                return CLI_USAGE;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "axon predict: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return CLI_USAGE;
-        } else if (!model)
-            model = argv[i];
-        else
-            return fprintf(stderr, "axon predict: one model only\n"), CLI_USAGE;
-    }
+    const cli_option opts[] = {
+        {"--input", CLI_STRING, &input, 0}, {"--output", CLI_STRING, &output, 0}, {"--threads", CLI_LONG, &threads, 0}};
+    int rc = cli_parse("predict", argc, argv, opts, 3, &model, usage);
+    if (rc >= 0)
+        return rc;
     if (!model || !input) {
         fprintf(stderr, "axon predict: needs a MODEL and --input DATA\n");
         usage(stderr);

@@ -22,47 +22,20 @@ static void usage(FILE *f)
 int cmd_train(int argc, char **argv)
 {
     const char *spec_path = NULL, *data = NULL, *val = NULL, *opt_name = "adam", *out = "model.safetensors";
-    const char *init_from = NULL, *freeze = NULL, *state = NULL, *resume = NULL, *v;
+    const char *init_from = NULL, *freeze = NULL, *state = NULL, *resume = NULL;
     long epochs = 5, batch = 64, seed = 42, threads = 0;
     double lr = -1;
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--json"))
-            json = 1;
-        else if (cli_value(argc, argv, &i, "--data", &data) || cli_value(argc, argv, &i, "--val", &val) ||
-                 cli_value(argc, argv, &i, "--optimizer", &opt_name) || cli_value(argc, argv, &i, "--out", &out) ||
-                 cli_value(argc, argv, &i, "--init-from", &init_from) || cli_value(argc, argv, &i, "--freeze", &freeze) ||
-                 cli_value(argc, argv, &i, "--state", &state) || cli_value(argc, argv, &i, "--resume", &resume))
-            ;
-        else if (cli_value(argc, argv, &i, "--epochs", &v)) {
-            if (!cli_long("train", "--epochs", v, 1, &epochs))
-                return CLI_USAGE;
-        } else if (cli_value(argc, argv, &i, "--batch", &v)) {
-            if (!cli_long("train", "--batch", v, 1, &batch))
-                return CLI_USAGE;
-        } else if (cli_value(argc, argv, &i, "--seed", &v)) {
-            if (!cli_long("train", "--seed", v, 0, &seed))
-                return CLI_USAGE;
-        } else if (cli_value(argc, argv, &i, "--threads", &v)) {
-            if (!cli_long("train", "--threads", v, 0, &threads))
-                return CLI_USAGE;
-        } else if (cli_value(argc, argv, &i, "--lr", &v)) {
-            if (!cli_double("train", "--lr", v, &lr))
-                return CLI_USAGE;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "axon train: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return CLI_USAGE;
-        } else if (!spec_path)
-            spec_path = argv[i];
-        else {
-            fprintf(stderr, "axon train: one spec file only ('%s' is a second)\n", argv[i]);
-            return CLI_USAGE;
-        }
-    }
+    const cli_option opts[] = {
+        {"--data", CLI_STRING, &data, 0}, {"--val", CLI_STRING, &val, 0}, {"--optimizer", CLI_STRING, &opt_name, 0},
+        {"--out", CLI_STRING, &out, 0}, {"--init-from", CLI_STRING, &init_from, 0}, {"--freeze", CLI_STRING, &freeze, 0},
+        {"--state", CLI_STRING, &state, 0}, {"--resume", CLI_STRING, &resume, 0}, {"--epochs", CLI_LONG, &epochs, 1},
+        {"--batch", CLI_LONG, &batch, 1}, {"--seed", CLI_LONG, &seed, 0}, {"--threads", CLI_LONG, &threads, 0},
+        {"--lr", CLI_DOUBLE, &lr, 0}, {"--json", CLI_FLAG, &json, 0},
+    };
+    int rc = cli_parse("train", argc, argv, opts, (int)(sizeof opts / sizeof opts[0]), &spec_path, usage);
+    if (rc >= 0)
+        return rc;
     if (!spec_path || !data) {
         fprintf(stderr, "axon train: needs a SPEC file and --data DATA\n");
         usage(stderr);
