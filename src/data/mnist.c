@@ -28,7 +28,7 @@ static void cache_dir(const char *dir, char *out, size_t len)
     if (data && *data)
         snprintf(out, len, "%s/mnist", data);
     else
-        snprintf(out, len, "%s/.cache/axon/mnist", home && *home ? home : ".");
+        snprintf(out, len, "%s/.cache/axon/mnist", home && *home ? home : "/tmp");
 }
 
 /* One digit's images as bytes; *count images. */
