@@ -15,5 +15,6 @@
 #include "axon/data.h"
 #include "axon/train.h"
 #include "axon/io.h"
+#include "axon/plot.h"
 
 #endif

@@ -1,5 +1,6 @@
 /* The built-in callbacks: early stopping, a CSV logger, SVG curves. */
 #include "axon/train.h"
+#include "axon/plot.h"
 
 #include <errno.h>
 #include <math.h>
@@ -218,81 +219,33 @@ ax_status ax_csv_logger_new(const char *path, ax_callback **out)
 
 /* ---- SVG curves -------------------------------------------------------- */
 
-#define PLOT_W 420
-#define PLOT_H 260
-#define MARGIN 50
-
-/* One panel: the train and held-out series of a metric against the epoch. */
-static void svg_panel(FILE *f, int x0, const char *title, const ax_epoch_log *logs, int n, int accuracy)
-{
-    double lo = INFINITY, hi = -INFINITY;
-    int have_val = 0;
-    for (int i = 0; i < n; i++) {
-        double t = accuracy ? logs[i].train.accuracy : logs[i].train.loss;
-        lo = fmin(lo, t), hi = fmax(hi, t);
-        if (logs[i].test.samples) {
-            double v = accuracy ? logs[i].test.accuracy : logs[i].test.loss;
-            lo = fmin(lo, v), hi = fmax(hi, v), have_val = 1;
-        }
-    }
-    if (!(hi > lo))
-        hi = lo + 1.0;
-    double pad = 0.05 * (hi - lo);
-    lo -= pad, hi += pad;
-#define PX(e) (x0 + MARGIN + (n > 1 ? ((e) - 1) * (double)PLOT_W / (n - 1) : PLOT_W / 2.0))
-#define PY(v) (30 + (hi - (v)) / (hi - lo) * PLOT_H)
-    fprintf(f, "<text x='%d' y='20' font-size='15'>%s</text>\n", x0 + MARGIN, title);
-    fprintf(f, "<rect x='%d' y='30' width='%d' height='%d' fill='none' stroke='#999'/>\n", x0 + MARGIN, PLOT_W, PLOT_H);
-    for (int k = 0; k <= 4; k++) { /* value grid */
-        double v = lo + (hi - lo) * k / 4;
-        fprintf(f, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#eee'/><text x='%d' y='%.1f' font-size='11' "
-                   "text-anchor='end'>%.3g</text>\n",
-                x0 + MARGIN, PY(v), x0 + MARGIN + PLOT_W, PY(v), x0 + MARGIN - 4, PY(v) + 4, v);
-    }
-    for (int e = 1; e <= n; e += n > 10 ? (n + 9) / 10 : 1)
-        fprintf(f, "<text x='%.1f' y='%d' font-size='11' text-anchor='middle'>%d</text>\n", PX(e), 30 + PLOT_H + 15, e);
-    fprintf(f, "<text x='%d' y='%d' font-size='12' text-anchor='middle'>epoch</text>\n", x0 + MARGIN + PLOT_W / 2,
-            30 + PLOT_H + 32);
-    for (int series = 0; series < 1 + have_val; series++) {
-        fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' points='", series ? "#d62728" : "#1f77b4");
-        for (int i = 0; i < n; i++) {
-            const ax_metrics *mt = series ? &logs[i].test : &logs[i].train;
-            fprintf(f, "%.1f,%.1f ", PX(logs[i].epoch), PY(accuracy ? mt->accuracy : mt->loss));
-        }
-        fprintf(f, "'/>\n");
-    }
-#undef PX
-#undef PY
-}
-
 static ax_status svg_train_end(ax_callback *cb, ax_model *m, const ax_epoch_log *logs, int n)
 {
     (void)m;
-    const char *path = cb->state;
     if (n < 1)
         return AX_OK;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
+    double *v = ax_alloc(5 * (size_t)n * sizeof *v);
+    if (!v)
         return ax_fail(AX_ERR_NOMEM, "svg curves: out of memory");
-    const int width = 2 * (PLOT_W + MARGIN + 20), height = PLOT_H + 90;
-    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif'>\n"
-               "<rect width='100%%' height='100%%' fill='white'/>\n", width, height);
-    svg_panel(f, 0, "loss", logs, n, 0);
-    if (!isnan(logs[0].train.accuracy))
-        svg_panel(f, PLOT_W + MARGIN + 20, "accuracy", logs, n, 1);
-    else
-        fprintf(f, "<text x='%d' y='60' font-size='13'>no accuracy: real-valued targets</text>\n",
-                PLOT_W + 2 * MARGIN + 20);
-    fprintf(f, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#1f77b4' stroke-width='3'/><text x='%d' y='%d' "
-               "font-size='12'>training</text>\n", MARGIN, height - 12, MARGIN + 25, height - 12, MARGIN + 30, height - 8);
-    fprintf(f, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#d62728' stroke-width='3'/><text x='%d' y='%d' "
-               "font-size='12'>held out</text>\n</svg>\n", MARGIN + 110, height - 12, MARGIN + 135, height - 12,
-            MARGIN + 140, height - 8);
-    fclose(f);
-    ax_status s = ax_write_file_atomic(path, buf, len);
-    free(buf); /* open_memstream's buffer comes from malloc */
+    double *epoch = v, *loss = v + n, *val_loss = v + 2 * n, *acc = v + 3 * n, *val_acc = v + 4 * n;
+    int have_val = 0;
+    for (int i = 0; i < n; i++) {
+        epoch[i] = logs[i].epoch;
+        loss[i] = logs[i].train.loss, acc[i] = logs[i].train.accuracy;
+        val_loss[i] = logs[i].test.samples ? logs[i].test.loss : NAN;
+        val_acc[i] = logs[i].test.samples ? logs[i].test.accuracy : NAN;
+        have_val |= logs[i].test.samples > 0;
+    }
+    const ax_series losses[2] = {{.label = "training", .x = epoch, .y = loss, .n = n},
+                                 {.label = "held out", .x = epoch, .y = val_loss, .n = n}};
+    const ax_series accuracies[2] = {{.label = "training", .x = epoch, .y = acc, .n = n},
+                                     {.label = "held out", .x = epoch, .y = val_acc, .n = n}};
+    const ax_panel panels[2] = {{.title = "loss", .x_label = "epoch", .series = losses, .n_series = 1 + have_val},
+                                {.title = "accuracy", .x_label = "epoch", .series = accuracies,
+                                 .n_series = 1 + have_val}};
+    /* regression (no accuracy): the loss alone */
+    ax_status s = ax_plot_svg(cb->state, panels, isnan(logs[0].train.accuracy) ? 1 : 2, 0, NULL);
+    ax_free(v);
     return s;
 }
 
