@@ -66,6 +66,21 @@ static void spec_errors_name_line_and_column(void)
                 ax_graph_free(sp.graph);
         }
     }
+    /* the most layers a spec may have (255), and one more */
+    static char deep[20000];
+    for (int layers = 255; layers <= 256; layers++) {
+        int len = snprintf(deep, sizeof deep, "input x 4\n");
+        for (int i = 0; i < layers; i++)
+            len += snprintf(deep + len, sizeof deep - (size_t)len, "activation fn=relu\n");
+        snprintf(deep + len, sizeof deep - (size_t)len, "loss mse\n");
+        ax_spec sp;
+        if (layers == 255) {
+            CHECK_OK(ax_spec_build(deep, "deep.spec", 2, 1, &sp));
+            CHECK(sp.n_layers == 256 && !strcmp(sp.layers[255].type, "activation") && sp.layers[255].output == sp.output);
+            ax_graph_free(sp.graph);
+        } else
+            CHECK_ERR(ax_spec_build(deep, "deep.spec", 2, 1, &sp), AX_ERR_FORMAT, "deep.spec:258: more than 255 layers");
+    }
 }
 
 static void specs_build_graphs(void)
@@ -117,7 +132,9 @@ static void train_eval_predict_info(void)
     if (f)
         fclose(f);
     CHECK(lines == 501);
-    CHECK(run("info m.safetensors", out, sizeof out) == 0 && strstr(out, "h.weight") && strstr(out, "total: 195 values"));
+    CHECK(run("info m.safetensors", out, sizeof out) == 0 && strstr(out, "h (dense)") && strstr(out, "(16)") &&
+          strstr(out, "Total params: 195 ") && strstr(out, "Trainable params: 195\n") && strstr(out, "x (input)"));
+    CHECK(run("info m.safetensors --tensors", out, sizeof out) == 0 && strstr(out, "h.weight") && strstr(out, "[16, 8]"));
     /* transfer: start from m's weights, keep h fixed, train the head */
     CHECK(run("train m.spec --data synthetic --epochs 2 --init-from m.safetensors --freeze h --out t.safetensors --json", out,
               sizeof out) == 0);
@@ -138,6 +155,47 @@ static void train_eval_predict_info(void)
     }
     ax_free(ta);
     ax_free(tb);
+}
+
+/* Features on very different scales: --standardize stores the training
+ * statistics in the model; predict applies them to a CSV of features
+ * alone and eval to a labelled one. */
+static void standardize_and_predict_new_data(void)
+{
+    setup();
+    static char text[1 << 15], fresh[4096];
+    int len = snprintf(text, sizeof text, "size,ratio,y\n");
+    int flen = snprintf(fresh, sizeof fresh, "size,ratio\n");
+    ax_rng r;
+    ax_rng_seed(&r, 3, 3);
+    for (int i = 0; i < 300; i++) {
+        double a = 1000 * ax_rng_uniform(&r), b = 0.01 * ax_rng_uniform(&r);
+        len += snprintf(text + len, sizeof text - (size_t)len, "%.3f,%.6f,%.6f\n", a, b, a / 1000 - 100 * b + 2);
+    }
+    const double probe[3][2] = {{0, 0}, {500, 0.005}, {1000, 0.001}};
+    for (int i = 0; i < 3; i++)
+        flen += snprintf(fresh + flen, sizeof fresh - (size_t)flen, "%g,%g\n", probe[i][0], probe[i][1]);
+    file("t.csv", text);
+    file("new.csv", fresh);
+    file("lin.spec", "input x 2\ndense fit units=1\nloss mse\n");
+    char out[1 << 14];
+    CHECK(run("train lin.spec --data csv:t.csv:targets=y --optimizer sgd --lr 0.1 --batch 10 --epochs 30 --standardize "
+              "--out lin.safetensors --json", out, sizeof out) == 0);
+    char *stats = NULL;
+    CHECK_OK(ax_safetensors_metadata(file("lin.safetensors", NULL), "standardize", &stats));
+    CHECK(stats && strstr(stats, "\"mean\": [") && strstr(stats, "\"std\": ["));
+    ax_free(stats);
+    CHECK(run("predict lin.safetensors --input csv:new.csv", out, sizeof out) == 0);
+    double y[3] = {NAN, NAN, NAN};
+    const char *p = strchr(out, '\n');
+    for (int i = 0; i < 3 && p; i++, p = strchr(p + 1, '\n'))
+        sscanf(p + 1, "%*d,%lf", &y[i]);
+    for (int i = 0; i < 3; i++)
+        CHECK_NEAR(y[i], probe[i][0] / 1000 - 100 * probe[i][1] + 2, 0.01);
+    CHECK(run("eval lin.safetensors --data csv:t.csv:targets=y --json", out, sizeof out) == 0 &&
+          json_number(out, "loss") < 1e-4);
+    CHECK(run("eval lin.safetensors --data csv:new.csv", out, sizeof out) == 1 && strstr(out, "features only"));
+    CHECK(run("info lin.safetensors", out, sizeof out) == 0 && strstr(out, "standardized"));
 }
 
 /* 4 epochs straight, and 2 + --state, then --resume to 4: the same model. */
@@ -175,5 +233,5 @@ static void bad_usage_and_bad_input(void)
     }
 }
 
-TEST_MAIN(T(spec_errors_name_line_and_column), T(specs_build_graphs), T(train_eval_predict_info), T(resume_from_the_command_line),
+TEST_MAIN(T(spec_errors_name_line_and_column), T(specs_build_graphs), T(train_eval_predict_info), T(standardize_and_predict_new_data), T(resume_from_the_command_line),
           T(bad_usage_and_bad_input))

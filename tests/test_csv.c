@@ -30,7 +30,7 @@ static void reads_tables(void)
     ax_dataset *ds;
     /* a header, CRLF line ends, a blank line, quoted cells, the label by name */
     const char *p = write_file("a.csv", "\"size, cm\",kind,weight\r\n1.5,2,10\r\n\r\n\"2.5\",0, 20\r\n-3e1,1,30\r\n");
-    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, "kind", NULL, 0}, &ds));
+    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, "kind", NULL, 0, 0}, &ds));
     if (ds) {
         CHECK(ds->n == 3 && ds->sample_size == 2 && ds->n_classes == 3 && ds->labels && !ds->targets);
         CHECK(ds->xf[0] == 1.5f && ds->xf[1] == 10 && ds->xf[2] == 2.5f && ds->xf[4] == -30 && ds->xf[5] == 30);
@@ -39,14 +39,14 @@ static void reads_tables(void)
     }
     /* no header: the last column is the label by default; semicolons */
     p = write_file("b.csv", "1;2;0\n3;4;1\n");
-    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, ';', NULL, NULL, 4}, &ds));
+    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, ';', NULL, NULL, 4, 0}, &ds));
     if (ds) {
         CHECK(ds->n == 2 && ds->sample_size == 2 && ds->n_classes == 4 && ds->labels[1] == 1 && ds->xf[3] == 4);
         ax_dataset_free(ds);
     }
     /* regression: two targets, in the order asked, one by index */
     p = write_file("c.csv", "x1,y1,x2,y2\n1,10,2,20\n3,30,4,40\n");
-    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, NULL, "y2,1", 0}, &ds));
+    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, NULL, "y2,1", 0, 0}, &ds));
     if (ds) {
         CHECK(ds->n == 2 && ds->sample_size == 2 && ds->n_targets == 2 && !ds->labels);
         CHECK(ds->xf[0] == 1 && ds->xf[1] == 2 && ds->targets[0] == 20 && ds->targets[1] == 10 && ds->targets[3] == 30);
@@ -69,20 +69,20 @@ static void expect_error(const char *name, const char *text, const ax_csv_option
 static void malformed_tables(void)
 {
     setup();
-    ax_csv_options dflt = {-1, 0, NULL, NULL, 0};
+    ax_csv_options dflt = {-1, 0, NULL, NULL, 0, 0};
     expect_error("bad.csv", "a,b,c\n1,2,0\n3,abc,1\n", &dflt, ":3: column 2 ('b'): 'abc' is not a number");
     expect_error("miss.csv", "a,b,c\n1,2,0\n,5,NA\n7,8,1\n", &dflt,
                  "2 missing values, the first on line 3, column 1 ('a'): fill or drop them first");
     expect_error("ragged.csv", "1,2,0\n3,4,1\n5,6\n", &dflt, ":3: 2 cells, expected 3 (as on line 1)");
     expect_error("quote.csv", "a,b\n\"1,2\n", &dflt, ":2: a quoted cell is not closed");
     expect_error("frac.csv", "a,y\n1,0\n2,1.5\n", &dflt, ":3: column 2 ('y'): label 1.5 is not a class");
-    expect_error("big.csv", "a,y\n1,0\n2,3\n", &(ax_csv_options){-1, 0, NULL, NULL, 3},
+    expect_error("big.csv", "a,y\n1,0\n2,3\n", &(ax_csv_options){-1, 0, NULL, NULL, 3, 0},
                  ":3: column 2 ('y'): label 3 is not a class in 0..2");
-    expect_error("col.csv", "a,y\n1,0\n", &(ax_csv_options){-1, 0, "z", NULL, 0}, "no column 'z'");
+    expect_error("col.csv", "a,y\n1,0\n", &(ax_csv_options){-1, 0, "z", NULL, 0, 0}, "no column 'z'");
     expect_error("empty.csv", "", &dflt, "empty");
     expect_error("head.csv", "a,b,y\n", &dflt, "a header but no data rows");
     expect_error("one.csv", "y\n1\n", &dflt, "no feature columns");
-    expect_error("both.csv", "a,y\n1,0\n", &(ax_csv_options){-1, 0, "y", "a", 0}, "not both");
+    expect_error("both.csv", "a,y\n1,0\n", &(ax_csv_options){-1, 0, "y", "a", 0, 0}, "not both");
     ax_dataset *ds;
     CHECK_ERR(ax_dataset_load_csv("/nonexistent/t.csv", NULL, &ds), AX_ERR_IO, "/nonexistent/t.csv: cannot open");
 }
@@ -101,7 +101,7 @@ static void trains_a_regression_from_csv(void)
                         (double)(2 * a - b + 0.5f));
     }
     ax_dataset *ds;
-    CHECK_OK(ax_dataset_load_csv(write_file("reg.csv", text), &(ax_csv_options){-1, 0, NULL, "y", 0}, &ds));
+    CHECK_OK(ax_dataset_load_csv(write_file("reg.csv", text), &(ax_csv_options){-1, 0, NULL, "y", 0, 0}, &ds));
     if (!ds)
         return;
     ax_graph *g;
@@ -139,4 +139,39 @@ static void trains_a_regression_from_csv(void)
     ax_dataset_free(ds);
 }
 
-TEST_MAIN(T(reads_tables), T(malformed_tables), T(trains_a_regression_from_csv))
+/* A table of features alone: predicted on, refused for training. */
+static void features_only_tables(void)
+{
+    ax_dataset *ds;
+    const char *p = write_file("new.csv", "a,b\n1,2\n3,4\n5,6\n");
+    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){.header = -1, .features_only = 1}, &ds));
+    if (!ds)
+        return;
+    CHECK(ds->n == 3 && ds->sample_size == 2 && !ds->labels && !ds->targets && ds->xf[5] == 6.0f);
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape2(2, 2)), *t = ax_input(g, "t", ax_shape2(2, 1));
+    ax_node *w = ax_param(g, "w", ax_shape2(1, 2));
+    ax_node *y = ax_matmul(g, x, w, 1);
+    ax_model m = {g, x, t, y, ax_mse(g, y, t)};
+    CHECK_OK(ax_graph_compile(g));
+    ax_node_data(w)[0] = 10, ax_node_data(w)[1] = 1;
+    float out[3];
+    CHECK_OK(ax_predict(&m, ds, out));
+    CHECK(out[0] == 12 && out[1] == 34 && out[2] == 56);
+    ax_metrics mt;
+    CHECK_ERR(ax_evaluate(&m, ds, &mt), AX_ERR_INVALID_ARG, "evaluate: the data has features only");
+    ax_optimizer *opt;
+    CHECK_OK(ax_optimizer_new("sgd", &(ax_optim_config){.lr = 0.1f}, &opt));
+    CHECK_OK(ax_optimizer_add_graph(opt, g));
+    ax_fit_config c = ax_fit_defaults();
+    c.verbosity = AX_QUIET;
+    CHECK_ERR(ax_fit(&m, opt, ds, NULL, &c, NULL), AX_ERR_INVALID_ARG, "fit: the data has features only");
+    ax_dataset_free(ds);
+    CHECK_ERR(ax_dataset_load_csv(p, &(ax_csv_options){.label = "a", .features_only = 1}, &ds), AX_ERR_INVALID_ARG,
+              "features only, or a label");
+    ax_optimizer_free(opt);
+    ax_graph_free(g);
+}
+
+TEST_MAIN(T(reads_tables), T(malformed_tables), T(trains_a_regression_from_csv), T(features_only_tables))

@@ -253,6 +253,23 @@ static void standardize_with_training_statistics(void)
     CHECK_OK(ax_dataset_from_floats((float[]){1, 2, 3}, 1, 3, (int32_t[]){0}, 1, NULL, 0, &wide));
     CHECK_ERR(ax_standardizer_apply(st, wide), AX_ERR_SHAPE, "fitted on 2 features, the data has 3");
     ax_dataset_free(wide);
+    /* through JSON and back: the same floats, bit for bit */
+    char *json = NULL;
+    ax_standardizer *back = NULL;
+    CHECK_OK(ax_standardizer_to_json(st, &json));
+    CHECK_OK(ax_standardizer_from_json(json, "m.safetensors", &back));
+    CHECK(back && back->features == 2 && !memcmp(back->mean, st->mean, 8) && !memcmp(back->std, st->std, 8));
+    ax_free(json);
+    ax_standardizer_free(back);
+    CHECK_ERR(ax_standardizer_from_json("[1]", "m", &back), AX_ERR_FORMAT, "m: standardization: expected a JSON object");
+    CHECK_ERR(ax_standardizer_from_json("{\"mean\": [1, 2]}", "m", &back), AX_ERR_FORMAT, "\"std\" to be a non-empty array");
+    CHECK_ERR(ax_standardizer_from_json("{\"mean\": [1, 2], \"std\": [1]}", "m", &back), AX_ERR_FORMAT,
+              "\"std\" has 1 values, \"mean\" 2");
+    CHECK_ERR(ax_standardizer_from_json("{\"mean\": [1], \"std\": [0]}", "m", &back), AX_ERR_FORMAT,
+              "\"std\"[0] is not a positive number");
+    CHECK_ERR(ax_standardizer_from_json("{\"mean\": [\"a\"], \"std\": [1]}", "m", &back), AX_ERR_FORMAT,
+              "\"mean\"[0] is not a finite number");
+    CHECK(back == NULL);
     ax_standardizer_free(st);
     ax_dataset_free(train);
     ax_dataset_free(test);

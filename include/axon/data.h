@@ -54,7 +54,8 @@ typedef struct ax_dataset {
 } ax_dataset;
 
 /* A table of floats: x [n, n_features], and either labels [n] in
- * 0..n_classes-1 or targets [n, n_targets] (the other NULL). Copied. */
+ * 0..n_classes-1 or targets [n, n_targets] (the other NULL), or neither:
+ * features only, for prediction. Copied. */
 ax_status ax_dataset_from_floats(const float *x, int64_t n, int64_t n_features, const int32_t *labels,
                                  int n_classes, const float *targets, int64_t n_targets, ax_dataset **out);
 /* A CSV table. The targets are one label column (classification: whole
@@ -69,6 +70,7 @@ typedef struct ax_csv_options {
     const char *label;   /* the label column: header name or 0-based index */
     const char *targets; /* regression: comma-separated names or indices */
     int n_classes;       /* 0: the largest label + 1 */
+    int features_only;   /* 1: every column is a feature, no targets (data to predict on) */
 } ax_csv_options;
 ax_status ax_dataset_load_csv(const char *path, const ax_csv_options *options, ax_dataset **out);
 
@@ -102,6 +104,11 @@ typedef struct ax_standardizer {
 ax_status ax_standardizer_fit(const ax_dataset *train, ax_standardizer **out);
 ax_status ax_standardizer_apply(const ax_standardizer *s, ax_dataset *ds);
 void ax_standardizer_free(ax_standardizer *s);
+/* The statistics as JSON, {"mean": [...], "std": [...]}, exact for every
+ * float (ax_free the text), and back, checked (source names the text's
+ * origin in errors). Models keep them in their metadata. */
+ax_status ax_standardizer_to_json(const ax_standardizer *s, char **out);
+ax_status ax_standardizer_from_json(const char *json, const char *source, ax_standardizer **out);
 
 /* Add one-hot targets [n, n_classes] beside the labels, for losses on
  * target distributions (the course's quadratic cost on one-hot outputs).

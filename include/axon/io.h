@@ -49,6 +49,14 @@ ax_status ax_save_training_state(const char *path, ax_graph *g, ax_optimizer *op
 ax_status ax_load_training_state(const char *path, ax_graph *g, ax_optimizer *opt, int *epochs_done);
 
 /* ---- model specs (docs/model-spec.md) --------------------------------- */
+#define AX_SPEC_MAX_LAYERS 256
+/* One line of the spec: its layer's name, type and output node; its
+ * parameters are the graph's "<name>.*" nodes. */
+typedef struct ax_spec_layer {
+    char name[64], type[24];
+    ax_node *output;
+} ax_spec_layer;
+
 typedef struct ax_spec {
     ax_graph *graph;   /* compiled; the caller frees it */
     ax_node *input, *target, *output, *loss;
@@ -56,6 +64,8 @@ typedef struct ax_spec {
     ax_node *penalties[16];
     float l1[16], l2[16];
     int n_penalties;
+    ax_spec_layer layers[AX_SPEC_MAX_LAYERS]; /* the input first, in the spec's order */
+    int n_layers;
 } ax_spec;
 
 /* Build and compile the model a spec describes, for batches of `batch`,

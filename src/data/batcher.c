@@ -111,7 +111,7 @@ int64_t ax_batcher_next(ax_batcher *b, float *x, float *targets)
             ax_augment_apply(&b->augment, ds, &b->rng, dst, b->tmp);
         if (ds->targets) /* real targets, or one-hot beside the labels */
             memcpy(targets + r * t, ds->targets + i * t, (size_t)t * sizeof(float));
-        else
+        else if (ds->labels)
             targets[r] = (float)ds->labels[i];
     }
     b->pos += rows;

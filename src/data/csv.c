@@ -233,10 +233,12 @@ static const char *column_name(const table *t, int64_t c, char *buf, size_t len)
 ax_status ax_dataset_load_csv(const char *path, const ax_csv_options *options, ax_dataset **out)
 {
     *out = NULL;
-    ax_csv_options o = options ? *options : (ax_csv_options){-1, ',', NULL, NULL, 0};
+    ax_csv_options o = options ? *options : (ax_csv_options){.header = -1};
     char delim = o.delimiter ? o.delimiter : ',';
     if (o.label && o.targets)
         return ax_fail(AX_ERR_INVALID_ARG, "%s: give a label column or target columns, not both", path);
+    if (o.features_only && (o.label || o.targets))
+        return ax_fail(AX_ERR_INVALID_ARG, "%s: features only, or a label or targets: not both", path);
     table t;
     ax_status s = parse(path, delim, o.header, &t);
     if (s != AX_OK) {
@@ -249,6 +251,8 @@ ax_status ax_dataset_load_csv(const char *path, const ax_csv_options *options, a
     char spec[4096];
     if (!is_target)
         s = ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
+    else if (o.features_only)
+        ; /* no target columns */
     else if (o.targets) {
         snprintf(spec, sizeof spec, "%s", o.targets);
         for (char *tok = strtok(spec, ","); tok && s == AX_OK; tok = strtok(NULL, ",")) {
@@ -273,7 +277,7 @@ ax_status ax_dataset_load_csv(const char *path, const ax_csv_options *options, a
     int32_t *labels = NULL;
     if (s == AX_OK) {
         x = ax_alloc((size_t)(t.rows * features) * sizeof(float));
-        y = ax_alloc((size_t)(t.rows * n_t) * sizeof(float));
+        y = ax_alloc((size_t)(t.rows * (n_t ? n_t : 1)) * sizeof(float));
         if (!x || !y)
             s = ax_fail(AX_ERR_NOMEM, "%s: out of memory for %lld rows", path, (long long)t.rows);
     }
@@ -307,7 +311,7 @@ ax_status ax_dataset_load_csv(const char *path, const ax_csv_options *options, a
     }
     /* targets: columns in the order given; labels must be classes */
     int n_classes = o.n_classes;
-    if (s == AX_OK && !o.targets) {
+    if (s == AX_OK && !o.targets && !o.features_only) {
         labels = ax_alloc((size_t)t.rows * sizeof(int32_t));
         if (!labels)
             s = ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
@@ -347,7 +351,8 @@ ax_status ax_dataset_load_csv(const char *path, const ax_csv_options *options, a
         }
     }
     if (s == AX_OK)
-        s = ax_dataset_from_floats(x, t.rows, features, labels, n_classes, labels ? NULL : y, labels ? 0 : n_t, out);
+        s = ax_dataset_from_floats(x, t.rows, features, labels, n_classes, n_t && !labels ? y : NULL,
+                                   labels ? 0 : n_t, out);
     ax_free(x);
     ax_free(y);
     ax_free(labels);

@@ -129,10 +129,10 @@ ax_status ax_dataset_from_floats(const float *x, int64_t n, int64_t n_features, 
                                  int n_classes, const float *targets, int64_t n_targets, ax_dataset **out)
 {
     *out = NULL;
-    if (n <= 0 || n_features <= 0 || !labels == !targets || (labels && n_classes <= 0) ||
+    if (n <= 0 || n_features <= 0 || (labels && targets) || (labels && n_classes <= 0) ||
         (targets && n_targets <= 0))
         return ax_fail(AX_ERR_INVALID_ARG, "dataset: need n > 0, features > 0, and labels with n_classes > 0 "
-                       "or targets with n_targets > 0 (one of the two)");
+                       "or targets with n_targets > 0 (at most one of the two)");
     for (int64_t i = 0; labels && i < n; i++)
         if (labels[i] < 0 || labels[i] >= n_classes)
             return ax_fail(AX_ERR_INVALID_ARG, "dataset: label %d of sample %lld is outside 0..%d", labels[i],
@@ -143,16 +143,16 @@ ax_status ax_dataset_from_floats(const float *x, int64_t n, int64_t n_features, 
     ds->xf = ax_alloc((size_t)(n * n_features) * sizeof(float));
     if (labels)
         ds->labels = ax_alloc((size_t)n * sizeof(int32_t));
-    else
+    else if (targets)
         ds->targets = ax_alloc((size_t)(n * n_targets) * sizeof(float));
-    if (!ds->xf || (!ds->labels && !ds->targets)) {
+    if (!ds->xf || (labels && !ds->labels) || (targets && !ds->targets)) {
         ax_dataset_free(ds);
         return ax_fail(AX_ERR_NOMEM, "dataset: cannot allocate %lld samples", (long long)n);
     }
     memcpy(ds->xf, x, (size_t)(n * n_features) * sizeof(float));
     if (labels)
         memcpy(ds->labels, labels, (size_t)n * sizeof(int32_t));
-    else
+    else if (targets)
         memcpy(ds->targets, targets, (size_t)(n * n_targets) * sizeof(float));
     ds->n = n;
     ds->sample_ndim = 1;

@@ -2,7 +2,9 @@
  * (Scaling bytes to [0, 1] is the data set's `scale`, applied per batch.) */
 #include "axon/data.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 void ax_standardizer_free(ax_standardizer *s)
@@ -67,6 +69,73 @@ ax_status ax_standardizer_apply(const ax_standardizer *s, ax_dataset *ds)
         for (int64_t k = 0; k < f; k++)
             ds->xf[i * f + k] = (ds->xf[i * f + k] - s->mean[k]) / s->std[k];
     return AX_OK;
+}
+
+ax_status ax_standardizer_to_json(const ax_standardizer *s, char **out)
+{
+    *out = NULL;
+    /* "%.9g" prints every float so that it reads back to the same float */
+    size_t cap = 32 + 2 * (size_t)s->features * 18, len = 0;
+    char *text = ax_alloc(cap);
+    if (!text)
+        return ax_fail(AX_ERR_NOMEM, "standardize: out of memory");
+    for (int part = 0; part < 2; part++) {
+        const float *v = part ? s->std : s->mean;
+        len += (size_t)snprintf(text + len, cap - len, part ? "], \"std\": [" : "{\"mean\": [");
+        for (int64_t k = 0; k < s->features; k++)
+            len += (size_t)snprintf(text + len, cap - len, k ? ", %.9g" : "%.9g", (double)v[k]);
+    }
+    snprintf(text + len, cap - len, "]}");
+    *out = text;
+    return AX_OK;
+}
+
+/* One array of the JSON object, checked: numbers, finite, positive for std. */
+static ax_status read_stats(const cJSON *root, const char *key, const char *source, int64_t *n, float **out)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) < 1)
+        return ax_fail(AX_ERR_FORMAT, "%s: standardization: expected \"%s\" to be a non-empty array of numbers", source,
+                       key);
+    int64_t len = cJSON_GetArraySize(a);
+    if (*n && len != *n)
+        return ax_fail(AX_ERR_FORMAT, "%s: standardization: \"std\" has %lld values, \"mean\" %lld", source,
+                       (long long)len, (long long)*n);
+    *n = len;
+    if (!(*out = ax_alloc((size_t)len * sizeof(float))))
+        return ax_fail(AX_ERR_NOMEM, "standardize: out of memory");
+    int64_t k = 0;
+    for (const cJSON *e = a->child; e; e = e->next, k++) {
+        double v = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+        if (!isfinite(v) || (!strcmp(key, "std") && !(v > 0)))
+            return ax_fail(AX_ERR_FORMAT, "%s: standardization: \"%s\"[%lld] is not a %s number", source, key,
+                           (long long)k, strcmp(key, "std") ? "finite" : "positive");
+        (*out)[k] = (float)v;
+    }
+    return AX_OK;
+}
+
+ax_status ax_standardizer_from_json(const char *json, const char *source, ax_standardizer **out)
+{
+    *out = NULL;
+    cJSON *root = cJSON_Parse(json);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return ax_fail(AX_ERR_FORMAT, "%s: standardization: expected a JSON object {\"mean\": [...], \"std\": [...]}",
+                       source);
+    }
+    ax_standardizer *s = ax_calloc(1, sizeof *s);
+    ax_status st = s ? AX_OK : ax_fail(AX_ERR_NOMEM, "standardize: out of memory");
+    if (st == AX_OK)
+        st = read_stats(root, "mean", source, &s->features, &s->mean);
+    if (st == AX_OK)
+        st = read_stats(root, "std", source, &s->features, &s->std);
+    cJSON_Delete(root);
+    if (st != AX_OK)
+        ax_standardizer_free(s);
+    else
+        *out = s;
+    return st;
 }
 
 ax_status ax_dataset_one_hot(ax_dataset *ds)

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #define MAX_TOKENS 32
-#define MAX_LAYERS 256
+#define MAX_LAYERS AX_SPEC_MAX_LAYERS
 
 typedef struct token {
     char *text;
@@ -98,7 +98,7 @@ static ax_status float_value(const line *l, int first, const char *key, double d
 }
 
 typedef struct built {
-    char name[64];
+    char name[64], type[24];
     ax_node *node;
 } built;
 
@@ -286,6 +286,7 @@ static ax_status layer(builder *b, const line *l, ax_spec *spec)
     if (find(l, first, "frozen") && strcmp(value_of(find(l, first, "frozen")), "0"))
         ax_graph_freeze(g, name, 1, NULL);
     snprintf(b->layers[b->n].name, sizeof b->layers[b->n].name, "%s", name);
+    snprintf(b->layers[b->n].type, sizeof b->layers[b->n].type, "%s", type);
     b->layers[b->n++].node = out;
     return AX_OK;
 }
@@ -317,7 +318,7 @@ static int tokenize(char *text, const char *source, line *lines, int max, ax_sta
         }
         if (l.n > 0 && *s == AX_OK) {
             if (n == max) {
-                *s = ax_fail(AX_ERR_FORMAT, "%s:%d: more than %d layers", source, no, max);
+                *s = ax_fail(AX_ERR_FORMAT, "%s:%d: more than %d layers", source, no, max - 2);
                 break;
             }
             lines[n++] = l;
@@ -334,13 +335,15 @@ ax_status ax_spec_build(const char *text, const char *source, int64_t batch, uin
     memset(out, 0, sizeof *out);
     size_t len = strlen(text);
     char *copy = ax_alloc(len + 1);
-    line *lines = ax_alloc((MAX_LAYERS + 2) * sizeof *lines);
+    /* the input line, at most MAX_LAYERS - 1 layers (they and the input fill
+     * the builder's table), the loss line */
+    line *lines = ax_alloc((MAX_LAYERS + 1) * sizeof *lines);
     builder *b = ax_calloc(1, sizeof *b);
     ax_status s = copy && lines && b ? AX_OK : ax_fail(AX_ERR_NOMEM, "%s: out of memory", source);
     int n = 0;
     if (s == AX_OK) {
         memcpy(copy, text, len + 1);
-        n = tokenize(copy, source, lines, MAX_LAYERS + 2, &s);
+        n = tokenize(copy, source, lines, MAX_LAYERS + 1, &s);
     }
     if (s == AX_OK && n < 2)
         s = ax_fail(AX_ERR_FORMAT, "%s: a spec needs an input line, layers, and a loss line", source);
@@ -368,6 +371,7 @@ ax_status ax_spec_build(const char *text, const char *source, int64_t batch, uin
         if (s == AX_OK) {
             out->input = ax_input(b->g, l->tok[1].text, shape);
             snprintf(b->layers[0].name, sizeof b->layers[0].name, "%s", l->tok[1].text);
+            snprintf(b->layers[0].type, sizeof b->layers[0].type, "input");
             b->layers[0].node = out->input;
             b->n = 1;
         }
@@ -410,6 +414,12 @@ ax_status ax_spec_build(const char *text, const char *source, int64_t batch, uin
     if (s == AX_OK) {
         out->graph = b->g;
         b->g = NULL;
+        for (int k = 0; k < b->n; k++) {
+            memcpy(out->layers[k].name, b->layers[k].name, sizeof out->layers[k].name);
+            memcpy(out->layers[k].type, b->layers[k].type, sizeof out->layers[k].type);
+            out->layers[k].output = b->layers[k].node;
+        }
+        out->n_layers = b->n;
     }
     if (b)
         ax_graph_free(b->g);

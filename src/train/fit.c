@@ -16,6 +16,7 @@ ax_fit_config ax_fit_defaults(void)
 /* Check that the model and the data set fit together. */
 static ax_status check_model(const ax_model *m, const ax_dataset *ds, const char *what)
 {
+    const int predicting = !strcmp(what, "predict");
     if (!m || !m->graph || !m->input || !m->target || !m->output || !m->loss)
         return ax_fail(AX_ERR_INVALID_ARG, "%s: the model needs a graph, input, target, output and loss", what);
     if (!ax_graph_compiled(m->graph))
@@ -25,6 +26,10 @@ static ax_status check_model(const ax_model *m, const ax_dataset *ds, const char
         return ax_fail(AX_ERR_SHAPE, "%s: the model takes %lld values per sample, the data has %lld",
                        what, (long long)per_sample, (long long)ds->sample_size);
     ax_shape t = ax_node_shape(m->target), o = ax_node_shape(m->output);
+    if (!ds->labels && !ds->targets)
+        return predicting ? AX_OK
+                          : ax_fail(AX_ERR_INVALID_ARG, "%s: the data has features only (no labels or targets): "
+                                    "it can be predicted on, not trained or evaluated on", what);
     if (ds->targets) { /* real (or one-hot) targets: [batch, n_targets] */
         if (t.ndim != 2 || t.dim[1] != ds->n_targets)
             return ax_fail(AX_ERR_SHAPE, "%s: the data has %lld real targets per sample; the model's target must be [batch, %lld]",

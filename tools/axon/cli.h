@@ -18,8 +18,17 @@ int cmd_info(int argc, char **argv);
  * images:DIR, synthetic. `test` picks the built-in sets' test split. */
 ax_status cli_load_data(const char *spec, int test, ax_dataset **out);
 
-/* A model file's spec and graph (batch `batch`), weights loaded. */
-ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **spec_text);
+/* A model file's spec and graph (batch `batch`), weights loaded, and,
+ * when standardize is not NULL, the standardization it was trained with
+ * (NULL when none). */
+ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **spec_text,
+                         ax_standardizer **standardize);
+
+/* Data to run a loaded model on: DATA as cli_load_data reads it; a CSV
+ * given without :label= or :targets= may hold the model's features alone.
+ * The model's standardization (may be NULL) is applied. */
+ax_status cli_load_model_data(const char *spec, const ax_spec *model, const ax_standardizer *standardize,
+                              ax_dataset **out);
 
 /* Options, described by a table: a flag (int set to 1), a string, a
  * whole number >= min, or a number >= 0. */

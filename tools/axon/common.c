@@ -48,7 +48,7 @@ ax_status cli_load_data(const char *spec, int test, ax_dataset **out)
     if (!strncmp(spec, "csv:", 4)) {
         char buf[4096];
         snprintf(buf, sizeof buf, "%s", spec + 4);
-        ax_csv_options o = {-1, 0, NULL, NULL, 0};
+        ax_csv_options o = {.header = -1};
         char *opt = strstr(buf, ":label=");
         if (!opt)
             opt = strstr(buf, ":targets=");
@@ -68,10 +68,18 @@ ax_status cli_load_data(const char *spec, int test, ax_dataset **out)
                    spec);
 }
 
-ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **spec_text)
+ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **spec_text,
+                         ax_standardizer **standardize)
 {
     *spec_text = NULL;
+    char *stats = NULL;
     ax_status s = ax_safetensors_metadata(path, "spec", spec_text);
+    if (s == AX_OK && standardize) {
+        *standardize = NULL;
+        if ((s = ax_safetensors_metadata(path, "standardize", &stats)) == AX_OK && stats)
+            s = ax_standardizer_from_json(stats, path, standardize);
+        ax_free(stats);
+    }
     if (s == AX_OK && !*spec_text)
         s = ax_fail(AX_ERR_FORMAT, "%s: no model spec in the file's metadata (is it an axon model?)", path);
     if (s == AX_OK)
@@ -79,6 +87,34 @@ ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **s
     if (s == AX_OK && (s = ax_load_safetensors(path, out->graph, 1, NULL)) != AX_OK) {
         ax_graph_free(out->graph);
         out->graph = NULL;
+    }
+    if (s != AX_OK && standardize) {
+        ax_standardizer_free(*standardize);
+        *standardize = NULL;
+    }
+    return s;
+}
+
+ax_status cli_load_model_data(const char *spec, const ax_spec *model, const ax_standardizer *standardize,
+                              ax_dataset **out)
+{
+    ax_status s;
+    *out = NULL;
+    if (!strncmp(spec, "csv:", 4) && !strstr(spec, ":label=") && !strstr(spec, ":targets=")) {
+        /* features alone when the column count says so; else the last column is the label */
+        const int64_t features = ax_node_numel(model->input) / ax_graph_batch(model->graph);
+        s = ax_dataset_load_csv(spec + 4, &(ax_csv_options){.header = -1, .features_only = 1}, out);
+        if (s == AX_OK && (*out)->sample_size != features) {
+            ax_dataset_free(*out);
+            s = cli_load_data(spec, 1, out);
+        }
+    } else
+        s = cli_load_data(spec, 1, out);
+    if (s == AX_OK && standardize)
+        s = ax_standardizer_apply(standardize, *out);
+    if (s != AX_OK) {
+        ax_dataset_free(*out);
+        *out = NULL;
     }
     return s;
 }

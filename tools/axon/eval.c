@@ -32,9 +32,10 @@ int cmd_eval(int argc, char **argv)
     ax_dataset *ds = NULL;
     ax_metrics mt = {0};
     ax_confusion *cm = NULL;
-    ax_status s = cli_load_model(model, 256, &spec, &text);
+    ax_standardizer *standardize = NULL;
+    ax_status s = cli_load_model(model, 256, &spec, &text, &standardize);
     if (s == AX_OK)
-        s = cli_load_data(data, 1, &ds);
+        s = cli_load_model_data(data, &spec, standardize, &ds);
     ax_model m = {spec.graph, spec.input, spec.target, spec.output, spec.loss};
     if (s == AX_OK)
         s = ax_evaluate(&m, ds, &mt);
@@ -74,6 +75,7 @@ int cmd_eval(int argc, char **argv)
     ax_confusion_free(cm);
     ax_dataset_free(ds);
     ax_graph_free(spec.graph);
+    ax_standardizer_free(standardize);
     ax_free(text);
     return s == AX_OK ? CLI_OK : CLI_FAILED;
 }

@@ -9,7 +9,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: axon predict MODEL --input DATA [--output FILE] [--threads T]\n"
                "Writes CSV (stdout without --output): row,class,p0,p1,... for classifiers (softmax of\n"
-               "the outputs), row,y0,y1,... otherwise. DATA in the forms axon train takes.\n");
+               "the outputs), row,y0,y1,... otherwise. DATA in the forms axon train takes; a CSV may\n"
+               "hold the features alone (new data without answers). The model's standardization, if\n"
+               "it was trained with --standardize, is applied first.\n");
 }
 
 int cmd_predict(int argc, char **argv)
@@ -32,9 +34,10 @@ int cmd_predict(int argc, char **argv)
     ax_dataset *ds = NULL;
     float *y = NULL;
     FILE *f = stdout;
-    ax_status s = cli_load_model(model, 256, &spec, &text);
+    ax_standardizer *standardize = NULL;
+    ax_status s = cli_load_model(model, 256, &spec, &text, &standardize);
     if (s == AX_OK)
-        s = cli_load_data(input, 1, &ds);
+        s = cli_load_model_data(input, &spec, standardize, &ds);
     int64_t width = spec.graph ? ax_node_numel(spec.output) / ax_graph_batch(spec.graph) : 0;
     if (s == AX_OK && !(y = ax_alloc((size_t)(ds->n * width) * sizeof(float))))
         s = ax_fail(AX_ERR_NOMEM, "out of memory");
@@ -76,6 +79,7 @@ int cmd_predict(int argc, char **argv)
     ax_free(y);
     ax_dataset_free(ds);
     ax_graph_free(spec.graph);
+    ax_standardizer_free(standardize);
     ax_free(text);
     return s == AX_OK ? CLI_OK : CLI_FAILED;
 }
