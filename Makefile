@@ -42,7 +42,7 @@ test-release: deps-test build
 
 test-asan: deps-test build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-		ctest --output-on-failure --label-exclude long
+		ctest --output-on-failure
 
 test: test-release test-asan
 
