@@ -74,8 +74,9 @@ ax_status ax_standardizer_apply(const ax_standardizer *s, ax_dataset *ds)
 ax_status ax_standardizer_to_json(const ax_standardizer *s, char **out)
 {
     *out = NULL;
-    /* "%.9g" prints every float so that it reads back to the same float */
-    size_t cap = 32 + 2 * (size_t)s->features * 18, len = 0;
+    /* "%.9g" prints every float so that it reads back to the same float:
+     * at most 15 characters ("-1.17549435e-38"), 17 with the separator */
+    size_t cap = 32 + 2 * (size_t)s->features * 17, len = 0;
     char *text = ax_alloc(cap);
     if (!text)
         return ax_fail(AX_ERR_NOMEM, "standardize: out of memory");

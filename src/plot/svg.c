@@ -98,8 +98,11 @@ static void ticks(FILE *f, const axis *a, int vertical, double x0, double y0)
     }
 }
 
-static void panel(FILE *f, const ax_panel *pn, double x0, double y0, int *color_next)
+/* One panel; colours restart from the palette's first in every panel, so
+ * that the same series order gets the same colours across panels. */
+static void panel(FILE *f, const ax_panel *pn, double x0, double y0)
 {
+    int color_next = 0;
     axis ax = {INFINITY, -INFINITY, 0}, ay = {INFINITY, -INFINITY, pn->log_y};
     for (int k = 0; k < pn->n_series; k++)
         for (int i = 0; i < pn->series[k].n; i++) {
@@ -136,7 +139,7 @@ static void panel(FILE *f, const ax_panel *pn, double x0, double y0, int *color_
     int legend = 0;
     for (int k = 0; k < pn->n_series; k++) {
         const ax_series *s = &pn->series[k];
-        const char *color = s->color ? s->color : palette[(*color_next)++ % (int)(sizeof palette / sizeof *palette)];
+        const char *color = s->color ? s->color : palette[color_next++ % (int)(sizeof palette / sizeof *palette)];
         const char *dash = s->dashed ? " stroke-dasharray='6,4'" : "";
         int open = 0;
         for (int i = 0; i < s->n; i++) {
@@ -198,11 +201,8 @@ ax_status ax_plot_svg(const char *path, const ax_panel *panels, int n_panels, in
         return ax_fail(AX_ERR_NOMEM, "plot %s: out of memory", path);
     fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif'>\n"
                "<rect width='100%%' height='100%%' fill='white'/>\n", width, height);
-    int color_next = 0;
-    for (int p = 0; p < n_panels; p++) {
-        color_next = 0; /* the same series order gets the same colours in every panel */
-        panel(f, &panels[p], (p % columns) * PANEL_W, (p / columns) * panel_h, &color_next);
-    }
+    for (int p = 0; p < n_panels; p++)
+        panel(f, &panels[p], (p % columns) * PANEL_W, (p / columns) * panel_h);
     if (caption) {
         fprintf(f, "<text x='%d' y='%d' font-size='12'>", LEFT, height - 8);
         put_text(f, caption);

@@ -13,10 +13,10 @@ ax_fit_config ax_fit_defaults(void)
     return c;
 }
 
-/* Check that the model and the data set fit together. */
-static ax_status check_model(const ax_model *m, const ax_dataset *ds, const char *what)
+/* Check that the model and the data set fit together; data with features
+ * alone is fine only when predicting. */
+static ax_status check_model(const ax_model *m, const ax_dataset *ds, const char *what, int predicting)
 {
-    const int predicting = !strcmp(what, "predict");
     if (!m || !m->graph || !m->input || !m->target || !m->output || !m->loss)
         return ax_fail(AX_ERR_INVALID_ARG, "%s: the model needs a graph, input, target, output and loss", what);
     if (!ax_graph_compiled(m->graph))
@@ -98,13 +98,13 @@ static ax_status run_eval(ax_model *m, const ax_dataset *ds, ax_metrics *out, fl
 
 ax_status ax_evaluate(ax_model *m, const ax_dataset *ds, ax_metrics *out)
 {
-    ax_status s = check_model(m, ds, "evaluate");
+    ax_status s = check_model(m, ds, "evaluate", 0);
     return s != AX_OK ? s : run_eval(m, ds, out, NULL);
 }
 
 ax_status ax_predict(ax_model *m, const ax_dataset *ds, float *out)
 {
-    ax_status s = check_model(m, ds, "predict");
+    ax_status s = check_model(m, ds, "predict", 1);
     return s != AX_OK ? s : run_eval(m, ds, NULL, out);
 }
 
@@ -172,9 +172,9 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
                         const ax_fit_config *cfg, FILE *out, ax_epoch_log *history)
 {
     const ax_fit_config c = *cfg;
-    ax_status s = check_model(m, train, "fit");
+    ax_status s = check_model(m, train, "fit", 0);
     if (s == AX_OK && test)
-        s = check_model(m, test, "fit (test data)");
+        s = check_model(m, test, "fit (test data)", 0);
     if (s != AX_OK)
         return s;
     if (c.epochs < 0 || c.initial_epoch < 0 || c.initial_epoch > c.epochs)

@@ -24,11 +24,19 @@ ax_status cli_load_data(const char *spec, int test, ax_dataset **out);
 ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **spec_text,
                          ax_standardizer **standardize);
 
-/* Data to run a loaded model on: DATA as cli_load_data reads it; a CSV
- * given without :label= or :targets= may hold the model's features alone.
- * The model's standardization (may be NULL) is applied. */
-ax_status cli_load_model_data(const char *spec, const ax_spec *model, const ax_standardizer *standardize,
-                              ax_dataset **out);
+/* A model file opened to run on data (eval, predict): its spec and graph
+ * (batches of 256), its standardization, and DATA loaded and standardized.
+ * DATA is read as cli_load_data reads it, except that a CSV given without
+ * :label= or :targets= may hold the model's features alone. */
+typedef struct cli_run {
+    ax_spec spec;
+    char *spec_text;
+    ax_standardizer *standardize; /* NULL: trained without --standardize */
+    ax_dataset *data;
+    ax_model model;
+} cli_run;
+ax_status cli_run_open(const char *model_path, const char *data, cli_run *out);
+void cli_run_close(cli_run *r);
 
 /* Options, described by a table: a flag (int set to 1), a string, a
  * whole number >= min, or a number >= 0. */

@@ -95,8 +95,8 @@ ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **s
     return s;
 }
 
-ax_status cli_load_model_data(const char *spec, const ax_spec *model, const ax_standardizer *standardize,
-                              ax_dataset **out)
+static ax_status load_model_data(const char *spec, const ax_spec *model, const ax_standardizer *standardize,
+                                 ax_dataset **out)
 {
     ax_status s;
     *out = NULL;
@@ -117,6 +117,26 @@ ax_status cli_load_model_data(const char *spec, const ax_spec *model, const ax_s
         *out = NULL;
     }
     return s;
+}
+
+ax_status cli_run_open(const char *model_path, const char *data, cli_run *out)
+{
+    memset(out, 0, sizeof *out);
+    ax_status s = cli_load_model(model_path, 256, &out->spec, &out->spec_text, &out->standardize);
+    if (s == AX_OK)
+        s = load_model_data(data, &out->spec, out->standardize, &out->data);
+    const ax_spec *sp = &out->spec;
+    out->model = (ax_model){sp->graph, sp->input, sp->target, sp->output, sp->loss};
+    return s;
+}
+
+void cli_run_close(cli_run *r)
+{
+    ax_dataset_free(r->data);
+    ax_graph_free(r->spec.graph);
+    ax_standardizer_free(r->standardize);
+    ax_free(r->spec_text);
+    memset(r, 0, sizeof *r);
 }
 
 int cli_parse(const char *cmd, int argc, char **argv, const cli_option *opts, int n, const char **positional,

@@ -27,20 +27,14 @@ int cmd_eval(int argc, char **argv)
         return CLI_USAGE;
     }
     ax_set_num_threads((int)threads);
-    ax_spec spec = {0};
-    char *text = NULL;
-    ax_dataset *ds = NULL;
+    cli_run run;
     ax_metrics mt = {0};
     ax_confusion *cm = NULL;
-    ax_standardizer *standardize = NULL;
-    ax_status s = cli_load_model(model, 256, &spec, &text, &standardize);
+    ax_status s = cli_run_open(model, data, &run);
     if (s == AX_OK)
-        s = cli_load_model_data(data, &spec, standardize, &ds);
-    ax_model m = {spec.graph, spec.input, spec.target, spec.output, spec.loss};
-    if (s == AX_OK)
-        s = ax_evaluate(&m, ds, &mt);
-    if (s == AX_OK && spec.classifier)
-        s = ax_evaluate_confusion(&m, ds, &cm);
+        s = ax_evaluate(&run.model, run.data, &mt);
+    if (s == AX_OK && run.spec.classifier)
+        s = ax_evaluate_confusion(&run.model, run.data, &cm);
     if (s == AX_OK) {
         if (json) {
             printf("{\"samples\": %lld, \"loss\": %.6g", (long long)mt.samples, mt.loss);
@@ -73,9 +67,6 @@ int cmd_eval(int argc, char **argv)
     } else
         fprintf(stderr, "axon eval: %s\n", ax_last_error());
     ax_confusion_free(cm);
-    ax_dataset_free(ds);
-    ax_graph_free(spec.graph);
-    ax_standardizer_free(standardize);
-    ax_free(text);
+    cli_run_close(&run);
     return s == AX_OK ? CLI_OK : CLI_FAILED;
 }

@@ -29,32 +29,28 @@ int cmd_predict(int argc, char **argv)
         return CLI_USAGE;
     }
     ax_set_num_threads((int)threads);
-    ax_spec spec = {0};
-    char *text = NULL;
-    ax_dataset *ds = NULL;
+    cli_run run;
     float *y = NULL;
     FILE *f = stdout;
-    ax_standardizer *standardize = NULL;
-    ax_status s = cli_load_model(model, 256, &spec, &text, &standardize);
-    if (s == AX_OK)
-        s = cli_load_model_data(input, &spec, standardize, &ds);
-    int64_t width = spec.graph ? ax_node_numel(spec.output) / ax_graph_batch(spec.graph) : 0;
+    ax_status s = cli_run_open(model, input, &run);
+    const ax_spec *spec = &run.spec;
+    const ax_dataset *ds = run.data;
+    int64_t width = spec->graph ? ax_node_numel(spec->output) / ax_graph_batch(spec->graph) : 0;
     if (s == AX_OK && !(y = ax_alloc((size_t)(ds->n * width) * sizeof(float))))
         s = ax_fail(AX_ERR_NOMEM, "out of memory");
-    ax_model m = {spec.graph, spec.input, spec.target, spec.output, spec.loss};
     if (s == AX_OK)
-        s = ax_predict(&m, ds, y);
+        s = ax_predict(&run.model, ds, y);
     if (s == AX_OK && output && !(f = fopen(output, "w")))
         s = ax_fail(AX_ERR_IO, "%s: cannot open for writing", output);
     if (s == AX_OK) {
-        fprintf(f, spec.classifier ? "row,class" : "row");
+        fprintf(f, spec->classifier ? "row,class" : "row");
         for (int64_t k = 0; k < width; k++)
-            fprintf(f, spec.classifier ? ",p%lld" : ",y%lld", (long long)k);
+            fprintf(f, spec->classifier ? ",p%lld" : ",y%lld", (long long)k);
         fprintf(f, "\n");
         for (int64_t r = 0; r < ds->n; r++) {
             const float *o = y + r * width;
             fprintf(f, "%lld", (long long)r);
-            if (spec.classifier) { /* softmax of the logits */
+            if (spec->classifier) { /* softmax of the logits */
                 int64_t best = 0;
                 double mx = o[0], z = 0;
                 for (int64_t k = 1; k < width; k++)
@@ -77,9 +73,6 @@ int cmd_predict(int argc, char **argv)
     if (s != AX_OK)
         fprintf(stderr, "axon predict: %s\n", ax_last_error());
     ax_free(y);
-    ax_dataset_free(ds);
-    ax_graph_free(spec.graph);
-    ax_standardizer_free(standardize);
-    ax_free(text);
+    cli_run_close(&run);
     return s == AX_OK ? CLI_OK : CLI_FAILED;
 }
