@@ -12,7 +12,7 @@
  *      maps, max-pool 2, dense 100 ReLU, dropout 0.5, softmax; SGD with
  *      momentum.
  *
- *   digits [--epochs N] [--cnn-epochs N] [--threads T]
+ *   digits [--epochs N] [--cnn-epochs N] [--threads T] [--seed S]
  *
  * The two 784-30-10 networks train for N epochs (30, the book's), the CNN
  * for its own count (12).
@@ -26,6 +26,9 @@
 #include <string.h>
 
 #define MAX_EPOCHS 100
+
+/* --seed: the weights' draws, the dropout stream and the data order */
+static uint64_t seed = 1;
 
 typedef struct stage {
     const char *title;
@@ -68,7 +71,7 @@ static ax_model cnn(ax_rng *rng)
 {
     ax_graph *g;
     ax_graph_new(&g);
-    ax_graph_seed(g, 6);
+    ax_graph_seed(g, seed);
     ax_node *x = ax_input(g, "image", ax_shape4(32, 1, 28, 28));
     ax_node *h = ax_conv2d_layer(g, x, 20, 5, 5, NULL, "relu", AX_DEFAULT_INIT, rng, "conv1"); /* 24x24 */
     h = ax_max_pool2d(g, h, 2, 2, 0, 0, 0, 0);                                                /* 12x12 */
@@ -87,7 +90,7 @@ static int run(stage *st, ax_model m, const ax_optim_config *oc, int epochs, con
     ax_epoch_log log[MAX_EPOCHS];
     ax_fit_config c = ax_fit_defaults();
     c.epochs = epochs;
-    c.seed = 1;
+    c.seed = seed;
     c.verbosity = AX_QUIET;
     if (ax_graph_compile(m.graph) != AX_OK || ax_optimizer_new("sgd", oc, &opt) != AX_OK ||
         ax_optimizer_add_graph(opt, m.graph) != AX_OK || ax_fit(&m, opt, train, test, &c, log) != AX_OK) {
@@ -117,8 +120,11 @@ int main(int argc, char **argv)
             cnn_epochs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+            seed = strtoull(argv[++i], NULL, 10);
         else {
-            fprintf(stderr, "usage: digits [--epochs N] [--cnn-epochs N] [--threads T] (epochs 1..%d)\n", MAX_EPOCHS);
+            fprintf(stderr, "usage: digits [--epochs N] [--cnn-epochs N] [--threads T] [--seed S] (epochs 1..%d)\n",
+                    MAX_EPOCHS);
             return 2;
         }
     }
@@ -150,7 +156,7 @@ int main(int argc, char **argv)
                    {.title = "2. 784-30-10, softmax + cross-entropy, L2 (lambda 5), N(0,1/n_in) weights, SGD eta 0.5"},
                    {.title = "3. CNN: conv5x5x20, pool, conv5x5x40, pool, dense 100, dropout, softmax; SGD momentum"}};
     ax_rng rng;
-    ax_rng_seed(&rng, 42, 0);
+    ax_rng_seed(&rng, seed, 0);
     int ok = run(&st[0], quadratic_mlp(&rng), &(ax_optim_config){.lr = 3.0f / 10}, epochs, train_1h, test_1h) &&
              run(&st[1], improved_mlp(&rng), &(ax_optim_config){.lr = 0.5f}, epochs, train, test) &&
              run(&st[2], cnn(&rng), &(ax_optim_config){.lr = 0.01f, .momentum = 0.9f}, cnn_epochs, train, test);

@@ -12,7 +12,7 @@
  * values, trains to the dense network's accuracy; the same wiring with
  * other initial values does worse.
  *
- *   lottery_ticket [--threads T]
+ *   lottery_ticket [--threads T] [--seed S]
  *
  * The training loop is written out here (batcher, forward, backward,
  * step) because the pruning mask is applied after every step. Exits 1
@@ -30,6 +30,9 @@
 #define BATCH 60
 #define KEEP 0.2
 #define LAYERS 3
+
+/* --seed: the initial weights (the restart draws from seed + 98) and the data order */
+static uint64_t seed = 1;
 
 static const char *const weights[LAYERS] = {"fc1.weight", "fc2.weight", "fc3.weight"};
 
@@ -79,7 +82,7 @@ static void apply_masks(net *n, float *const *masks)
 static ax_status train(net *n, const ax_dataset *data, float *const *masks)
 {
     ax_batcher *b;
-    ax_status s = ax_batcher_new(data, BATCH, 1, 7, &b);
+    ax_status s = ax_batcher_new(data, BATCH, 1, seed + 6, &b);
     ax_graph *g = n->m.graph;
     apply_masks(n, masks);
     ax_graph_set_training(g, 1);
@@ -130,11 +133,15 @@ static double accuracy(net *n, const ax_dataset *test)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && !strcmp(argv[1], "--threads"))
-        ax_set_num_threads(atoi(argv[2]));
-    else if (argc != 1) {
-        fprintf(stderr, "usage: lottery_ticket [--threads T]\n");
-        return 2;
+    for (int i = 1; i < argc; i += 2) {
+        if (i + 1 < argc && !strcmp(argv[i], "--threads"))
+            ax_set_num_threads(atoi(argv[i + 1]));
+        else if (i + 1 < argc && !strcmp(argv[i], "--seed"))
+            seed = strtoull(argv[i + 1], NULL, 10);
+        else {
+            fprintf(stderr, "usage: lottery_ticket [--threads T] [--seed S]\n");
+            return 2;
+        }
     }
     ax_dataset *train_set, *test;
     if (ax_dataset_mnist(NULL, 1, &train_set) != AX_OK || ax_dataset_mnist(NULL, 0, &test) != AX_OK) {
@@ -142,7 +149,7 @@ int main(int argc, char **argv)
         return 1;
     }
     /* the dense network, and a copy of its initial weights */
-    net dense = make(1);
+    net dense = make(seed);
     float *initial[LAYERS];
     for (int l = 0; l < LAYERS; l++) {
         ax_node *w = ax_graph_find(dense.m.graph, weights[l]);
@@ -159,12 +166,12 @@ int main(int argc, char **argv)
     double acc_pruned = accuracy(&dense, test);
 
     /* the winning ticket: same graph seed, so the same biases' start (zeros) and weights rewound */
-    net ticket = make(1);
+    net ticket = make(seed);
     for (int l = 0; l < LAYERS; l++) {
         ax_node *w = ax_graph_find(ticket.m.graph, weights[l]);
         memcpy(ax_node_data(w), initial[l], (size_t)ax_node_numel(w) * sizeof(float));
     }
-    net restart = make(99);
+    net restart = make(seed + 98);
     if (train(&ticket, train_set, masks) != AX_OK || train(&restart, train_set, masks) != AX_OK) {
         fprintf(stderr, "lottery_ticket: %s\n", ax_last_error());
         return 1;

@@ -13,7 +13,7 @@
  *   augmentation     each image shifted by up to 2 pixels and rotated by
  *                    up to 10 degrees, afresh every epoch.
  *
- *   overfitting [OUT_DIR]   writes OUT_DIR/overfitting.svg: training and
+ *   overfitting [OUT_DIR] [--seed S]   writes OUT_DIR/overfitting.svg: training and
  *                           held-out loss and accuracy per epoch
  *
  * Losses are the cross-entropy alone and accuracies are measured in eval
@@ -31,11 +31,16 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define EPOCHS 40
 #define TRAIN 1000
 #define HIDDEN 256
 #define L2_STRENGTH 5e-3f
+
+/* --seed: the initial weights, the dropout stream and the data order */
+static uint64_t seed = 17;
 
 enum { NONE, L2, DROPOUT, EARLY, AUGMENT, RUNS };
 static const char *const names[RUNS] = {"none", "L2", "dropout", "early stopping", "augmentation"};
@@ -72,10 +77,10 @@ static ax_status measure_epoch(ax_callback *cb, ax_model *m, const ax_epoch_log 
 static int run(int kind, const ax_dataset *train, const ax_dataset *val, run_result *r)
 {
     ax_rng rng;
-    ax_rng_seed(&rng, 17, 0);
+    ax_rng_seed(&rng, seed, 0);
     ax_graph *g;
     ax_graph_new(&g);
-    ax_graph_seed(g, 17);
+    ax_graph_seed(g, seed);
     ax_node *x = ax_input(g, "image", ax_shape2(32, 784));
     ax_node *h = ax_dense(g, x, HIDDEN, "relu", AX_DEFAULT_INIT, &rng, "hidden");
     if (kind == DROPOUT)
@@ -94,7 +99,7 @@ static int run(int kind, const ax_dataset *train, const ax_dataset *val, run_res
     ax_augment aug = {.max_shift = 2, .max_rotate = 10};
     ax_fit_config c = ax_fit_defaults();
     c.epochs = EPOCHS;
-    c.seed = 3;
+    c.seed = seed;
     c.verbosity = AX_QUIET;
     if (kind == AUGMENT)
         c.augment = &aug;
@@ -131,7 +136,17 @@ static int run(int kind, const ax_dataset *train, const ax_dataset *val, run_res
 
 int main(int argc, char **argv)
 {
-    const char *dir = argc > 1 ? argv[1] : ".";
+    const char *dir = ".";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+            seed = strtoull(argv[++i], NULL, 10);
+        else if (argv[i][0] != '-')
+            dir = argv[i];
+        else {
+            fprintf(stderr, "usage: overfitting [OUT_DIR] [--seed S]\n");
+            return 2;
+        }
+    }
     ax_dataset *full, *val, *train;
     if (ax_dataset_mnist(NULL, 1, &full) != AX_OK || ax_dataset_mnist(NULL, 0, &val) != AX_OK ||
         ax_dataset_head(full, TRAIN, &train) != AX_OK) {

@@ -14,7 +14,7 @@
  *      fine-tuned, all  loaded the same way, nothing frozen.
  *    Each is scored on every 5-9 digit of the test split.
  *
- *   transfer [OUT_DIR]    the pretrained model goes to OUT_DIR/digits_0_4.safetensors
+ *   transfer [OUT_DIR] [--seed S]   the pretrained model goes to OUT_DIR/digits_0_4.safetensors
  *
  * Exits 1 unless the frozen layers stayed exactly as loaded, the network
  * with frozen convolutions beats the one trained from scratch by at least
@@ -28,6 +28,9 @@
 
 #define PER_DIGIT 10
 #define EPOCHS 30
+
+/* --seed: the networks' initial weights and the data order */
+static uint64_t seed = 1;
 
 /* The samples whose label is in [lo, hi], relabelled from 0; at most
  * `per_class` of each (0: all). */
@@ -79,7 +82,7 @@ static ax_status learn(ax_model *m, const ax_dataset *data, int epochs)
     ax_optim_defaults("adam", &oc);
     ax_fit_config c = ax_fit_defaults();
     c.epochs = epochs;
-    c.seed = 5;
+    c.seed = seed + 4;
     c.verbosity = AX_QUIET;
     ax_status s = ax_optimizer_new("adam", &oc, &opt);
     if (s == AX_OK && (s = ax_optimizer_add_graph(opt, m->graph)) == AX_OK)
@@ -96,7 +99,17 @@ static int fail(const char *what)
 
 int main(int argc, char **argv)
 {
-    const char *dir = argc > 1 ? argv[1] : ".";
+    const char *dir = ".";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+            seed = strtoull(argv[++i], NULL, 10);
+        else if (argv[i][0] != '-')
+            dir = argv[i];
+        else {
+            fprintf(stderr, "usage: transfer [OUT_DIR] [--seed S]\n");
+            return 2;
+        }
+    }
     char path[4096];
     snprintf(path, sizeof path, "%s/digits_0_4.safetensors", dir);
     ax_dataset *train, *test, *a_train, *a_test, *b_small, *b_test;
@@ -106,7 +119,7 @@ int main(int argc, char **argv)
         return fail("data");
 
     /* 1. pretrain on 0-4 and save */
-    ax_model pre = mlp(1, "out");
+    ax_model pre = mlp(seed, "out");
     ax_metrics mt;
     if (learn(&pre, a_train, 5) != AX_OK || ax_evaluate(&pre, a_test, &mt) != AX_OK)
         return fail("pretraining");
@@ -122,7 +135,7 @@ int main(int argc, char **argv)
     double acc[3];
     int frozen_kept = 1;
     for (int k = 0; k < 3; k++) {
-        ax_model m = mlp(2, "head");
+        ax_model m = mlp(seed + 1, "head");
         float *before = NULL;
         ax_node *w1 = ax_graph_find(m.graph, "conv1.weight");
         if (k > 0) {

@@ -1,6 +1,8 @@
 /* The model-spec format and the axon program. */
 #include "test.h"
 
+#include <cjson/cJSON.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +30,19 @@ static const char *file(const char *name, const char *text)
     return p[k];
 }
 
+/* A whole file as a string (NULL when unreadable); free() it. */
+static char *cli_text_of(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *t = calloc(1, 1 << 20);
+    size_t n = t ? fread(t, 1, (1 << 20) - 1, f) : 0;
+    (void)n;
+    fclose(f);
+    return t;
+}
+
 static int run(const char *args, char *out, size_t len)
 {
     char cmd[4096];
@@ -35,6 +50,9 @@ static int run(const char *args, char *out, size_t len)
     FILE *p = popen(cmd, "r");
     size_t n = p ? fread(out, 1, len - 1, p) : 0;
     out[n] = '\0';
+    char rest[4096]; /* read to the end, or the command blocks on a full pipe */
+    while (p && fread(rest, 1, sizeof rest, p) > 0) {
+    }
     int st = p ? pclose(p) : -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -106,12 +124,19 @@ static void specs_build_graphs(void)
     ax_graph_free(sp.graph);
 }
 
-static double json_number(const char *json, const char *key)
+/* A number at the top level of the JSON object the output ends with
+ * (-1 when absent or not JSON). */
+static double json_number(const char *out, const char *key)
 {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = strstr(json, pat);
-    return p ? atof(p + strlen(pat)) : -1;
+    const char *start = out;
+    for (const char *p = out; (p = strchr(p, '\n')) && p[1]; p++) /* the last line that starts an object */
+        if (p[1] == '{')
+            start = p + 1;
+    cJSON *o = cJSON_Parse(start);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    double x = cJSON_IsNumber(v) ? v->valuedouble : -1;
+    cJSON_Delete(o);
+    return x;
 }
 
 static void train_eval_predict_info(void)
@@ -122,7 +147,7 @@ static void train_eval_predict_info(void)
     CHECK(run("train m.spec --data synthetic --epochs 5 --out m.safetensors --json", out, sizeof out) == 0);
     CHECK(json_number(out, "val_accuracy") > 0.9 && json_number(out, "parameters") == 8 * 16 + 16 + 16 * 3 + 3);
     CHECK(run("eval m.safetensors --data synthetic --json", out, sizeof out) == 0);
-    CHECK(json_number(out, "samples") == 500 && json_number(out, "accuracy") > 0.9 && strstr(out, "\"confusion\": [["));
+    CHECK(json_number(out, "samples") == 500 && json_number(out, "accuracy") > 0.9 && strstr(out, "\"confusion\":[["));
     CHECK(run("predict m.safetensors --input synthetic --output p.csv", out, sizeof out) == 0);
     FILE *f = fopen(file("p.csv", NULL), "r");
     int lines = 0;
@@ -214,6 +239,216 @@ static void resume_from_the_command_line(void)
           strstr(out, "2 epochs already run, more than --epochs 1"));
 }
 
+/* How many lines of `out` start with `prefix`. */
+static int lines_starting(const char *out, const char *prefix)
+{
+    int n = 0;
+    for (const char *p = out; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        n += !strncmp(p, prefix, strlen(prefix));
+    return n;
+}
+
+/* The outputs are checked before training: an existing model is not
+ * replaced without --force, an unwritable path fails at once. */
+static void outputs_are_safe(void)
+{
+    setup();
+    char out[1 << 14];
+    file("m.spec", "input x 8\ndense out units=3\nloss softmax_cross_entropy\n");
+    CHECK(run("train m.spec --data synthetic --epochs 1", out, sizeof out) == 0 &&
+          strstr(out, "saved the model to model.safetensors"));
+    CHECK(run("train m.spec --data synthetic --epochs 1", out, sizeof out) == 1 &&
+          strstr(out, "model file model.safetensors exists already: give --force") && !strstr(out, "epoch 1/1"));
+    CHECK(run("train m.spec --data synthetic --epochs 1 --force", out, sizeof out) == 0);
+    CHECK(run("train m.spec --data synthetic --epochs 1 --out no/such/dir/m.safetensors", out, sizeof out) == 1 &&
+          strstr(out, "no/such/dir/m.safetensors cannot be written") && !strstr(out, "epoch 1/1"));
+    CHECK(run("train m.spec --data synthetic --threads 100000", out, sizeof out) == 2 &&
+          strstr(out, "--threads expects a whole number from 0 to 256"));
+    /* --help gives the defaults */
+    CHECK(run("train --help", out, sizeof out) == 0 && strstr(out, "(default 5)") && strstr(out, "(default 64)") &&
+          strstr(out, "default model.safetensors"));
+}
+
+/* --json holds every epoch; many short epochs print about 20 lines and
+ * always the last. */
+static void epochs_reported(void)
+{
+    setup();
+    char out[1 << 16];
+    file("m.spec", "input x 8\ndense out units=3\nloss softmax_cross_entropy\n");
+    CHECK(run("train m.spec --data synthetic --epochs 3 --json --out a.st", out, sizeof out) == 0);
+    cJSON *o = cJSON_Parse(out);
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "history");
+    CHECK(cJSON_GetArraySize(h) == 3);
+    for (int e = 0; e < cJSON_GetArraySize(h); e++) {
+        const cJSON *ep = cJSON_GetArrayItem(h, e);
+        CHECK(cJSON_GetObjectItemCaseSensitive(ep, "epoch")->valueint == e + 1);
+        CHECK(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(ep, "val_accuracy")));
+    }
+    CHECK(json_number(out, "val_accuracy") == cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(h, 2), "val_accuracy")->valuedouble);
+    cJSON_Delete(o);
+    CHECK(run("train m.spec --data synthetic --epochs 100 --out b.st", out, sizeof out) == 0);
+    int shown = lines_starting(out, "epoch ");
+    CHECK(shown >= 20 && shown <= 40 && strstr(out, "epoch 1/100") && strstr(out, "epoch 100/100"));
+}
+
+/* --checkpoint-every: a run killed mid-way resumes from its last
+ * checkpoint and ends with the model an uninterrupted run gives. */
+static void checkpoints_survive_a_kill(void)
+{
+    setup();
+    char out[1 << 14], cmd[2048];
+    file("m.spec", "input x 8\ndense h units=64 activation=relu\ndense out units=3\nloss softmax_cross_entropy\n");
+    const char *args = "m.spec --data synthetic --epochs 100 --batch 8 --threads 1 --json";
+    snprintf(cmd, sizeof cmd, "train %s --out straight.st", args);
+    CHECK(run(cmd, out, sizeof out) == 0);
+    /* the same run, killed once its first checkpoint is there */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && { %s train %s --out k.st --checkpoint-every 5 > /dev/null 2>&1 & pid=$!; "
+             "for i in $(seq 1 400); do [ -f k.st.state ] && break; sleep 0.05; done; sleep 0.2; kill -9 $pid; "
+             "wait $pid; test $? -eq 137; } 2>/dev/null",
+             dir, axon, args);
+    CHECK(system(cmd) == 0);
+    char *epoch = NULL;
+    CHECK_OK(ax_safetensors_metadata(file("k.st.state", NULL), "epochs_done", &epoch));
+    CHECK(epoch && atoi(epoch) % 5 == 0 && atoi(epoch) >= 5 && atoi(epoch) < 100);
+    ax_free(epoch);
+    snprintf(cmd, sizeof cmd, "train %s --out k.st --checkpoint-every 5 --resume k.st.state", args);
+    CHECK(run(cmd, out, sizeof out) == 0);
+    snprintf(cmd, sizeof cmd, "cmp -s %s/straight.st %s/k.st", dir, dir);
+    CHECK(system(cmd) == 0);
+}
+
+/* A little table with three classes and a regression, for eval and predict. */
+static void tables(void)
+{
+    static char cls[1 << 15], reg[1 << 15], reg_x[1 << 15], two[1 << 14];
+    int lc = snprintf(cls, sizeof cls, "a,b,label\n"), lr = snprintf(reg, sizeof reg, "a,b,y\n");
+    int lx = snprintf(reg_x, sizeof reg_x, "a,b\n"), lt = snprintf(two, sizeof two, "a,b,label\n");
+    ax_rng r;
+    ax_rng_seed(&r, 9, 9);
+    for (int i = 0; i < 300; i++) {
+        int c = i % 3;
+        double a = c + 0.2 * ax_rng_normal(&r), b = -c + 0.2 * ax_rng_normal(&r);
+        lc += snprintf(cls + lc, sizeof cls - (size_t)lc, "%.4f,%.4f,%d\n", a, b, c);
+        if (c < 2 && i < 60)
+            lt += snprintf(two + lt, sizeof two - (size_t)lt, "%.4f,%.4f,%d\n", a, b, c);
+        lr += snprintf(reg + lr, sizeof reg - (size_t)lr, "%.4f,%.4f,%.6f\n", a, b, 2 * a - b + 0.5);
+        if (i < 20)
+            lx += snprintf(reg_x + lx, sizeof reg_x - (size_t)lx, "%.4f,%.4f\n", a, b);
+    }
+    file("cls.csv", cls);
+    file("two.csv", two);
+    file("reg.csv", reg);
+    file("reg_x.csv", reg_x);
+    file("cls.spec", "input x 2\ndense h units=16 activation=relu\ndense out units=3\nloss softmax_cross_entropy\n");
+    file("reg.spec", "input x 2\ndense out units=1\nloss mse\n");
+}
+
+/* eval and predict read the data by what the model is */
+static void the_model_knows_what_it_is(void)
+{
+    setup();
+    tables();
+    char out[1 << 16];
+    CHECK(run("train cls.spec --data csv:cls.csv --epochs 30 --batch 16 --lr 0.01 --out cls.st --json", out, sizeof out) == 0);
+    /* a test file holding only classes 0 and 1 of the three */
+    CHECK(run("eval cls.st --data csv:two.csv --json", out, sizeof out) == 0 && json_number(out, "accuracy") > 0.9 &&
+          strstr(out, "\"confusion\":[[") && json_number(out, "samples") == 40);
+    cJSON *o = cJSON_Parse(out);
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "confusion")) == 3);
+    cJSON_Delete(o);
+    /* full precision, raw scores, and a word on what was written */
+    CHECK(run("predict cls.st --input csv:two.csv --output p.csv", out, sizeof out) == 0 &&
+          strstr(out, "40 rows of classes and probabilities to p.csv"));
+    CHECK(run("predict cls.st --input csv:two.csv --raw", out, sizeof out) == 0 && strstr(out, "row,class,z0,z1,z2\n") &&
+          strstr(out, "40 rows of classes and raw outputs to standard output"));
+    char *p = cli_text_of(file("p.csv", NULL));
+    double prob[3], z[3];
+    const char *line_p = p ? strchr(p, '\n') + 1 : NULL, *line_z = strchr(out, '\n') + 1;
+    int cp = -1, cz = -2;
+    CHECK(line_p && sscanf(line_p, "0,%d,%lf,%lf,%lf", &cp, &prob[0], &prob[1], &prob[2]) == 4);
+    CHECK(sscanf(line_z, "0,%d,%lf,%lf,%lf", &cz, &z[0], &z[1], &z[2]) == 4 && cp == cz);
+    double m = fmax(z[0], fmax(z[1], z[2])), sum = exp(z[0] - m) + exp(z[1] - m) + exp(z[2] - m);
+    for (int k = 0; k < 3; k++) /* 9 significant digits: the softmax of the raw scores to 1e-7 */
+        CHECK_NEAR(prob[k], exp(z[k] - m) / sum, 1e-7);
+    free(p);
+
+    /* a regression: eval reports MAE, RMSE and R^2; predict takes the CSV
+     * with or without its answer column */
+    CHECK(run("train reg.spec --data csv:reg.csv:targets=y --optimizer sgd --lr 0.05 --epochs 40 --batch 10 --out reg.st",
+              out, sizeof out) == 0);
+    CHECK(run("eval reg.st --data csv:reg.csv:targets=y", out, sizeof out) == 0 && strstr(out, "MAE ") &&
+          strstr(out, "RMSE ") && strstr(out, "R^2 ") && atof(strstr(out, "R^2 ") + 4) > 0.99);
+    CHECK(run("eval reg.st --data csv:reg.csv --json", out, sizeof out) == 0 && json_number(out, "r2") > 0.99 &&
+          json_number(out, "mae") >= 0 && json_number(out, "rmse") >= json_number(out, "mae"));
+    char with[1 << 14], without[1 << 14];
+    CHECK(run("predict reg.st --input csv:reg.csv", with, sizeof with) == 0);
+    CHECK(run("predict reg.st --input csv:reg_x.csv", without, sizeof without) == 0);
+    /* the header and the first 20 rows agree */
+    int rows_same = 1;
+    const char *a = with, *b = without;
+    for (int i = 0; i < 21 && a && b; i++) {
+        const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+        rows_same &= ea && eb && ea - a == eb - b && !strncmp(a, b, (size_t)(ea - a));
+        a = ea ? ea + 1 : NULL, b = eb ? eb + 1 : NULL;
+    }
+    CHECK(rows_same);
+    file("bad.csv", "a,b,c,d\n1,2,3,4\n");
+    CHECK(run("predict reg.st --input csv:bad.csv", out, sizeof out) == 1 &&
+          strstr(out, "4 columns; the model takes 2 features, followed by nothing"));
+}
+
+/* A state dict as PyTorch saves it: half-precision weights and batch
+ * norm's I64 num_batches_tracked. */
+static void pytorch_files_load(void)
+{
+    setup();
+    char out[1 << 14];
+    file("m.spec", "input x 2\ndense fc units=2\nloss mse\n");
+    const char *json = "{\"fc.weight\":{\"dtype\":\"F16\",\"shape\":[2,2],\"data_offsets\":[0,8]},"
+                       "\"bn.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[8,16]}}";
+    const unsigned char data[16] = {0x00, 0x3c, 0x00, 0x40, 0x00, 0x42, 0x00, 0x44, 7, 0, 0, 0, 0, 0, 0, 0};
+    FILE *f = fopen(file("torch.st", NULL), "wb");
+    uint64_t n = strlen(json);
+    for (int b = 0; b < 8; b++)
+        fputc((int)(n >> (8 * b)) & 0xff, f);
+    fputs(json, f);
+    fwrite(data, 1, sizeof data, f);
+    fclose(f);
+    file("t.csv", "a,b,y,z\n1,2,3,4\n2,1,3,5\n");
+    CHECK(run("train m.spec --data csv:t.csv:targets=y,z --epochs 1 --lr 0 --optimizer sgd --init-from torch.st --out m.st",
+              out, sizeof out) == 0 &&
+          strstr(out, "initialised 1 tensors from torch.st (1 of its tensors have no match"));
+    ax_spec sp;
+    char *text = NULL;
+    CHECK_OK(ax_safetensors_metadata(file("m.st", NULL), "spec", &text));
+    if (text && ax_spec_build(text, "m", 1, 1, &sp) == AX_OK) {
+        CHECK_OK(ax_load_safetensors(file("m.st", NULL), sp.graph, 1, NULL));
+        const float *w = ax_node_data(ax_graph_find(sp.graph, "fc.weight"));
+        CHECK(w[0] == 1 && w[1] == 2 && w[2] == 3 && w[3] == 4); /* F16 1, 2, 3, 4; lr 0 */
+        ax_graph_free(sp.graph);
+    }
+    ax_free(text);
+}
+
+/* dense bias=0; info counts frozen layers as non-trainable */
+static void layers_as_stored(void)
+{
+    setup();
+    char out[1 << 14];
+    file("m.spec", "input x 8\ndense h units=16 activation=relu bias=0\ndense out units=3\nloss softmax_cross_entropy\n");
+    CHECK(run("train m.spec --data synthetic --epochs 1 --freeze h --out m.st", out, sizeof out) == 0);
+    CHECK(run("info m.st", out, sizeof out) == 0 && strstr(out, "Total params: 179 ") &&
+          strstr(out, "Trainable params: 51\n") && strstr(out, "Non-trainable params: 128\n") && strstr(out, "h (dense) frozen"));
+    CHECK(run("info m.st --tensors", out, sizeof out) == 0 && strstr(out, "h.weight") && !strstr(out, "h.bias") &&
+          strstr(out, "param (frozen)"));
+    /* unnamed layers are numbered from the input line: the first is dense1 */
+    file("u.spec", "input x 8\ndense units=4\ndense units=3\nloss softmax_cross_entropy\n");
+    CHECK(run("train u.spec --data synthetic --epochs 1 --out u.st", out, sizeof out) == 0);
+    CHECK(run("info u.st", out, sizeof out) == 0 && strstr(out, "dense1 (dense)") && strstr(out, "dense2 (dense)"));
+}
+
 static void bad_usage_and_bad_input(void)
 {
     setup();
@@ -233,5 +468,7 @@ static void bad_usage_and_bad_input(void)
     }
 }
 
-TEST_MAIN(T(spec_errors_name_line_and_column), T(specs_build_graphs), T(train_eval_predict_info), T(standardize_and_predict_new_data), T(resume_from_the_command_line),
+TEST_MAIN(T(spec_errors_name_line_and_column), T(specs_build_graphs), T(train_eval_predict_info),
+          T(standardize_and_predict_new_data), T(resume_from_the_command_line), T(outputs_are_safe), T(epochs_reported),
+          T(checkpoints_survive_a_kill), T(the_model_knows_what_it_is), T(pytorch_files_load), T(layers_as_stored),
           T(bad_usage_and_bad_input))

@@ -102,10 +102,10 @@ static void malformed_files(void)
     cases[k++] = (bad_file){"short", "too short for the 8-byte header length", p};
     cases[k++] = (bad_file){"long", "byte 0: header length 999999", raw("long", "{}", 0, 999999)};
     cases[k++] = (bad_file){"json", "the header is not a JSON object", raw("json", "{\"a\": [1,", 0, -1)};
-    snprintf(json, sizeof json, "{%s}", "\"x\":{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[0,6]}");
-    cases[k++] = (bad_file){"f16", "dtype F16, axon reads F32", raw("f16", json, 6, -1)};
+    snprintf(json, sizeof json, "{%s}", "\"x\":{\"dtype\":\"Q4\",\"shape\":[3],\"data_offsets\":[0,6]}");
+    cases[k++] = (bad_file){"dtype", "tensor 'x': unknown dtype Q4", raw("dtype", json, 6, -1)};
     snprintf(json, sizeof json, "{%s}", "\"x\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}");
-    cases[k++] = (bad_file){"size", "must hold 3 floats (12 bytes)", raw("size", json, 8, -1)};
+    cases[k++] = (bad_file){"size", "must hold 3 values of F32 (12 bytes)", raw("size", json, 8, -1)};
     snprintf(json, sizeof json, "{%s,%s}", t1, "\"y\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}");
     cases[k++] = (bad_file){"overlap", "starts at data byte 8, expected 12 (it overlaps another)", raw("overlap", json, 16, -1)};
     snprintf(json, sizeof json, "{%s}", t1);
@@ -277,5 +277,56 @@ static void resume_continues_exactly(void)
     ax_graph_free(g);
 }
 
-TEST_MAIN(T(round_trip), T(malformed_files), T(saves_survive_sigkill), T(checkpoints_keep_the_best),
-          T(resume_continues_exactly))
+/* What a PyTorch state dict saved with safetensors holds beside F32:
+ * half, bfloat16 and double weights, and batch norm's num_batches_tracked
+ * as I64. The floats convert; the I64 stays in the file. */
+static void pytorch_dtypes_convert(void)
+{
+    /* fc2.bias = {1.5, -2, 0.25} in each float dtype (little-endian bytes) */
+    const unsigned char f16[6] = {0x00, 0x3e, 0x00, 0xc0, 0x00, 0x34};
+    const unsigned char bf16[6] = {0xc0, 0x3f, 0x00, 0xc0, 0x80, 0x3e};
+    unsigned char f64[24];
+    const double dv[3] = {1.5, -2, 0.25};
+    memcpy(f64, dv, sizeof f64);
+    const unsigned char i64[8] = {42, 0, 0, 0, 0, 0, 0, 0};
+    const struct {
+        const char *dtype;
+        const unsigned char *bytes;
+        int len;
+    } cases[3] = {{"F16", f16, 6}, {"BF16", bf16, 6}, {"F64", f64, 24}};
+    for (int c = 0; c < 3; c++) {
+        char json[512];
+        snprintf(json, sizeof json,
+                 "{\"fc2.bias\":{\"dtype\":\"%s\",\"shape\":[3],\"data_offsets\":[0,%d]},"
+                 "\"bn.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[%d,%d]}}",
+                 cases[c].dtype, cases[c].len, cases[c].len, cases[c].len + 8);
+        const char *p = path_in("torch.safetensors");
+        FILE *f = fopen(p, "wb");
+        uint64_t n = strlen(json);
+        for (int b = 0; b < 8; b++)
+            fputc((int)(n >> (8 * b)) & 0xff, f);
+        fputs(json, f);
+        fwrite(cases[c].bytes, 1, (size_t)cases[c].len, f);
+        fwrite(i64, 1, sizeof i64, f);
+        fclose(f);
+        ax_graph *g = model(5, 5);
+        int loaded = -1;
+        CHECK_OK(ax_load_safetensors(p, g, 0, &loaded));
+        const float *bias = ax_node_data(ax_graph_find(g, "fc2.bias"));
+        CHECK(loaded == 1 && bias[0] == 1.5f && bias[1] == -2.0f && bias[2] == 0.25f);
+        ax_st_file *st;
+        CHECK_OK(ax_st_open(p, &st));
+        CHECK(st && ax_st_count(st) == 2);
+        ax_st_close(st);
+        ax_graph_free(g);
+    }
+    /* an integer tensor where the model wants floats */
+    const char *json = "{\"fc2.bias\":{\"dtype\":\"I64\",\"shape\":[3],\"data_offsets\":[0,24]}}";
+    ax_graph *g = model(5, 5);
+    CHECK_ERR(ax_load_safetensors(raw("int", json, 24, -1), g, 0, NULL), AX_ERR_FORMAT,
+              "tensor 'fc2.bias' holds I64 values; the model's parameter needs floats");
+    ax_graph_free(g);
+}
+
+TEST_MAIN(T(round_trip), T(malformed_files), T(pytorch_dtypes_convert), T(saves_survive_sigkill),
+          T(checkpoints_keep_the_best), T(resume_continues_exactly))

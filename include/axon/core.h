@@ -86,9 +86,17 @@ void ax_rng_shuffle(ax_rng *r, uint32_t *idx, size_t n);
 
 /* ---- threads ----------------------------------------------------------
  * One knob for the whole library: sets OpenMP's and the BLAS's thread
- * count together. n <= 0 means "all cores". */
+ * count together. n > 0: exactly n threads (at most 256). n <= 0, the
+ * default: "auto", up to one thread per CPU this process may run on, with
+ * the team size chosen by timing the steps, so that a busy core (another
+ * process) does not stall every step; see docs/architecture.md. Work is
+ * cut for the thread count whatever the team size, so a run's bits depend
+ * on the seed, the setting and the machine, never on the load. */
 void ax_set_num_threads(int n);
+/* The thread count work is planned for (auto: the CPUs available). */
 int ax_get_num_threads(void);
+/* 1 when the setting is auto. */
+int ax_get_threads_auto(void);
 
 /* Flush denormal floats to zero on the calling thread and on the
  * library's worker threads. Training with Adam produces tiny moment

@@ -15,7 +15,9 @@ extern "C" {
 ax_status ax_save_safetensors(const char *path, ax_graph *g, const char *const *meta_keys,
                               const char *const *meta_values, int n_meta);
 
-/* Load tensors into the graph's parameters and buffers of the same names.
+/* Load tensors into the graph's parameters and buffers of the same names
+ * (F32, or F64, F16, BF16 converted; tensors the graph has no name for,
+ * such as PyTorch's num_batches_tracked, are left in the file).
  * strict: every parameter and buffer must be in the file with its shape;
  * otherwise tensors whose name and shape match are loaded and the rest
  * left alone (*loaded counts them; may be NULL). The file is validated
@@ -40,7 +42,10 @@ typedef struct ax_st_file ax_st_file;
 ax_status ax_st_open(const char *path, ax_st_file **out); /* validates the whole file */
 void ax_st_close(ax_st_file *f);
 const char *ax_st_meta(ax_st_file *f, const char *key);   /* NULL when absent */
+/* A tensor's values as floats (F64, F16 and BF16 converted). */
 ax_status ax_st_get(ax_st_file *f, const char *name, float *dst, int64_t numel);
+/* The number of tensors in the file. */
+int ax_st_count(ax_st_file *f);
 
 /* Training state, to resume exactly: the weights and buffers, the
  * optimizer's arrays ("optimizer.<param>.<k>"), its step count and per-step

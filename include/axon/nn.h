@@ -55,6 +55,9 @@ ax_node *ax_activate(ax_graph *g, ax_node *x, const char *activation);
  * activation) with rng; b starts at zero. */
 ax_node *ax_dense(ax_graph *g, ax_node *x, int64_t units, const char *activation, ax_init init,
                   ax_rng *rng, const char *name);
+/* The same without the bias: y = act(x W^T) (PyTorch's bias=False). */
+ax_node *ax_dense_no_bias(ax_graph *g, ax_node *x, int64_t units, const char *activation, ax_init init,
+                          ax_rng *rng, const char *name);
 
 /* A 2-D convolution layer: y = act(conv2d(x, W) + b), W [out, C/groups,
  * kh, kw] and b [out] (PyTorch's layout and names "<name>.weight",

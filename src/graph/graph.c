@@ -1,5 +1,6 @@
 /* The computation graph: building, compiling (shapes + one arena), and the
  * forward and backward passes. */
+#include "core/threads.h"
 #include "ops/op.h"
 
 #include <stdio.h>
@@ -16,6 +17,10 @@ struct ax_graph {
     int64_t max_batch, batch;
     ax_arena *arena;
     ax_rng rng;
+    /* team sizes for the training steps and for the inference passes,
+     * each timed between one forward pass and the next of its kind */
+    ax_governor governor[2];
+    int last_pass; /* the kind of the last forward pass, -1 before the first */
 };
 
 /* ---- building --------------------------------------------------------- */
@@ -26,6 +31,7 @@ ax_status ax_graph_new(ax_graph **out)
     if (!*out)
         return ax_fail(AX_ERR_NOMEM, "graph: out of memory");
     (*out)->training = 1;
+    (*out)->last_pass = -1;
     ax_rng_seed(&(*out)->rng, 0x5eed, 7);
     return AX_OK;
 }
@@ -235,6 +241,9 @@ ax_status ax_graph_compile(ax_graph *g)
         return ax_fail(g->status, "graph: cannot compile, an earlier build step failed (%s)",
                        ax_status_str(g->status));
     int threads = ax_get_num_threads(); /* also settles the thread pools */
+    ax_governor_init(&g->governor[0]);
+    ax_governor_init(&g->governor[1]);
+    g->last_pass = -1;
     g->batch = g->max_batch;
     ax_status s = infer_all(g);
     if (s != AX_OK)
@@ -315,6 +324,8 @@ ax_status ax_graph_forward_to(ax_graph *g, ax_node *upto)
 {
     if (!g->compiled)
         return ax_fail(AX_ERR_STATE, "graph: forward before compile");
+    ax_governor_tick(&g->governor[g->training], g->last_pass == g->training, g->batch);
+    g->last_pass = g->training;
     ax_run_ctx ctx = {g->training, &g->rng};
     int last = upto ? upto->id : g->n_nodes - 1;
     for (int i = 0; i <= last; i++) {

@@ -2,16 +2,69 @@
  * bytes of JSON {"name": {"dtype", "shape", "data_offsets": [begin, end]},
  * "__metadata__": {string: string}}, then the tensors' bytes; offsets are
  * relative to the end of the header and must cover the data exactly.
- * axon writes F32 only and reads F32 only. */
+ * axon writes F32. It reads F32, and F64, F16 and BF16 converted to F32
+ * (PyTorch users save those); tensors of integer and boolean dtypes (such
+ * as batch norm's num_batches_tracked, I64) are validated and may sit in
+ * the file, but cannot load into a parameter. */
 #include "axon/io.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_HEADER ((uint64_t)100 << 20)
+
+/* The dtypes of the format and their element sizes; floating ones convert
+ * to float. */
+typedef enum value_kind { F32, F64, F16, BF16, NOT_FLOAT } value_kind;
+static const struct {
+    const char *name;
+    int bytes;
+    value_kind kind;
+} dtypes[] = {{"F32", 4, F32}, {"F64", 8, F64},       {"F16", 2, F16},       {"BF16", 2, BF16},
+              {"I64", 8, NOT_FLOAT}, {"I32", 4, NOT_FLOAT}, {"I16", 2, NOT_FLOAT}, {"I8", 1, NOT_FLOAT},
+              {"U64", 8, NOT_FLOAT}, {"U32", 4, NOT_FLOAT}, {"U16", 2, NOT_FLOAT}, {"U8", 1, NOT_FLOAT},
+              {"BOOL", 1, NOT_FLOAT}};
+
+static int dtype_index(const cJSON *t)
+{
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(t, "dtype");
+    for (int i = 0; cJSON_IsString(d) && i < (int)(sizeof dtypes / sizeof dtypes[0]); i++)
+        if (!strcmp(d->valuestring, dtypes[i].name))
+            return i;
+    return -1;
+}
+
+/* IEEE half and bfloat16 to float. */
+static float half_to_float(uint16_t h)
+{
+    const uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
+    float v;
+    if (exp == 0) /* zero or subnormal: man * 2^-24 */
+        v = (float)man * 0x1p-24f;
+    else if (exp == 31)
+        v = man ? NAN : INFINITY;
+    else {
+        uint32_t bits = ((exp + 112) << 23) | (man << 13);
+        memcpy(&v, &bits, sizeof v);
+    }
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    bits |= sign;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+static float bf16_to_float(uint16_t h)
+{
+    uint32_t bits = (uint32_t)h << 16;
+    float v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
 
 /* ---- writing ----------------------------------------------------------- */
 
@@ -152,7 +205,7 @@ static ax_status file_open(const char *path, file *f)
         long off = at ? (long)(at - (const char *)f->bytes) : 8;
         return ax_fail(AX_ERR_FORMAT, "%s: byte %ld: the header is not a JSON object", path, off);
     }
-    /* every tensor: F32, a shape, offsets of exactly its size; together they tile the data */
+    /* every tensor: a known dtype, a shape, offsets of exactly its size; together they tile the data */
     int count = cJSON_GetArraySize(f->header);
     span *spans = ax_alloc((size_t)(count > 0 ? count : 1) * sizeof *spans);
     if (!spans)
@@ -179,10 +232,12 @@ static ax_status file_open(const char *path, file *f)
             s = ax_fail(AX_ERR_FORMAT, "%s: tensor '%s': expected dtype, shape and two data_offsets", path, t->string);
             break;
         }
-        if (strcmp(dtype->valuestring, "F32")) {
-            s = ax_fail(AX_ERR_FORMAT, "%s: tensor '%s': dtype %s, axon reads F32", path, t->string, dtype->valuestring);
+        const int di = dtype_index(t);
+        if (di < 0) {
+            s = ax_fail(AX_ERR_FORMAT, "%s: tensor '%s': unknown dtype %s", path, t->string, dtype->valuestring);
             break;
         }
+        const double elem = dtypes[di].bytes;
         double numel = 1;
         const cJSON *d;
         cJSON_ArrayForEach(d, shape)
@@ -196,11 +251,11 @@ static ax_status file_open(const char *path, file *f)
         if (s != AX_OK)
             break;
         double b = cJSON_GetArrayItem(off, 0)->valuedouble, e = cJSON_GetArrayItem(off, 1)->valuedouble;
-        if (!(b >= 0 && e >= b && e <= (double)data_len) || e - b != numel * 4) {
+        if (!(b >= 0 && e >= b && e <= (double)data_len) || e - b != numel * elem) {
             s = ax_fail(AX_ERR_FORMAT,
-                        "%s: tensor '%s': data_offsets [%.0f, %.0f] must hold %.0f floats (%.0f bytes) inside the "
-                        "%llu bytes of data",
-                        path, t->string, b, e, numel, numel * 4, (unsigned long long)data_len);
+                        "%s: tensor '%s': data_offsets [%.0f, %.0f] must hold %.0f values of %s (%.0f bytes) inside "
+                        "the %llu bytes of data",
+                        path, t->string, b, e, numel, dtype->valuestring, numel * elem, (unsigned long long)data_len);
             break;
         }
         spans[k++] = (span){(uint64_t)b, (uint64_t)e, t->string};
@@ -221,6 +276,42 @@ static ax_status file_open(const char *path, file *f)
     }
     ax_free(spans);
     return s;
+}
+
+/* numel values of tensor t (validated by file_open) into dst as floats. */
+static ax_status read_floats(const file *f, const cJSON *t, const char *name, float *dst, int64_t numel)
+{
+    const int di = dtype_index(t);
+    if (dtypes[di].kind == NOT_FLOAT)
+        return ax_fail(AX_ERR_FORMAT, "%s: tensor '%s' holds %s values; a parameter needs floats (F32, F64, F16, BF16)",
+                       f->path, name, dtypes[di].name);
+    const cJSON *off = cJSON_GetObjectItemCaseSensitive(t, "data_offsets");
+    const double b = cJSON_GetArrayItem(off, 0)->valuedouble, e = cJSON_GetArrayItem(off, 1)->valuedouble;
+    if (e - b != (double)numel * dtypes[di].bytes)
+        return ax_fail(AX_ERR_SHAPE, "%s: tensor '%s' holds %.0f values, expected %lld", f->path, name,
+                       (e - b) / dtypes[di].bytes, (long long)numel);
+    const unsigned char *src = f->bytes + f->data_start + (uint64_t)b; /* little-endian, as in memory here */
+    for (int64_t i = 0; dtypes[di].kind != F32 && i < numel; i++) {
+        uint16_t h;
+        double v;
+        switch (dtypes[di].kind) {
+        case F64:
+            memcpy(&v, src + 8 * i, 8);
+            dst[i] = (float)v;
+            break;
+        case F16:
+            memcpy(&h, src + 2 * i, 2);
+            dst[i] = half_to_float(h);
+            break;
+        default:
+            memcpy(&h, src + 2 * i, 2);
+            dst[i] = bf16_to_float(h);
+            break;
+        }
+    }
+    if (dtypes[di].kind == F32)
+        memcpy(dst, src, (size_t)numel * sizeof(float));
+    return AX_OK;
 }
 
 ax_status ax_load_safetensors(const char *path, ax_graph *g, int strict, int *loaded)
@@ -252,10 +343,11 @@ ax_status ax_load_safetensors(const char *path, ax_graph *g, int strict, int *lo
                 }
                 continue;
             }
-            if (pass == 1) {
-                double b = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(t, "data_offsets"), 0)->valuedouble;
-                memcpy(ax_node_data(p), f.bytes + f.data_start + (uint64_t)b, (size_t)ax_node_numel(p) * sizeof(float));
-            }
+            if (pass == 0 && dtypes[dtype_index(t)].kind == NOT_FLOAT)
+                s = ax_fail(AX_ERR_FORMAT, "%s: tensor '%s' holds %s values; the model's parameter needs floats", path,
+                            ax_node_name(p), dtypes[dtype_index(t)].name);
+            if (pass == 1)
+                s = read_floats(&f, t, ax_node_name(p), ax_node_data(p), ax_node_numel(p));
             n++;
         }
     }
@@ -297,13 +389,12 @@ ax_status ax_st_get(ax_st_file *f, const char *name, float *dst, int64_t numel)
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(f->header, name);
     if (!t || !strcmp(name, "__metadata__"))
         return ax_fail(AX_ERR_FORMAT, "%s: no tensor '%s'", f->path, name);
-    const cJSON *off = cJSON_GetObjectItemCaseSensitive(t, "data_offsets");
-    double b = cJSON_GetArrayItem(off, 0)->valuedouble, e = cJSON_GetArrayItem(off, 1)->valuedouble;
-    if (e - b != (double)numel * 4)
-        return ax_fail(AX_ERR_SHAPE, "%s: tensor '%s' holds %.0f floats, expected %lld", f->path, name, (e - b) / 4,
-                       (long long)numel);
-    memcpy(dst, f->bytes + f->data_start + (uint64_t)b, (size_t)numel * sizeof(float));
-    return AX_OK;
+    return read_floats(f, t, name, dst, numel);
+}
+
+int ax_st_count(ax_st_file *f)
+{
+    return cJSON_GetArraySize(f->header) - (cJSON_GetObjectItemCaseSensitive(f->header, "__metadata__") != NULL);
 }
 
 ax_status ax_safetensors_metadata(const char *path, const char *key, char **value)

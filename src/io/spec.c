@@ -173,12 +173,13 @@ static ax_status layer(builder *b, const line *l, ax_spec *spec)
     long iv;
     double fv;
     if (!strcmp(type, "dense")) {
-        long units;
+        long units, bias;
         ax_init init;
         double l1, l2;
         const token *act = find(l, first, "activation");
-        if ((s = check_keys(l, first, type, "units activation init l1 l2")) || (s = inputs_of(b, l, first, in, &n_in)) ||
-            (s = int_value(l, first, "units", 0, 1, &units)) || (s = init_of(l, first, &init)) ||
+        if ((s = check_keys(l, first, type, "units activation init l1 l2 bias")) ||
+            (s = inputs_of(b, l, first, in, &n_in)) || (s = int_value(l, first, "units", 0, 1, &units)) ||
+            (s = int_value(l, first, "bias", 1, 0, &bias)) || (s = init_of(l, first, &init)) ||
             (s = float_value(l, first, "l1", 0, &l1)) || (s = float_value(l, first, "l2", 0, &l2)))
             return s;
         if (!find(l, first, "units"))
@@ -186,7 +187,7 @@ static ax_status layer(builder *b, const line *l, ax_spec *spec)
         ax_node *x = in[0];
         if (ax_node_shape(x).ndim > 2)
             x = ax_flatten(g, x);
-        out = ax_dense(g, x, units, act ? value_of(act) : NULL, init, &b->rng, name);
+        out = (bias ? ax_dense : ax_dense_no_bias)(g, x, units, act ? value_of(act) : NULL, init, &b->rng, name);
         if (l1 > 0 || l2 > 0) {
             char wname[96];
             snprintf(wname, sizeof wname, "%s.weight", name);

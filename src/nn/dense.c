@@ -23,8 +23,8 @@ static ax_node *features_error(ax_graph *g, const char *layer, const char *name,
     return ax_graph_error(g, AX_ERR_SHAPE);
 }
 
-ax_node *ax_dense(ax_graph *g, ax_node *x, int64_t units, const char *activation, ax_init init,
-                  ax_rng *rng, const char *name)
+static ax_node *dense(ax_graph *g, ax_node *x, int64_t units, const char *activation, ax_init init, ax_rng *rng,
+                      const char *name, int with_bias)
 {
     if (!x || ax_graph_status(g) != AX_OK)
         return NULL;
@@ -38,15 +38,28 @@ ax_node *ax_dense(ax_graph *g, ax_node *x, int64_t units, const char *activation
     int64_t in = ax_node_shape(x).dim[1];
     char wname[96], bname[96];
     ax_node *w = ax_param(g, ax_layer_param_name(wname, sizeof wname, name, "weight"), ax_shape2(units, in));
-    ax_node *b = ax_param(g, ax_layer_param_name(bname, sizeof bname, name, "bias"), ax_shape1(units));
-    if (!w || !b)
+    ax_node *b = with_bias ? ax_param(g, ax_layer_param_name(bname, sizeof bname, name, "bias"), ax_shape1(units)) : NULL;
+    if (!w || (with_bias && !b))
         return NULL;
     if (init.kind == AX_INIT_DEFAULT)
         init = ax_init_default_for(activation);
     ax_status s = ax_init_fill(ax_node_data(w), ax_node_shape(w), init, rng);
     if (s != AX_OK)
         return ax_graph_error(g, s);
-    return ax_activate(g, ax_bias_add(g, ax_matmul(g, x, w, 1), b), activation);
+    ax_node *y = ax_matmul(g, x, w, 1);
+    return ax_activate(g, with_bias ? ax_bias_add(g, y, b) : y, activation);
+}
+
+ax_node *ax_dense(ax_graph *g, ax_node *x, int64_t units, const char *activation, ax_init init,
+                  ax_rng *rng, const char *name)
+{
+    return dense(g, x, units, activation, init, rng, name, 1);
+}
+
+ax_node *ax_dense_no_bias(ax_graph *g, ax_node *x, int64_t units, const char *activation, ax_init init,
+                          ax_rng *rng, const char *name)
+{
+    return dense(g, x, units, activation, init, rng, name, 0);
 }
 
 ax_node *ax_prelu_layer(ax_graph *g, ax_node *x, const char *name)

@@ -36,6 +36,8 @@
 #include "ops/op.h"
 #include "kernels/cpu/kernels.h"
 
+#include "core/threads.h"
+
 #include <math.h>
 #include <omp.h>
 #include <string.h>
@@ -157,7 +159,7 @@ static float *chunk_cols(const ax_node *n, const dims *d, int tid, int64_t c)
 
 static int team(const ax_node *n, const dims *d)
 {
-    int64_t chunks = (d->N + d->B - 1) / d->B, t = omp_get_max_threads();
+    int64_t chunks = (d->N + d->B - 1) / d->B, t = ax_threads_team();
     t = t < n->threads ? t : n->threads;
     return (int)(chunks < t ? chunks : t);
 }
@@ -225,7 +227,13 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     ax_node *xn = n->in[0], *wn = n->in[1], *bn = n->n_in > 2 ? n->in[2] : NULL;
     const int want_dw = wn->needs_grad, want_db = bn && bn->needs_grad, want_dx = xn->needs_grad;
     const int64_t chunks = (d.N + d.B - 1) / d.B, wsize = d.O * d.K;
-    const int threads = team(n, &d), relu = attr(n, RELU) != 0;
+    /* The weight and bias gradients are summed per slot, one slot per
+     * planned thread, each over its own run of chunks, then over the slots
+     * in order: the same sums whatever the team's size (core/threads.h). */
+    const int64_t slots = n->threads, per_slot = (chunks + slots - 1) / slots;
+    const int64_t used_slots = (chunks + per_slot - 1) / per_slot;
+    const int threads = ax_threads_team() < used_slots ? ax_threads_team() : (int)used_slots;
+    const int relu = attr(n, RELU) != 0;
     /* dx: assigned image by image (zeroed in cache just before col2im adds
      * to it) when this is its first gradient */
     const int dx_acc = want_dx ? ax_grad_accumulate(xn) : 1;
@@ -233,65 +241,68 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     {
         const int tid = omp_get_thread_num();
         float *rows = n->scratch + (int64_t)tid * thread_floats(&d) + col_floats(&d);
-        float *dw = rows + rows_floats(&d), *db = dw + wsize;
-        memset(dw, 0, (size_t)part_floats(&d) * sizeof(float));
 #pragma omp for schedule(static)
-        for (int64_t c = 0; c < chunks; c++) {
-            const int64_t s0 = c * d.B, b = d.N - s0 < d.B ? d.N - s0 : d.B, cols = b * d.HW;
-            float *col = chunk_cols(n, &d, tid, c);
-            /* dY of the chunk as rows [O, b HW] (masked by the fused ReLU);
-             * the direct path keeps the image layout (b = 1) */
-            for (int64_t j = 0; j < b; j++)
-                for (int64_t o = 0; o < d.O; o++) {
-                    const int64_t at = ((s0 + j) * d.O + o) * d.HW;
-                    const float *src = n->grad + at, *y = n->data + at;
-                    float *dst = rows + (d.direct ? o * d.HW : o * cols + j * d.HW);
-                    if (!relu) {
-                        memcpy(dst, src, (size_t)d.HW * sizeof(float));
+        for (int64_t slot = 0; slot < used_slots; slot++) {
+            float *dw = n->scratch + slot * thread_floats(&d) + col_floats(&d) + rows_floats(&d), *db = dw + wsize;
+            memset(dw, 0, (size_t)part_floats(&d) * sizeof(float));
+            const int64_t last = (slot + 1) * per_slot < chunks ? (slot + 1) * per_slot : chunks;
+            for (int64_t c = slot * per_slot; c < last; c++) {
+                const int64_t s0 = c * d.B, b = d.N - s0 < d.B ? d.N - s0 : d.B, cols = b * d.HW;
+                float *col = chunk_cols(n, &d, tid, c);
+                /* dY of the chunk as rows [O, b HW] (masked by the fused ReLU);
+                 * the direct path keeps the image layout (b = 1) */
+                for (int64_t j = 0; j < b; j++)
+                    for (int64_t o = 0; o < d.O; o++) {
+                        const int64_t at = ((s0 + j) * d.O + o) * d.HW;
+                        const float *src = n->grad + at, *y = n->data + at;
+                        float *dst = rows + (d.direct ? o * d.HW : o * cols + j * d.HW);
+                        if (!relu) {
+                            memcpy(dst, src, (size_t)d.HW * sizeof(float));
+                            continue;
+                        }
+    #pragma omp simd
+                        for (int64_t i = 0; i < d.HW; i++) {
+                            float v = src[i];
+                            dst[i] = y[i] > 0.0f ? v : 0.0f;
+                        }
+                    }
+                const float *dy_rows = rows;
+                const int64_t ld = d.direct ? d.HW : cols;
+                if (want_db)
+                    for (int64_t o = 0; o < d.O; o++)
+                        db[o] += (float)ax_k_sum(cols, dy_rows + o * ld);
+                for (int64_t gi = 0; gi < d.G; gi++) {
+                    const float *dy_g = dy_rows + gi * d.Og * ld, *wg = wn->data + gi * d.Og * d.K;
+                    float *col_g = col + gi * d.K * cols;
+                    const float *x_g = xn->data + (s0 * d.C + gi * d.Cg) * d.HW; /* direct only */
+                    if (want_dw) {
+                        if (!d.direct && !d.saved)
+                            chunk_im2col(n, &d, &g, s0, b, gi, col_g);
+                        ax_k_gemm(0, 1, d.Og, d.K, cols, 1.0f, dy_g, ld, d.direct ? x_g : col_g, cols, 1.0f,
+                                  dw + gi * d.Og * d.K, d.K);
+                    }
+                    if (!want_dx)
+                        continue;
+                    if (d.direct) {
+                        ax_k_gemm(1, 0, d.K, d.HW, d.Og, 1.0f, wg, d.K, dy_g, ld, dx_acc ? 1.0f : 0.0f,
+                                  xn->grad + (s0 * d.C + gi * d.Cg) * d.HW, d.HW);
                         continue;
                     }
-#pragma omp simd
-                    for (int64_t i = 0; i < d.HW; i++) {
-                        float v = src[i];
-                        dst[i] = y[i] > 0.0f ? v : 0.0f;
+                    ax_k_gemm(1, 0, d.K, cols, d.Og, 1.0f, wg, d.K, dy_g, ld, 0.0f, col_g, cols);
+                    for (int64_t j = 0; j < b; j++) {
+                        float *dx = xn->grad + ((s0 + j) * d.C + gi * d.Cg) * d.H * d.W;
+                        if (!dx_acc)
+                            memset(dx, 0, (size_t)(d.Cg * d.H * d.W) * sizeof(float));
+                        ax_k_col2im(col_g + j * d.HW, d.Cg, d.H, d.W, &g, dx, cols);
                     }
-                }
-            const float *dy_rows = rows;
-            const int64_t ld = d.direct ? d.HW : cols;
-            if (want_db)
-                for (int64_t o = 0; o < d.O; o++)
-                    db[o] += (float)ax_k_sum(cols, dy_rows + o * ld);
-            for (int64_t gi = 0; gi < d.G; gi++) {
-                const float *dy_g = dy_rows + gi * d.Og * ld, *wg = wn->data + gi * d.Og * d.K;
-                float *col_g = col + gi * d.K * cols;
-                const float *x_g = xn->data + (s0 * d.C + gi * d.Cg) * d.HW; /* direct only */
-                if (want_dw) {
-                    if (!d.direct && !d.saved)
-                        chunk_im2col(n, &d, &g, s0, b, gi, col_g);
-                    ax_k_gemm(0, 1, d.Og, d.K, cols, 1.0f, dy_g, ld, d.direct ? x_g : col_g, cols, 1.0f,
-                              dw + gi * d.Og * d.K, d.K);
-                }
-                if (!want_dx)
-                    continue;
-                if (d.direct) {
-                    ax_k_gemm(1, 0, d.K, d.HW, d.Og, 1.0f, wg, d.K, dy_g, ld, dx_acc ? 1.0f : 0.0f,
-                              xn->grad + (s0 * d.C + gi * d.Cg) * d.HW, d.HW);
-                    continue;
-                }
-                ax_k_gemm(1, 0, d.K, cols, d.Og, 1.0f, wg, d.K, dy_g, ld, 0.0f, col_g, cols);
-                for (int64_t j = 0; j < b; j++) {
-                    float *dx = xn->grad + ((s0 + j) * d.C + gi * d.Cg) * d.H * d.W;
-                    if (!dx_acc)
-                        memset(dx, 0, (size_t)(d.Cg * d.H * d.W) * sizeof(float));
-                    ax_k_col2im(col_g + j * d.HW, d.Cg, d.H, d.W, &g, dx, cols);
                 }
             }
         }
     }
-    /* the threads' sums, in thread order; the first one assigns when this
-     * is the parameter's first gradient */
+    /* the slots' sums, in slot order; the first one assigns when this is
+     * the parameter's first gradient */
     const int dw_acc = want_dw ? ax_grad_accumulate(wn) : 1, db_acc = want_db ? ax_grad_accumulate(bn) : 1;
-    for (int t = 0; t < threads; t++) {
+    for (int64_t t = 0; t < used_slots; t++) {
         const float *part = n->scratch + (int64_t)t * thread_floats(&d) + col_floats(&d) + rows_floats(&d);
         if (want_dw) {
             if (t == 0 && !dw_acc)

@@ -191,6 +191,12 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
     if (history)
         memset(history, 0, (size_t)c.epochs * sizeof *history);
     int epochs_run = c.initial_epoch, stop = 0;
+    /* Many short epochs (a small table trained for 500) would print a
+     * wall of lines: print about 20 of them, any epoch when the last line
+     * is 2 s old, and always the first and the last. */
+    const int stride = c.epochs > 20 ? (c.epochs + 19) / 20 : 1;
+    double last_line = -INFINITY;
+    ax_epoch_log unshown = {0};
     ax_loader_set_epoch(b, c.initial_epoch);
     if (c.flush_denormals)
         ax_set_flush_denormals(1);
@@ -206,7 +212,11 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
             s = ax_schedule_step(c.schedule, opt, test ? log.test.loss : log.train.loss);
         if (s != AX_OK)
             break;
-        ax_progress_end(&prog, c.verbosity, out, &log, test != NULL);
+        const double now = ax_now_seconds();
+        const int line = e == c.initial_epoch + 1 || e == c.epochs || e % stride == 0 || now - last_line >= 2.0;
+        ax_progress_end(&prog, c.verbosity, out, &log, test != NULL, line);
+        last_line = line ? now : last_line;
+        unshown = line ? (ax_epoch_log){0} : log;
         if (history)
             history[e - 1] = log;
         logs[e - 1] = log;
@@ -220,8 +230,11 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
     for (int k = 0; k < c.n_callbacks && s == AX_OK; k++)
         if (c.callbacks[k]->train_end)
             s = c.callbacks[k]->train_end(c.callbacks[k], m, logs + c.initial_epoch, epochs_run - c.initial_epoch);
-    if (stop && c.verbosity != AX_QUIET)
+    if (stop && c.verbosity != AX_QUIET) {
+        if (unshown.epoch == epochs_run)
+            ax_progress_line(out, &unshown, c.epochs, test != NULL);
         fprintf(out, "stopped after epoch %d of %d\n", epochs_run, c.epochs);
+    }
     ax_free(logs);
     ax_loader_free(b);
     return s;

@@ -9,13 +9,6 @@
 #define BAR_WIDTH 30
 #define REDRAW_SECONDS 0.1
 
-double ax_now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 void ax_progress_begin(ax_progress *p, ax_verbosity v, int epoch, int epochs, int64_t steps)
 {
     p->live = v == AX_PROGRESS && isatty(STDERR_FILENO);
@@ -48,14 +41,17 @@ void ax_progress_step(ax_progress *p, int64_t step, double loss, double acc)
     fflush(stderr);
 }
 
-void ax_progress_end(ax_progress *p, ax_verbosity v, FILE *out, const ax_epoch_log *log,
-                     int has_test)
+void ax_progress_end(ax_progress *p, ax_verbosity v, FILE *out, const ax_epoch_log *log, int has_test, int line)
 {
     if (p->live)
         fprintf(stderr, "\r\033[K");
-    if (v == AX_QUIET)
-        return;
-    fprintf(out, "epoch %d/%d  %.1fs  loss %.4f", log->epoch, p->epochs, log->seconds, log->train.loss);
+    if (v != AX_QUIET && line)
+        ax_progress_line(out, log, p->epochs, has_test);
+}
+
+void ax_progress_line(FILE *out, const ax_epoch_log *log, int epochs, int has_test)
+{
+    fprintf(out, "epoch %d/%d  %.1fs  loss %.4f", log->epoch, epochs, log->seconds, log->train.loss);
     if (!isnan(log->train.accuracy))
         fprintf(out, "  acc %.4f", log->train.accuracy);
     if (has_test) {

@@ -18,35 +18,42 @@ int cmd_info(int argc, char **argv);
  * images:DIR, synthetic. `test` picks the built-in sets' test split. */
 ax_status cli_load_data(const char *spec, int test, ax_dataset **out);
 
-/* A model file's spec and graph (batch `batch`), weights loaded, and,
- * when standardize is not NULL, the standardization it was trained with
- * (NULL when none). */
+/* A model file's spec and graph (batch `batch`), weights loaded, the
+ * layers it was trained with frozen marked frozen, and, when standardize
+ * is not NULL, the standardization it was trained with (NULL when none). */
 ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **spec_text,
                          ax_standardizer **standardize);
 
 /* A model file opened to run on data (eval, predict): its spec and graph
  * (batches of 256), its standardization, and DATA loaded and standardized.
  * DATA is read as cli_load_data reads it, except that a CSV given without
- * :label= or :targets= may hold the model's features alone. */
+ * :label= or :targets= is read by what the model takes: its features
+ * alone, or followed by the answer columns (a class, or the regression's
+ * targets). A classifier's class count is the model's, whatever classes
+ * the data happens to hold. */
 typedef struct cli_run {
     ax_spec spec;
     char *spec_text;
     ax_standardizer *standardize; /* NULL: trained without --standardize */
     ax_dataset *data;
     ax_model model;
+    int64_t outputs;              /* the model's output values per sample */
 } cli_run;
 ax_status cli_run_open(const char *model_path, const char *data, cli_run *out);
 void cli_run_close(cli_run *r);
 
 /* Options, described by a table: a flag (int set to 1), a string, a
- * whole number >= min, or a number >= 0. */
+ * whole number in [min, max] (max 0: no bound), or a number >= 0. */
 typedef enum cli_kind { CLI_FLAG, CLI_STRING, CLI_LONG, CLI_DOUBLE } cli_kind;
 typedef struct cli_option {
     const char *name; /* "--epochs" */
     cli_kind kind;
     void *value;      /* int *, const char **, long *, double * */
-    long min;
+    long min, max;
 } cli_option;
+
+/* --threads: 0 (auto) up to this */
+#define CLI_MAX_THREADS 256
 
 /* Parse argv[1..] against the table; the one positional argument goes to
  * *positional (when not NULL). Returns -1 to go on, else an exit status
@@ -54,5 +61,14 @@ typedef struct cli_option {
 int cli_parse(const char *cmd, int argc, char **argv, const cli_option *opts, int n, const char **positional,
               void (*usage)(FILE *));
 char *cli_read_file(const char *path);
+
+/* Before long work: fail now, not after it, if `path` could not be written
+ * (its folder is missing or read-only), or exists and may not be replaced. */
+ax_status cli_check_writable(const char *path, int may_replace, const char *what);
+
+/* Save a trained model: its weights with the spec, the standardization
+ * (may be NULL) and the frozen layers (may be NULL) in the metadata. */
+ax_status cli_save_model(const char *path, ax_graph *g, const char *spec_text, const char *standardize_json,
+                         const char *frozen);
 
 #endif

@@ -2,8 +2,10 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char *cli_read_file(const char *path)
 {
@@ -84,7 +86,14 @@ ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **s
         s = ax_fail(AX_ERR_FORMAT, "%s: no model spec in the file's metadata (is it an axon model?)", path);
     if (s == AX_OK)
         s = ax_spec_build(*spec_text, path, batch, 1, out);
-    if (s == AX_OK && (s = ax_load_safetensors(path, out->graph, 1, NULL)) != AX_OK) {
+    if (s == AX_OK)
+        s = ax_load_safetensors(path, out->graph, 1, NULL);
+    char *frozen = NULL;
+    if (s == AX_OK && (s = ax_safetensors_metadata(path, "frozen", &frozen)) == AX_OK && frozen)
+        for (char *name = strtok(frozen, ","); s == AX_OK && name; name = strtok(NULL, ","))
+            s = ax_graph_freeze(out->graph, name, 1, NULL);
+    ax_free(frozen);
+    if (s != AX_OK && out->graph) {
         ax_graph_free(out->graph);
         out->graph = NULL;
     }
@@ -95,21 +104,55 @@ ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **s
     return s;
 }
 
-static ax_status load_model_data(const char *spec, const ax_spec *model, const ax_standardizer *standardize,
-                                 ax_dataset **out)
+/* A CSV given without :label= or :targets=, read by what the model takes:
+ * F features alone, or followed by its answer (a class column, or the T
+ * regression targets). */
+static ax_status load_model_csv(const char *file, const ax_spec *model, int64_t outputs, ax_dataset **out)
+{
+    const int64_t features = ax_node_numel(model->input) / ax_graph_batch(model->graph);
+    const int64_t answer = model->classifier ? 1 : outputs;
+    ax_status s = ax_dataset_load_csv(file, &(ax_csv_options){.header = -1, .features_only = 1}, out);
+    if (s != AX_OK || (*out)->sample_size == features)
+        return s;
+    const int64_t columns = (*out)->sample_size;
+    ax_dataset_free(*out);
+    *out = NULL;
+    if (columns != features + answer)
+        return ax_fail(AX_ERR_SHAPE,
+                       "%s: %lld columns; the model takes %lld features, followed by nothing (data to predict on) "
+                       "or by its answer (%lld %s)",
+                       file, (long long)columns, (long long)features, (long long)answer,
+                       model->classifier ? "class column" : answer == 1 ? "target column" : "target columns");
+    char list[4096];
+    int len = 0;
+    for (int64_t c = features; c < columns && len < (int)sizeof list - 24; c++)
+        len += snprintf(list + len, sizeof list - (size_t)len, c > features ? ",%lld" : "%lld", (long long)c);
+    ax_csv_options o = {.header = -1};
+    if (model->classifier) {
+        o.label = list;
+        o.n_classes = (int)outputs;
+    } else
+        o.targets = list;
+    return ax_dataset_load_csv(file, &o, out);
+}
+
+static ax_status load_model_data(const char *spec, const ax_spec *model, int64_t outputs,
+                                 const ax_standardizer *standardize, ax_dataset **out)
 {
     ax_status s;
     *out = NULL;
-    if (!strncmp(spec, "csv:", 4) && !strstr(spec, ":label=") && !strstr(spec, ":targets=")) {
-        /* features alone when the column count says so; else the last column is the label */
-        const int64_t features = ax_node_numel(model->input) / ax_graph_batch(model->graph);
-        s = ax_dataset_load_csv(spec + 4, &(ax_csv_options){.header = -1, .features_only = 1}, out);
-        if (s == AX_OK && (*out)->sample_size != features) {
-            ax_dataset_free(*out);
-            s = cli_load_data(spec, 1, out);
-        }
-    } else
+    if (!strncmp(spec, "csv:", 4) && !strstr(spec, ":label=") && !strstr(spec, ":targets="))
+        s = load_model_csv(spec + 4, model, outputs, out);
+    else
         s = cli_load_data(spec, 1, out);
+    /* the classes are the model's: a test file may hold only some of them */
+    if (s == AX_OK && model->classifier && (*out)->labels) {
+        if ((*out)->n_classes > outputs)
+            s = ax_fail(AX_ERR_SHAPE, "data '%s': labels go up to %d; the model has %lld classes (0..%lld)", spec,
+                        (*out)->n_classes - 1, (long long)outputs, (long long)outputs - 1);
+        else
+            (*out)->n_classes = (int)outputs;
+    }
     if (s == AX_OK && standardize)
         s = ax_standardizer_apply(standardize, *out);
     if (s != AX_OK) {
@@ -123,8 +166,10 @@ ax_status cli_run_open(const char *model_path, const char *data, cli_run *out)
 {
     memset(out, 0, sizeof *out);
     ax_status s = cli_load_model(model_path, 256, &out->spec, &out->spec_text, &out->standardize);
-    if (s == AX_OK)
-        s = load_model_data(data, &out->spec, out->standardize, &out->data);
+    if (s == AX_OK) {
+        out->outputs = ax_node_numel(out->spec.output) / ax_graph_batch(out->spec.graph);
+        s = load_model_data(data, &out->spec, out->outputs, out->standardize, &out->data);
+    }
     const ax_spec *sp = &out->spec;
     out->model = (ax_model){sp->graph, sp->input, sp->target, sp->output, sp->loss};
     return s;
@@ -175,8 +220,13 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_option *opts, in
             *(const char **)o->value = text;
         else if (o->kind == CLI_LONG) {
             long v = strtol(text, &end, 10);
-            if (errno || *end || end == text || v < o->min) {
-                fprintf(stderr, "axon %s: %s expects a whole number >= %ld, got '%s'\n", cmd, o->name, o->min, text);
+            if (errno || *end || end == text || v < o->min || (o->max && v > o->max)) {
+                if (o->max)
+                    fprintf(stderr, "axon %s: %s expects a whole number from %ld to %ld, got '%s'\n", cmd, o->name,
+                            o->min, o->max, text);
+                else
+                    fprintf(stderr, "axon %s: %s expects a whole number >= %ld, got '%s'\n", cmd, o->name, o->min,
+                            text);
                 return CLI_USAGE;
             }
             *(long *)o->value = v;
@@ -190,4 +240,31 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_option *opts, in
         }
     }
     return -1;
+}
+
+ax_status cli_check_writable(const char *path, int may_replace, const char *what)
+{
+    if (!may_replace && access(path, F_OK) == 0)
+        return ax_fail(AX_ERR_IO, "%s %s exists already: give --force to replace it, or another path", what, path);
+    /* a file beside it, as the atomic save will make */
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s.probe.%ld", path, (long)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0)
+        return ax_fail(AX_ERR_IO, "%s %s cannot be written: %s", what, path, strerror(errno));
+    close(fd);
+    unlink(probe);
+    return AX_OK;
+}
+
+ax_status cli_save_model(const char *path, ax_graph *g, const char *spec_text, const char *standardize_json,
+                         const char *frozen)
+{
+    const char *keys[4] = {"spec", "format"}, *vals[4] = {spec_text, "axon model 1"};
+    int n = 2;
+    if (standardize_json)
+        keys[n] = "standardize", vals[n++] = standardize_json;
+    if (frozen)
+        keys[n] = "frozen", vals[n++] = frozen;
+    return ax_save_safetensors(path, g, keys, vals, n);
 }

@@ -61,7 +61,7 @@ int cmd_info(int argc, char **argv)
 {
     const char *model = NULL;
     int list_tensors = 0;
-    const cli_option opts[] = {{"--tensors", CLI_FLAG, &list_tensors, 0}};
+    const cli_option opts[] = {{"--tensors", CLI_FLAG, &list_tensors, 0, 0}};
     int rc = cli_parse("info", argc, argv, opts, 1, &model, usage);
     if (rc >= 0)
         return rc;

@@ -1,26 +1,60 @@
-/* axon predict MODEL --input DATA [--output FILE]: one CSV row per sample,
- * the class and its probabilities (classifiers) or the outputs. */
+/* axon predict MODEL --input DATA [--output FILE] [--raw]: one CSV row per
+ * sample, the class and its probabilities (classifiers) or the outputs. */
 #include "cli.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: axon predict MODEL --input DATA [--output FILE] [--threads T]\n"
-               "Writes CSV (stdout without --output): row,class,p0,p1,... for classifiers (softmax of\n"
-               "the outputs), row,y0,y1,... otherwise. DATA in the forms axon train takes; a CSV may\n"
-               "hold the features alone (new data without answers). The model's standardization, if\n"
-               "it was trained with --standardize, is applied first.\n");
+    fprintf(f, "usage: axon predict MODEL --input DATA [--output FILE] [--raw] [--threads T]\n"
+               "Writes CSV (to standard output without --output): row,class,p0,p1,... for a classifier\n"
+               "(the softmax of its outputs; with --raw the outputs themselves, z0,z1,...: logits),\n"
+               "row,y0,y1,... for a regression. Values have full float precision (9 digits). DATA in\n"
+               "the forms axon train takes; a CSV may hold the features alone (new data without\n"
+               "answers) or still carry its answer columns, which are ignored. The model's\n"
+               "standardization, if it was trained with --standardize, is applied first.\n");
+}
+
+/* The CSV; returns nonzero on a write error. */
+static int write_rows(FILE *f, const float *y, int64_t rows, int64_t width, int classifier, int raw)
+{
+    fprintf(f, classifier ? "row,class" : "row");
+    for (int64_t k = 0; k < width; k++)
+        fprintf(f, !classifier ? ",y%lld" : raw ? ",z%lld" : ",p%lld", (long long)k);
+    fprintf(f, "\n");
+    for (int64_t r = 0; r < rows && !ferror(f); r++) {
+        const float *o = y + r * width;
+        fprintf(f, "%lld", (long long)r);
+        if (classifier) { /* softmax of the logits, from the largest for stability */
+            int64_t best = 0;
+            double z = 0;
+            for (int64_t k = 1; k < width; k++)
+                best = o[k] > o[best] ? k : best;
+            for (int64_t k = 0; k < width; k++)
+                z += exp((double)o[k] - o[best]);
+            fprintf(f, ",%lld", (long long)best);
+            for (int64_t k = 0; k < width; k++)
+                fprintf(f, ",%.9g", raw ? (double)o[k] : exp((double)o[k] - o[best]) / z);
+        } else
+            for (int64_t k = 0; k < width; k++)
+                fprintf(f, ",%.9g", (double)o[k]);
+        fprintf(f, "\n");
+    }
+    return fflush(f) != 0 || ferror(f);
 }
 
 int cmd_predict(int argc, char **argv)
 {
     const char *model = NULL, *input = NULL, *output = NULL;
     long threads = 0;
-    const cli_option opts[] = {
-        {"--input", CLI_STRING, &input, 0}, {"--output", CLI_STRING, &output, 0}, {"--threads", CLI_LONG, &threads, 0}};
-    int rc = cli_parse("predict", argc, argv, opts, 3, &model, usage);
+    int raw = 0;
+    const cli_option opts[] = {{"--input", CLI_STRING, &input, 0, 0},
+                               {"--output", CLI_STRING, &output, 0, 0},
+                               {"--threads", CLI_LONG, &threads, 0, CLI_MAX_THREADS},
+                               {"--raw", CLI_FLAG, &raw, 0, 0}};
+    int rc = cli_parse("predict", argc, argv, opts, 4, &model, usage);
     if (rc >= 0)
         return rc;
     if (!model || !input) {
@@ -33,44 +67,22 @@ int cmd_predict(int argc, char **argv)
     float *y = NULL;
     FILE *f = stdout;
     ax_status s = cli_run_open(model, input, &run);
-    const ax_spec *spec = &run.spec;
     const ax_dataset *ds = run.data;
-    int64_t width = spec->graph ? ax_node_numel(spec->output) / ax_graph_batch(spec->graph) : 0;
-    if (s == AX_OK && !(y = ax_alloc((size_t)(ds->n * width) * sizeof(float))))
+    if (s == AX_OK && !(y = ax_alloc((size_t)(ds->n * run.outputs) * sizeof(float))))
         s = ax_fail(AX_ERR_NOMEM, "out of memory");
     if (s == AX_OK)
         s = ax_predict(&run.model, ds, y);
     if (s == AX_OK && output && !(f = fopen(output, "w")))
-        s = ax_fail(AX_ERR_IO, "%s: cannot open for writing", output);
-    if (s == AX_OK) {
-        fprintf(f, spec->classifier ? "row,class" : "row");
-        for (int64_t k = 0; k < width; k++)
-            fprintf(f, spec->classifier ? ",p%lld" : ",y%lld", (long long)k);
-        fprintf(f, "\n");
-        for (int64_t r = 0; r < ds->n; r++) {
-            const float *o = y + r * width;
-            fprintf(f, "%lld", (long long)r);
-            if (spec->classifier) { /* softmax of the logits */
-                int64_t best = 0;
-                double mx = o[0], z = 0;
-                for (int64_t k = 1; k < width; k++)
-                    mx = o[k] > mx ? o[k] : mx;
-                for (int64_t k = 0; k < width; k++) {
-                    z += exp(o[k] - mx);
-                    best = o[k] > o[best] ? k : best;
-                }
-                fprintf(f, ",%lld", (long long)best);
-                for (int64_t k = 0; k < width; k++)
-                    fprintf(f, ",%.6f", exp(o[k] - mx) / z);
-            } else
-                for (int64_t k = 0; k < width; k++)
-                    fprintf(f, ",%.6g", (double)o[k]);
-            fprintf(f, "\n");
-        }
-    }
-    if (f && f != stdout)
-        fclose(f);
-    if (s != AX_OK)
+        s = ax_fail(AX_ERR_IO, "%s: cannot open for writing: %s", output, strerror(errno));
+    if (s == AX_OK && write_rows(f, y, ds->n, run.outputs, run.spec.classifier, raw))
+        s = ax_fail(AX_ERR_IO, "%s: write error: %s", output ? output : "standard output", strerror(errno));
+    if (f && f != stdout && fclose(f) != 0 && s == AX_OK)
+        s = ax_fail(AX_ERR_IO, "%s: write error: %s", output, strerror(errno));
+    if (s == AX_OK) /* on stderr: stdout may be the predictions themselves */
+        fprintf(stderr, "axon predict: %lld rows of %s to %s\n", (long long)ds->n,
+                !run.spec.classifier ? "outputs" : raw ? "classes and raw outputs" : "classes and probabilities",
+                output ? output : "standard output");
+    else
         fprintf(stderr, "axon predict: %s\n", ax_last_error());
     ax_free(y);
     cli_run_close(&run);

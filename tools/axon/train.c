@@ -1,40 +1,127 @@
-/* axon train SPEC --data DATA [--val DATA] [--epochs N] [--batch B]
- *   [--optimizer NAME] [--lr X] [--seed S] [--threads T] [--out MODEL]
- *   [--init-from MODEL] [--freeze LAYERS] [--state FILE] [--resume FILE]
- *   [--standardize] [--json] */
+/* axon train SPEC --data DATA [options]: trains the model a spec
+ * describes and saves it, with its spec, to a model file. */
 #include "cli.h"
 
+#include <cjson/cJSON.h>
+#include <math.h>
 #include <string.h>
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: axon train SPEC --data DATA [--val DATA] [--epochs N] [--batch B] [--optimizer NAME]\n"
-               "                  [--lr X] [--seed S] [--threads T] [--out MODEL] [--init-from MODEL]\n"
-               "                  [--freeze LAYER,...] [--state FILE] [--resume FILE] [--standardize] [--json]\n"
-               "Trains the model SPEC describes (docs/model-spec.md) and saves it with its spec to MODEL\n"
-               "(model.safetensors). DATA: fashion-mnist, mnist, synthetic, idx:IMAGES,LABELS,\n"
-               "csv:FILE[:label=COL|:targets=A,B], images:DIR. Without --val, the built-in sets are\n"
-               "evaluated on their test split. --init-from loads the layers whose names and shapes\n"
-               "match; --freeze keeps those layers' weights fixed. --state saves the training state\n"
-               "(weights, optimizer state, epochs run) after training; --resume continues from one up\n"
-               "to --epochs in all, exactly as an uninterrupted run would (same spec, data and seed).\n"
-               "--standardize scales each feature to mean 0, std 1 with the training data's statistics,\n"
-               "which are saved in MODEL; eval and predict apply them.\n");
+    fprintf(f,
+            "usage: axon train SPEC --data DATA [options]\n"
+            "Trains the model SPEC describes (docs/model-spec.md) and saves it with its spec.\n"
+            "  --data DATA            fashion-mnist, mnist, synthetic, idx:IMAGES,LABELS,\n"
+            "                         csv:FILE[:label=COL|:targets=A,B], images:DIR\n"
+            "  --val DATA             held-out data (default: the built-in sets' test split, else none)\n"
+            "  --epochs N             epochs in all (default 5)\n"
+            "  --batch B              mini-batch size (default 64)\n"
+            "  --optimizer NAME       sgd, adam, adamw, rmsprop, ... (default adam)\n"
+            "  --lr X                 learning rate (default: the optimizer's, adam 0.001)\n"
+            "  --seed S               weights, data order, dropout (default 42)\n"
+            "  --threads T            0: auto, all CPUs with the team sized to the load (default 0)\n"
+            "  --out MODEL            the model file (default model.safetensors); an existing file is\n"
+            "                         replaced only with --force (or when resuming)\n"
+            "  --force                replace an existing MODEL\n"
+            "  --init-from MODEL      start from the layers of MODEL whose names and shapes match\n"
+            "  --freeze LAYER,...     keep those layers' weights fixed (stored in MODEL)\n"
+            "  --state FILE           save the training state (weights, optimizer, epochs run) at the end\n"
+            "  --checkpoint-every N   every N epochs, save MODEL and the state (--state, default\n"
+            "                         MODEL.state), atomically: a killed run loses at most N epochs\n"
+            "  --resume FILE          continue from a state file up to --epochs in all, exactly as an\n"
+            "                         uninterrupted run would (same spec, data and seed)\n"
+            "  --standardize          scale each feature to mean 0, std 1 with the training data's\n"
+            "                         statistics, saved in MODEL; eval and predict apply them\n"
+            "  --json                 print the run as JSON (every epoch) instead of text\n");
+}
+
+/* The model and the training state every N epochs (the last epoch is
+ * saved by the command itself). */
+typedef struct checkpointing {
+    const char *out, *state, *spec_text, *standardize, *frozen;
+    ax_optimizer *opt;
+    int every, epochs, quiet;
+} checkpointing;
+
+static ax_status checkpoint_epoch(ax_callback *cb, ax_model *m, const ax_epoch_log *log, int *stop)
+{
+    (void)stop;
+    const checkpointing *c = cb->state;
+    if (log->epoch % c->every || log->epoch == c->epochs)
+        return AX_OK;
+    ax_status s = cli_save_model(c->out, m->graph, c->spec_text, c->standardize, c->frozen);
+    if (s == AX_OK)
+        s = ax_save_training_state(c->state, m->graph, c->opt, log->epoch);
+    if (s == AX_OK && !c->quiet)
+        printf("checkpoint: epoch %d saved to %s and %s\n", log->epoch, c->out, c->state);
+    return s;
+}
+
+static void add_number(cJSON *o, const char *key, double v)
+{
+    if (v == v) /* NaN (no accuracy for a regression) is left out */
+        cJSON_AddNumberToObject(o, key, v);
+}
+
+static void print_json(const char *out, const ax_spec *spec, const ax_epoch_log *hist, int first, int epochs,
+                       int held)
+{
+    cJSON *root = cJSON_CreateObject(), *list = cJSON_CreateArray();
+    cJSON_AddStringToObject(root, "model", out);
+    cJSON_AddNumberToObject(root, "epochs", epochs);
+    cJSON_AddNumberToObject(root, "parameters", (double)ax_graph_param_count(spec->graph));
+    for (int e = first; e < epochs; e++) {
+        const ax_epoch_log *l = &hist[e];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "epoch", l->epoch);
+        add_number(o, "loss", l->train.loss);
+        add_number(o, "accuracy", spec->classifier ? l->train.accuracy : NAN);
+        if (held) {
+            add_number(o, "val_loss", l->test.loss);
+            add_number(o, "val_accuracy", spec->classifier ? l->test.accuracy : NAN);
+        }
+        add_number(o, "lr", l->lr);
+        add_number(o, "seconds", l->seconds);
+        cJSON_AddItemToArray(list, o);
+    }
+    if (epochs > first) { /* the last epoch's figures at the top level too */
+        const cJSON *last = cJSON_GetArrayItem(list, cJSON_GetArraySize(list) - 1), *v;
+        cJSON_ArrayForEach(v, last) if (strcmp(v->string, "epoch") && strcmp(v->string, "seconds"))
+            cJSON_AddNumberToObject(root, v->string, v->valuedouble);
+    }
+    cJSON_AddItemToObject(root, "history", list);
+    char *text = cJSON_PrintUnformatted(root);
+    if (text)
+        printf("%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(root);
 }
 
 int cmd_train(int argc, char **argv)
 {
     const char *spec_path = NULL, *data = NULL, *val = NULL, *opt_name = "adam", *out = "model.safetensors";
     const char *init_from = NULL, *freeze = NULL, *state = NULL, *resume = NULL;
-    long epochs = 5, batch = 64, seed = 42, threads = 0;
+    long epochs = 5, batch = 64, seed = 42, threads = 0, every = 0;
     double lr = -1;
-    int json = 0, standardize = 0;
+    int json = 0, standardize = 0, force = 0;
     const cli_option opts[] = {
-        {"--data", CLI_STRING, &data, 0}, {"--val", CLI_STRING, &val, 0}, {"--optimizer", CLI_STRING, &opt_name, 0},
-        {"--out", CLI_STRING, &out, 0}, {"--init-from", CLI_STRING, &init_from, 0}, {"--freeze", CLI_STRING, &freeze, 0},
-        {"--state", CLI_STRING, &state, 0}, {"--resume", CLI_STRING, &resume, 0}, {"--epochs", CLI_LONG, &epochs, 1},
-        {"--batch", CLI_LONG, &batch, 1}, {"--seed", CLI_LONG, &seed, 0}, {"--threads", CLI_LONG, &threads, 0},
-        {"--lr", CLI_DOUBLE, &lr, 0}, {"--json", CLI_FLAG, &json, 0}, {"--standardize", CLI_FLAG, &standardize, 0},
+        {"--data", CLI_STRING, &data, 0, 0},
+        {"--val", CLI_STRING, &val, 0, 0},
+        {"--optimizer", CLI_STRING, &opt_name, 0, 0},
+        {"--out", CLI_STRING, &out, 0, 0},
+        {"--init-from", CLI_STRING, &init_from, 0, 0},
+        {"--freeze", CLI_STRING, &freeze, 0, 0},
+        {"--state", CLI_STRING, &state, 0, 0},
+        {"--resume", CLI_STRING, &resume, 0, 0},
+        {"--epochs", CLI_LONG, &epochs, 1, 1000000},
+        {"--batch", CLI_LONG, &batch, 1, 1 << 20},
+        {"--seed", CLI_LONG, &seed, 0, 0},
+        {"--threads", CLI_LONG, &threads, 0, CLI_MAX_THREADS},
+        {"--checkpoint-every", CLI_LONG, &every, 1, 1000000},
+        {"--lr", CLI_DOUBLE, &lr, 0, 0},
+        {"--json", CLI_FLAG, &json, 0, 0},
+        {"--standardize", CLI_FLAG, &standardize, 0, 0},
+        {"--force", CLI_FLAG, &force, 0, 0},
     };
     int rc = cli_parse("train", argc, argv, opts, (int)(sizeof opts / sizeof opts[0]), &spec_path, usage);
     if (rc >= 0)
@@ -43,6 +130,11 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "axon train: needs a SPEC file and --data DATA\n");
         usage(stderr);
         return CLI_USAGE;
+    }
+    char state_default[4200];
+    if (every && !state) {
+        snprintf(state_default, sizeof state_default, "%s.state", out);
+        state = state_default;
     }
     ax_set_num_threads((int)threads);
     char *text = cli_read_file(spec_path);
@@ -53,7 +145,13 @@ int cmd_train(int argc, char **argv)
     ax_epoch_log *hist = NULL;
     ax_standardizer *stats = NULL;
     char *stats_json = NULL;
+    ax_callback *checkpoint = NULL;
     ax_status s = text ? AX_OK : AX_ERR_IO;
+    /* the outputs first: a run must not train for an hour and then fail to save */
+    if (s == AX_OK)
+        s = cli_check_writable(out, force || resume, "model file");
+    if (s == AX_OK && state && strcmp(state, resume ? resume : ""))
+        s = cli_check_writable(state, 1, "state file");
     if (s == AX_OK)
         s = ax_spec_build(text, spec_path, batch, (uint64_t)seed, &spec);
     if (s == AX_OK)
@@ -71,10 +169,17 @@ int cmd_train(int argc, char **argv)
             s = ax_standardizer_to_json(stats, &stats_json);
     }
     if (s == AX_OK && init_from) {
-        int loaded = 0;
-        s = ax_load_safetensors(init_from, spec.graph, 0, &loaded);
+        int loaded = 0, in_file = 0;
+        ax_st_file *f;
+        if ((s = ax_st_open(init_from, &f)) == AX_OK) {
+            in_file = ax_st_count(f);
+            ax_st_close(f);
+            s = ax_load_safetensors(init_from, spec.graph, 0, &loaded);
+        }
         if (s == AX_OK && !json)
-            printf("initialised %d tensors from %s\n", loaded, init_from);
+            printf("initialised %d tensors from %s (%d of its tensors have no match in the model and were not "
+                   "used)\n",
+                   loaded, init_from, in_file - loaded);
     }
     if (s == AX_OK && freeze) {
         char list[4096];
@@ -92,8 +197,17 @@ int cmd_train(int argc, char **argv)
     int done = 0;
     if (s == AX_OK && resume && (s = ax_load_training_state(resume, spec.graph, opt, &done)) == AX_OK && done > epochs)
         s = ax_fail(AX_ERR_INVALID_ARG, "%s: %d epochs already run, more than --epochs %ld", resume, done, epochs);
+    if (s == AX_OK && resume && !json)
+        printf("resuming after epoch %d of %ld from %s\n", done, epochs, resume);
     if (s == AX_OK && !(hist = ax_calloc((size_t)epochs, sizeof *hist)))
         s = ax_fail(AX_ERR_NOMEM, "out of memory");
+    checkpointing ck = {out, state, text, stats_json, freeze, opt, (int)every, (int)epochs, json};
+    if (s == AX_OK && every) {
+        if (!(checkpoint = ax_calloc(1, sizeof *checkpoint)))
+            s = ax_fail(AX_ERR_NOMEM, "out of memory");
+        else
+            *checkpoint = (ax_callback){.name = "checkpoint", .state = &ck, .epoch_end = checkpoint_epoch};
+    }
     if (s == AX_OK) {
         ax_model m = {spec.graph, spec.input, spec.target, spec.output, spec.loss};
         ax_fit_config fc = ax_fit_defaults();
@@ -101,30 +215,22 @@ int cmd_train(int argc, char **argv)
         fc.initial_epoch = done;
         fc.seed = (uint64_t)seed;
         fc.verbosity = json ? AX_QUIET : AX_PROGRESS;
+        fc.callbacks = &checkpoint;
+        fc.n_callbacks = checkpoint != NULL;
         s = ax_fit(&m, opt, train, held, &fc, hist);
     }
-    if (s == AX_OK) {
-        const char *keys[3] = {"spec", "format", "standardize"}, *vals[3] = {text, "axon model 1", stats_json};
-        s = ax_save_safetensors(out, spec.graph, keys, vals, stats_json ? 3 : 2);
-    }
+    if (s == AX_OK)
+        s = cli_save_model(out, spec.graph, text, stats_json, freeze);
     if (s == AX_OK && state)
         s = ax_save_training_state(state, spec.graph, opt, (int)epochs);
     if (s == AX_OK) {
-        const ax_epoch_log *last = &hist[epochs - 1];
-        if (json) {
-            printf("{\"model\": \"%s\", \"epochs\": %ld, \"loss\": %.6g", out, epochs, last->train.loss);
-            if (spec.classifier)
-                printf(", \"accuracy\": %.6g", last->train.accuracy);
-            if (held) {
-                printf(", \"val_loss\": %.6g", last->test.loss);
-                if (spec.classifier)
-                    printf(", \"val_accuracy\": %.6g", last->test.accuracy);
-            }
-            printf(", \"parameters\": %lld}\n", (long long)ax_graph_param_count(spec.graph));
-        } else
-            printf("saved %s\n", out);
+        if (json)
+            print_json(out, &spec, hist, done, (int)epochs, held != NULL);
+        else
+            printf("saved the model to %s%s%s\n", out, state ? " and the training state to " : "", state ? state : "");
     } else
         fprintf(stderr, "axon train: %s\n", ax_last_error());
+    ax_free(checkpoint);
     ax_free(hist);
     ax_free(stats_json);
     ax_standardizer_free(stats);
