@@ -3,7 +3,7 @@
 #
 #   make demo    train the 784-256-128-10 MLP on Fashion-MNIST
 #   make test    every test, in a release build and under ASan + UBSan
-#   make bench   axon vs PyTorch: MLP and CNN epochs, inference (bench/README.md)
+#   make bench   axon vs PyTorch: MLP and CNN epochs, inference, a busy machine (bench/README.md)
 #   make install install the libraries, headers and axon.pc (PREFIX=/usr/local)
 
 BUILD      ?= build
@@ -11,12 +11,14 @@ ASAN_BUILD ?= build-asan
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps-build deps-test deps-bench build build-asan demo test test-release test-asan bench install clean
+.PHONY: all deps-build deps-demo deps-test deps-bench build build-asan demo test test-release test-asan bench install clean
 
 all: build
 
 deps-build:
 	@scripts/install-deps.sh build
+deps-demo:
+	@scripts/install-deps.sh demo
 deps-test:
 	@scripts/install-deps.sh test
 deps-bench:
@@ -34,7 +36,9 @@ $(ASAN_BUILD)/CMakeCache.txt:
 build-asan: deps-build $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-demo: deps-test build
+# the demo alone: its packages (no test stack) and its one program
+demo: deps-demo $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target fashion_mnist
 	./$(BUILD)/fashion_mnist
 
 test-release: deps-test build
@@ -49,6 +53,7 @@ test: test-release test-asan
 bench: deps-bench build
 	bench/run.sh $(BUILD)
 	bench/run_cnn.sh $(BUILD)
+	bench/contention.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD)

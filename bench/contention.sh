@@ -4,12 +4,15 @@
 # (a shell busy loop pinned to CPU 0 with taskset), for axon's default
 # thread setting (auto) and for 1 and 2 threads fixed, beside PyTorch with
 # 1 and 2 threads under the same load, in one run.
-#   bench/contention.sh [BUILD_DIR] [EPOCHS]
+#   bench/contention.sh [BUILD_DIR] [ROUNDS]
+# Each configuration trains one epoch per round, the configurations taking
+# turns, so that the machine's own drift (it is shared) falls on all of
+# them alike; the table gives the median over the rounds.
 # The goal (bench/README.md): under the load, axon's default is within 10%
 # of its own 1-thread epoch; idle, it keeps the 2-thread speed.
 set -euo pipefail
 build=${1:-build}
-epochs=${2:-3}
+rounds=${2:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 python=/usr/bin/python3
 
@@ -18,23 +21,29 @@ busy=""
 stop_busy() { [ -n "$busy" ] && kill "$busy" 2>/dev/null; wait "$busy" 2>/dev/null || true; busy=""; }
 trap stop_busy EXIT
 
-declare -A secs
+declare -A runs
 for load in idle busy; do
   if [ "$load" = busy ]; then
     taskset -c 0 sh -c 'while :; do :; done' &
     busy=$!
     sleep 1
   fi
-  for t in 0 1 2; do
-    secs[$load,axon,$t]=$("$build/bench_mlp" "$t" "$epochs" | awk '{print $4}' | median)
-  done
-  for t in 1 2; do
-    secs[$load,torch,$t]=$(OMP_NUM_THREADS=$t "$python" "$here/mlp_torch.py" "$t" "$epochs" | awk '{print $4}' | median)
+  for r in $(seq 1 "$rounds"); do
+    for t in 0 1 2; do
+      runs[$load,axon,$t]+="$("$build/bench_mlp" "$t" 1 | awk '{print $4}') "
+    done
+    for t in 1 2; do
+      runs[$load,torch,$t]+="$(OMP_NUM_THREADS=$t "$python" "$here/mlp_torch.py" "$t" 1 | awk '{print $4}') "
+    done
   done
   stop_busy
 done
+declare -A secs
+for key in "${!runs[@]}"; do
+  secs[$key]=$(tr ' ' '\n' <<<"${runs[$key]}" | grep . | median)
+done
 
-echo "MLP 784-256-128-10, Adam, batch 64, Fashion-MNIST; median of $epochs epochs; busy: a spinning process on CPU 0"
+echo "MLP 784-256-128-10, Adam, batch 64, Fashion-MNIST; median of $rounds one-epoch runs; busy: a spinning process on CPU 0"
 printf '%-6s %-7s %-8s %9s %16s\n' load framework threads s/epoch vs_axon_1thread
 for load in idle busy; do
   for key in axon,0 axon,1 axon,2 torch,1 torch,2; do

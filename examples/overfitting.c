@@ -22,11 +22,13 @@
  * Exits 1 unless: without regularisation the network fits the training set
  * (>= 99.5%), its held-out loss turns back up (ends over 5% above its
  * minimum) and the train/held-out accuracy gap is over 10 points; L2,
- * dropout and augmentation each end with a smaller gap and a lower
- * held-out loss than no regularisation; early stopping stops early and
- * ends with a lower held-out loss than training on. On this little data
- * L2 and dropout help only a little; augmentation, which in effect makes
- * more data, helps most. */
+ * dropout and augmentation each end with a held-out loss at least 0.02
+ * lower than no regularisation; augmentation also narrows the gap by at
+ * least 3 points; early stopping stops early and ends with a lower
+ * held-out loss than training on. On this little data L2 and dropout move
+ * the accuracy gap by less than a point, within what seeds and GEMM
+ * kernels change, so only their held-out loss is claimed (the spread is in
+ * the README); augmentation, which in effect makes more data, helps most. */
 #include <axon.h>
 
 #include <math.h>
@@ -195,7 +197,8 @@ int main(int argc, char **argv)
     int ok = n->final_train_acc >= 0.995 && n->final_val_loss > 1.05 * n->min_val_loss && gap > 0.10;
     for (int k = L2; k <= AUGMENT; k++)
         if (k != EARLY)
-            ok &= r[k].final_train_acc - r[k].final_val_acc < gap && r[k].final_val_loss < n->final_val_loss;
+            ok &= r[k].final_val_loss <= n->final_val_loss - 0.02;
+    ok &= r[AUGMENT].final_train_acc - r[AUGMENT].final_val_acc <= gap - 0.03;
     ok &= r[EARLY].epochs_run < EPOCHS && r[EARLY].final_val_loss < n->final_val_loss;
     printf("%s\n", ok ? "unregularised, the network memorises its training set; L2, dropout, augmentation and "
                         "early stopping each hold the held-out loss down"

@@ -5,7 +5,9 @@
  *    images) and save it as a model file.
  * 2. A new task, the digits 5-9, with a small budget: 10 images of each
  *    digit (50 in all) and 30 epochs. Three networks of the same shape
- *    learn it:
+ *    learn it, four times over (four draws of the 50 images, of the new
+ *    weights and of the data order: with so little data one draw's luck
+ *    moves the scores by several points):
  *      from scratch     every weight random;
  *      fine-tuned       conv1, conv2 and fc loaded from the file (matching
  *                       names and shapes), a new head `head` (its name
@@ -16,10 +18,10 @@
  *
  *   transfer [OUT_DIR] [--seed S]   the pretrained model goes to OUT_DIR/digits_0_4.safetensors
  *
- * Exits 1 unless the frozen layers stayed exactly as loaded, the network
- * with frozen convolutions beats the one trained from scratch by at least
- * 3 points and the one fine-tuned throughout beats it too. (Measured: 0.796
- * from scratch, 0.846 frozen, 0.828 all layers.) */
+ * Exits 1 unless the frozen layers stayed exactly as loaded and, averaged
+ * over the four draws, both fine-tuned networks beat the one trained from
+ * scratch by at least half a point (measured over 5 seeds and 2 GEMM
+ * kernels: by 1.3 to 4.8 points; single draws range from -1.8 to +7.7). */
 #include <axon.h>
 
 #include <stdio.h>
@@ -28,19 +30,25 @@
 
 #define PER_DIGIT 10
 #define EPOCHS 30
+#define DRAWS 4
 
 /* --seed: the networks' initial weights and the data order */
 static uint64_t seed = 1;
 
 /* The samples whose label is in [lo, hi], relabelled from 0; at most
- * `per_class` of each (0: all). */
-static ax_status digits(const ax_dataset *ds, int lo, int hi, int per_class, ax_dataset **out)
+ * `per_class` of each (0: all), after skipping the first `skip` of each. */
+static ax_status digits(const ax_dataset *ds, int lo, int hi, int per_class, int skip, ax_dataset **out)
 {
+    int skipped[10] = {0};
     uint32_t *idx = malloc((size_t)ds->n * sizeof *idx);
     int taken[10] = {0};
     int64_t n = 0;
     for (int64_t i = 0; idx && i < ds->n; i++) {
         int d = ds->labels[i];
+        if (d >= lo && d <= hi && skipped[d] < skip) {
+            skipped[d]++;
+            continue;
+        }
         if (d >= lo && d <= hi && (!per_class || taken[d] < per_class)) {
             taken[d]++;
             idx[n++] = (uint32_t)i;
@@ -75,14 +83,14 @@ static ax_model mlp(uint64_t seed, const char *head)
     return m;
 }
 
-static ax_status learn(ax_model *m, const ax_dataset *data, int epochs)
+static ax_status learn(ax_model *m, const ax_dataset *data, int epochs, uint64_t order)
 {
     ax_optimizer *opt;
     ax_optim_config oc;
     ax_optim_defaults("adam", &oc);
     ax_fit_config c = ax_fit_defaults();
     c.epochs = epochs;
-    c.seed = seed + 4;
+    c.seed = order;
     c.verbosity = AX_QUIET;
     ax_status s = ax_optimizer_new("adam", &oc, &opt);
     if (s == AX_OK && (s = ax_optimizer_add_graph(opt, m->graph)) == AX_OK)
@@ -112,16 +120,16 @@ int main(int argc, char **argv)
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/digits_0_4.safetensors", dir);
-    ax_dataset *train, *test, *a_train, *a_test, *b_small, *b_test;
+    ax_dataset *train, *test, *a_train, *a_test, *b_small = NULL, *b_test;
     if (ax_dataset_mnist(NULL, 1, &train) != AX_OK || ax_dataset_mnist(NULL, 0, &test) != AX_OK ||
-        digits(train, 0, 4, 0, &a_train) != AX_OK || digits(test, 0, 4, 0, &a_test) != AX_OK ||
-        digits(train, 5, 9, PER_DIGIT, &b_small) != AX_OK || digits(test, 5, 9, 0, &b_test) != AX_OK)
+        digits(train, 0, 4, 0, 0, &a_train) != AX_OK || digits(test, 0, 4, 0, 0, &a_test) != AX_OK ||
+        digits(test, 5, 9, 0, 0, &b_test) != AX_OK)
         return fail("data");
 
     /* 1. pretrain on 0-4 and save */
     ax_model pre = mlp(seed, "out");
     ax_metrics mt;
-    if (learn(&pre, a_train, 5) != AX_OK || ax_evaluate(&pre, a_test, &mt) != AX_OK)
+    if (learn(&pre, a_train, 5, seed + 4) != AX_OK || ax_evaluate(&pre, a_test, &mt) != AX_OK)
         return fail("pretraining");
     const char *keys[1] = {"task"}, *vals[1] = {"mnist digits 0-4"};
     if (ax_save_safetensors(path, pre.graph, keys, vals, 1) != AX_OK)
@@ -130,50 +138,62 @@ int main(int argc, char **argv)
            (long long)a_train->n, mt.accuracy, path);
     ax_graph_free(pre.graph);
 
-    /* 2. the digits 5-9 from 100 images, three ways */
+    /* 2. the digits 5-9 from 50 images, three ways, DRAWS times */
     const char *names[3] = {"from scratch", "fine-tuned (convolutions frozen)", "fine-tuned, all layers"};
-    double acc[3];
+    double acc[DRAWS][3], mean[3] = {0, 0, 0};
     int frozen_kept = 1;
-    for (int k = 0; k < 3; k++) {
-        ax_model m = mlp(seed + 1, "head");
-        float *before = NULL;
-        ax_node *w1 = ax_graph_find(m.graph, "conv1.weight");
-        if (k > 0) {
-            int loaded = 0;
-            if (ax_load_safetensors(path, m.graph, 0, &loaded) != AX_OK)
-                return fail("loading");
-            if (loaded != 6) { /* conv1, conv2 and fc, weight and bias; not the head */
-                fprintf(stderr, "transfer: loaded %d tensors, expected 6\n", loaded);
-                return 1;
+    int64_t small_n = 0;
+    for (int draw = 0; draw < DRAWS; draw++) {
+        if (digits(train, 5, 9, PER_DIGIT, draw * PER_DIGIT, &b_small) != AX_OK)
+            return fail("data");
+        small_n = b_small->n;
+        for (int k = 0; k < 3; k++) {
+            ax_model m = mlp(seed + 1 + (uint64_t)draw, "head");
+            float *before = NULL;
+            ax_node *w1 = ax_graph_find(m.graph, "conv1.weight");
+            if (k > 0) {
+                int loaded = 0;
+                if (ax_load_safetensors(path, m.graph, 0, &loaded) != AX_OK)
+                    return fail("loading");
+                if (loaded != 6) { /* conv1, conv2 and fc, weight and bias; not the head */
+                    fprintf(stderr, "transfer: loaded %d tensors, expected 6\n", loaded);
+                    return 1;
+                }
             }
+            if (k == 1) {
+                if (ax_graph_freeze(m.graph, "conv1", 1, NULL) != AX_OK ||
+                    ax_graph_freeze(m.graph, "conv2", 1, NULL) != AX_OK)
+                    return fail("freezing");
+                before = malloc((size_t)ax_node_numel(w1) * sizeof *before);
+                memcpy(before, ax_node_data(w1), (size_t)ax_node_numel(w1) * sizeof *before);
+            }
+            if (learn(&m, b_small, EPOCHS, seed + 4 + (uint64_t)draw) != AX_OK || ax_evaluate(&m, b_test, &mt) != AX_OK)
+                return fail(names[k]);
+            acc[draw][k] = mt.accuracy;
+            mean[k] += mt.accuracy / DRAWS;
+            if (before) {
+                frozen_kept &= !memcmp(before, ax_node_data(w1), (size_t)ax_node_numel(w1) * sizeof *before);
+                free(before);
+            }
+            ax_graph_free(m.graph);
         }
-        if (k == 1) {
-            if (ax_graph_freeze(m.graph, "conv1", 1, NULL) != AX_OK || ax_graph_freeze(m.graph, "conv2", 1, NULL) != AX_OK)
-                return fail("freezing");
-            before = malloc((size_t)ax_node_numel(w1) * sizeof *before);
-            memcpy(before, ax_node_data(w1), (size_t)ax_node_numel(w1) * sizeof *before);
-        }
-        if (learn(&m, b_small, EPOCHS) != AX_OK || ax_evaluate(&m, b_test, &mt) != AX_OK)
-            return fail(names[k]);
-        acc[k] = mt.accuracy;
-        if (before) {
-            frozen_kept = !memcmp(before, ax_node_data(w1), (size_t)ax_node_numel(w1) * sizeof *before);
-            free(before);
-        }
-        ax_graph_free(m.graph);
+        ax_dataset_free(b_small);
     }
-    printf("digits 5-9 from %lld training images, %d epochs, scored on %lld test images:\n", (long long)b_small->n,
-           EPOCHS, (long long)b_test->n);
-    for (int k = 0; k < 3; k++)
-        printf("  %-34s %.4f\n", names[k], acc[k]);
-    int ok = frozen_kept && acc[1] >= acc[0] + 0.03 && acc[2] > acc[0];
+    printf("digits 5-9 from %lld training images, %d epochs, scored on %lld test images (%d draws):\n",
+           (long long)small_n, EPOCHS, (long long)b_test->n, DRAWS);
+    for (int k = 0; k < 3; k++) {
+        printf("  %-34s %.4f  (", names[k], mean[k]);
+        for (int d = 0; d < DRAWS; d++)
+            printf(d ? " %.4f" : "%.4f", acc[d][k]);
+        printf(")\n");
+    }
+    int ok = frozen_kept && mean[1] >= mean[0] + 0.005 && mean[2] >= mean[0] + 0.005;
     printf("%s\n", ok ? "features learned on 0-4 carry over: both fine-tuned networks beat training from scratch"
                       : "FAILED: transfer did not help as claimed");
     ax_dataset_free(train);
     ax_dataset_free(test);
     ax_dataset_free(a_train);
     ax_dataset_free(a_test);
-    ax_dataset_free(b_small);
     ax_dataset_free(b_test);
     return ok ? 0 : 1;
 }

@@ -1,8 +1,12 @@
 /* The demo program end to end: bad data files give one clear line and a
  * non-zero exit; two runs with the same seed print the same losses. */
+#define _GNU_SOURCE
 #include "test.h"
 
+#include <sched.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
 
 static char demo[512], dir[64];
@@ -140,6 +144,32 @@ static void same_seed_same_output(void)
     CHECK(strcmp(a, b) == 0);
     if (test_failures)
         printf("  first run:\n%s  second run:\n%s", a, b);
+
+    /* The default thread setting (auto) while another process spins on
+     * CPU 0: the governor may run a smaller team, and the bits are still
+     * those of the same thread count fixed. */
+    ax_set_num_threads(0);
+    char fixed[64], c[8192], d[8192];
+    snprintf(fixed, sizeof fixed, "--limit 3000 --epochs 2 --seed 7 --threads %d", ax_get_num_threads());
+    ax_set_num_threads(2);
+    CHECK(run_demo(fixed, c, sizeof c) == 0);
+    pid_t busy = fork();
+    if (busy == 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(0, &one);
+        sched_setaffinity(0, sizeof one, &one);
+        for (volatile unsigned long spin = 0;; spin++) {
+        }
+    }
+    CHECK(run_demo("--limit 3000 --epochs 2 --seed 7", d, sizeof d) == 0);
+    kill(busy, SIGKILL);
+    waitpid(busy, NULL, 0);
+    strip_times(c);
+    strip_times(d);
+    CHECK(strstr(d, "epoch 2/2") && strcmp(c, d) == 0);
+    if (test_failures)
+        printf("  fixed:\n%s  auto, busy machine:\n%s", c, d);
 }
 
 TEST_MAIN(T(bad_files_give_one_line), T(bad_arguments_exit_2), T(same_seed_same_output))

@@ -87,11 +87,12 @@ static void spin_for(double us)
     }
 }
 
-/* Steps whose cost depends on the team: `cost2` with two threads, `cost1`
- * with one; the governor's team after `steps` steps. */
-static int run_steps(ax_governor *gv, int steps, double cost1, double cost2)
+/* For `seconds`, steps whose cost depends on the team: `cost2` with two
+ * threads, `cost1` with one; the governor's team at the end. */
+static int run_steps(ax_governor *gv, double seconds, double cost1, double cost2)
 {
-    for (int i = 0; i < steps; i++) {
+    const double until = ax_now_seconds() + seconds;
+    while (ax_now_seconds() < until) {
         ax_governor_tick(gv, 1, 10);
         spin_for(ax_threads_team() == 2 ? cost2 : cost1);
     }
@@ -105,21 +106,19 @@ static void governor_follows_the_faster_team(void)
     ax_governor_init(&gv);
     CHECK(ax_threads_team() == 2);
     /* a busy core: two threads four times slower than one */
-    CHECK(run_steps(&gv, 60, 1000, 4000) == 1);
+    CHECK(run_steps(&gv, 0.4, 1000, 4000) == 1);
     /* the core frees up and two threads become four times faster than
-     * one: the next probe (within a second or two) finds it */
-    double until = ax_now_seconds() + 2.5;
-    while (ax_now_seconds() < until)
-        run_steps(&gv, 1, 1000, 250);
-    CHECK(ax_threads_team() == 2);
+     * one: one thread is no slower than before, so it is the next probe
+     * (two seconds after the last) that finds it */
+    CHECK(run_steps(&gv, 3.0, 1000, 250) == 2);
     /* the load comes back: two threads' steps slow down 16x; the governor
-     * notices within a few steps and probes at once */
-    CHECK(run_steps(&gv, 40, 1000, 4000) == 1);
+     * sees it within its watch window and probes at once */
+    CHECK(run_steps(&gv, 0.6, 1000, 4000) == 1);
 
     /* a fixed setting: the governor leaves the team alone */
     ax_threads_configure(2, 0);
     ax_governor_init(&gv);
-    CHECK(run_steps(&gv, 40, 1000, 4000) == 2);
+    CHECK(run_steps(&gv, 0.4, 1000, 4000) == 2);
     ax_set_num_threads(2);
 }
 

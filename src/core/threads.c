@@ -16,6 +16,7 @@
 #include "axon/core.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <omp.h>
 #include <sched.h>
 #include <time.h>
@@ -93,28 +94,43 @@ void ax_threads_set_team(int n)
 
 /* ---- the governor ------------------------------------------------------ */
 
-/* A candidate's steps are timed until there are this many and they add up
- * to this long (short steps are noisy), or the sample buffer is full. */
+/* A candidate's steps are timed for at least this long and this many
+ * steps: long enough to take in the scheduler's time slices, since a
+ * thread sharing a core with another process runs fast in short bursts
+ * and stalls between them. The cost is the mean (seconds per sample over
+ * the whole window), not a median: the stalls are what is measured. */
+#define PROBE_SECONDS 0.05
 #define PROBE_STEPS 3
-#define PROBE_SECONDS 0.004
+/* A candidate already this much slower than the best one is dropped
+ * before its window ends (a busy core makes a probe of the full team
+ * expensive). */
+#define ABANDON 1.5
+/* Teams whose costs are this close are taken as equal, and the larger one
+ * kept: on an idle machine the machine's own noise (it may be shared) can
+ * make one thread look as fast as two for a window, while a busy core
+ * makes the full team far slower than this. */
+#define CLOSE 1.1
 /* Probe again after this long, doubling while the choice holds. */
-#define INTERVAL_MIN 1.0
+#define INTERVAL_MIN 2.0
 #define INTERVAL_MAX 16.0
-/* Steps this much slower than the chosen team's measured cost, this many
- * in a row, mean the machine changed: probe at once. */
-#define SLOWDOWN 1.5
-#define SLOW_STEPS 3
+/* The chosen team is watched over windows this long; one this much
+ * slower than measured means the machine changed: probe at once. */
+#define WATCH_SECONDS 0.2
+#define SLOWDOWN 1.3
 
-/* Team sizes worth trying: the planned count, its halves, 1 (each divides
- * the planned pieces evenly or nearly so). */
+/* Team sizes worth trying, smallest first (a small team is never much
+ * slower than a big one, while a big team on a busy machine can be many
+ * times slower, and is then abandoned early): 1 and the planned count's
+ * halvings up to it, which divide its pieces evenly or nearly so. */
 static int candidates(int *out)
 {
-    int n = 0, p = ax_get_num_threads();
-    for (int t = p; t >= 1 && n < AX_GOVERNOR_MAX_CANDIDATES; t /= 2)
-        out[n++] = t;
-    if (out[n - 1] != 1 && n < AX_GOVERNOR_MAX_CANDIDATES)
-        out[n++] = 1;
-    return n;
+    int n = 0, p = ax_get_num_threads(), halvings[AX_GOVERNOR_MAX_CANDIDATES];
+    for (int t = p; t > 1 && n < AX_GOVERNOR_MAX_CANDIDATES - 1; t /= 2)
+        halvings[n++] = t;
+    out[0] = 1;
+    for (int i = 0; i < n; i++)
+        out[i + 1] = halvings[n - 1 - i];
+    return n + 1;
 }
 
 void ax_governor_init(ax_governor *gv)
@@ -123,69 +139,80 @@ void ax_governor_init(ax_governor *gv)
     gv->team = ax_get_num_threads();
 }
 
+static void start_window(ax_governor *gv)
+{
+    gv->steps = 0;
+    gv->seconds = 0;
+    gv->samples = 0;
+}
+
+static void switch_to(ax_governor *gv, int team_size)
+{
+    /* the first step after growing the team wakes sleeping threads: not timed */
+    gv->skip = team_size > gv->team;
+    gv->team = team_size;
+    start_window(gv);
+}
+
 static void begin_probe(ax_governor *gv)
 {
     int cand[AX_GOVERNOR_MAX_CANDIDATES];
     candidates(cand);
     gv->probing = 1;
     gv->candidate = 0;
-    gv->n_samples = 0;
-    gv->sampled_seconds = 0;
-    gv->skip = cand[0] != gv->team; /* the first step after a switch wakes threads: not timed */
-    gv->team = cand[0];
+    switch_to(gv, cand[0]);
 }
 
-static double median(double *v, int n)
-{
-    for (int i = 1; i < n; i++) /* insertion sort: n <= 16 */
-        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
-            double t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static void measured(ax_governor *gv, double seconds, double cost, double now)
+static void measured(ax_governor *gv, double seconds, int64_t rows, double now)
 {
     int cand[AX_GOVERNOR_MAX_CANDIDATES];
     const int n_cand = candidates(cand);
+    if (gv->skip > 0) {
+        gv->skip--;
+        return;
+    }
+    gv->steps++;
+    gv->seconds += seconds;
+    gv->samples += (double)rows;
+    const double cost = gv->seconds / gv->samples;
     if (!gv->probing) {
-        gv->slow_steps = cost > SLOWDOWN * gv->baseline ? gv->slow_steps + 1 : 0;
-        if (gv->slow_steps >= SLOW_STEPS) {
+        if (gv->seconds < WATCH_SECONDS)
+            return;
+        if (cost > SLOWDOWN * gv->baseline) {
             gv->interval = INTERVAL_MIN;
             begin_probe(gv);
         } else if (now >= gv->next_probe)
             begin_probe(gv);
+        else {
+            gv->baseline = cost < gv->baseline ? cost : gv->baseline;
+            start_window(gv);
+        }
         return;
     }
-    if (gv->skip) {
-        gv->skip = 0;
+    double best = INFINITY;
+    for (int i = 0; i < gv->candidate; i++)
+        best = gv->cost[i] < best ? gv->cost[i] : best;
+    const int abandon = gv->steps >= 2 && cost > ABANDON * best;
+    if (!abandon && (gv->steps < PROBE_STEPS || gv->seconds < PROBE_SECONDS))
         return;
-    }
-    gv->samples[gv->n_samples++] = cost;
-    gv->sampled_seconds += seconds;
-    if ((gv->n_samples < PROBE_STEPS || gv->sampled_seconds < PROBE_SECONDS) && gv->n_samples < AX_GOVERNOR_MAX_SAMPLES)
-        return;
-    gv->cost[gv->candidate] = median(gv->samples, gv->n_samples);
+    gv->cost[gv->candidate] = cost;
     if (++gv->candidate < n_cand) {
-        gv->team = cand[gv->candidate];
-        gv->skip = 1;
-        gv->n_samples = 0;
-        gv->sampled_seconds = 0;
+        switch_to(gv, cand[gv->candidate]);
         return;
     }
-    int best = 0;
+    double least = gv->cost[0];
     for (int i = 1; i < n_cand; i++)
-        best = gv->cost[i] < gv->cost[best] ? i : best;
-    gv->team = cand[best];
-    gv->baseline = gv->cost[best];
-    gv->interval = cand[best] == gv->last_choice ? 2 * gv->interval : INTERVAL_MIN;
+        least = gv->cost[i] < least ? gv->cost[i] : least;
+    int pick = 0; /* the largest team within CLOSE of the fastest (candidates ascend) */
+    for (int i = 1; i < n_cand; i++)
+        pick = gv->cost[i] <= CLOSE * least ? i : pick;
+    gv->baseline = gv->cost[pick];
+    gv->interval = cand[pick] == gv->last_choice ? 2 * gv->interval : INTERVAL_MIN;
     gv->interval = gv->interval < INTERVAL_MAX ? gv->interval : INTERVAL_MAX;
-    gv->last_choice = cand[best];
+    gv->last_choice = cand[pick];
     gv->next_probe = now + gv->interval;
     gv->probing = 0;
-    gv->slow_steps = 0;
+    switch_to(gv, cand[pick]);
 }
 
 void ax_governor_tick(ax_governor *gv, int continues, int64_t rows)
@@ -196,9 +223,9 @@ void ax_governor_tick(ax_governor *gv, int continues, int64_t rows)
     if (!gv->started) {
         gv->started = 1;
         begin_probe(gv);
+        gv->skip = 3; /* the first steps touch fresh memory and caches: not timed */
     } else if (continues && gv->rows > 0) {
-        const double seconds = now - gv->anchor;
-        measured(gv, seconds, seconds / (double)gv->rows, now);
+        measured(gv, now - gv->anchor, gv->rows, now);
     }
     gv->anchor = now;
     gv->rows = rows;

@@ -28,13 +28,13 @@ void ax_threads_configure(int n, int is_auto);
  * fastest, and tries again now and then and whenever the steps slow down.
  * With an explicit thread count it does nothing. */
 #define AX_GOVERNOR_MAX_CANDIDATES 8
-#define AX_GOVERNOR_MAX_SAMPLES 16
 typedef struct ax_governor {
     int started;
     double anchor;          /* when the step being timed began */
     int64_t rows;           /* its batch */
-    int probing, candidate, skip, n_samples, slow_steps, last_choice;
-    double samples[AX_GOVERNOR_MAX_SAMPLES], sampled_seconds;
+    int probing, candidate, skip, last_choice;
+    int steps;              /* the window being measured: steps, seconds, samples */
+    double seconds, samples;
     double cost[AX_GOVERNOR_MAX_CANDIDATES]; /* seconds per sample measured for each candidate */
     double baseline;        /* the chosen team's cost */
     double next_probe, interval;
