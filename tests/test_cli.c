@@ -43,10 +43,15 @@ static char *cli_text_of(const char *path)
     return t;
 }
 
-static int run(const char *args, char *out, size_t len)
+/* The command run with its output going to `stdout_to` (NULL: captured
+ * with stderr). */
+static int run_to(const char *args, const char *stdout_to, char *out, size_t len)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd %s && %s %s 2>&1", dir, axon, args);
+    if (stdout_to)
+        snprintf(cmd, sizeof cmd, "cd %s && %s %s 2>&1 > %s", dir, axon, args, stdout_to);
+    else
+        snprintf(cmd, sizeof cmd, "cd %s && %s %s 2>&1", dir, axon, args);
     FILE *p = popen(cmd, "r");
     size_t n = p ? fread(out, 1, len - 1, p) : 0;
     out[n] = '\0';
@@ -56,6 +61,8 @@ static int run(const char *args, char *out, size_t len)
     int st = p ? pclose(p) : -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+static int run(const char *args, char *out, size_t len) { return run_to(args, NULL, out, len); }
 
 static void spec_errors_name_line_and_column(void)
 {
@@ -394,6 +401,14 @@ static void the_model_knows_what_it_is(void)
         a = ea ? ea + 1 : NULL, b = eb ? eb + 1 : NULL;
     }
     CHECK(rows_same);
+    /* a full disk: the commands fail instead of exiting 0 with output lost */
+    CHECK(run("predict reg.st --input csv:reg.csv --output /dev/full", out, sizeof out) == 1 &&
+          strstr(out, "/dev/full: write error"));
+    CHECK(run_to("predict reg.st --input csv:reg.csv", "/dev/full", out, sizeof out) == 1 &&
+          strstr(out, "standard output: write error"));
+    CHECK(run_to("eval reg.st --data csv:reg.csv", "/dev/full", out, sizeof out) == 1 &&
+          strstr(out, "cannot write the results to standard output"));
+    CHECK(run_to("info reg.st", "/dev/full", out, sizeof out) == 1 && strstr(out, "cannot write to standard output"));
     file("bad.csv", "a,b,c,d\n1,2,3,4\n");
     CHECK(run("predict reg.st --input csv:bad.csv", out, sizeof out) == 1 &&
           strstr(out, "4 columns; the model takes 2 features, followed by nothing"));

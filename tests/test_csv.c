@@ -75,6 +75,10 @@ static void malformed_tables(void)
                  "2 missing values, the first on line 3, column 1 ('a'): fill or drop them first");
     expect_error("ragged.csv", "1,2,0\n3,4,1\n5,6\n", &dflt, ":3: 2 cells, expected 3 (as on line 1)");
     expect_error("quote.csv", "a,b\n\"1,2\n", &dflt, ":2: a quoted cell is not closed");
+    /* bad quoting on the first line (the line number was read after its
+     * buffer was freed: a heap use-after-free under ASan) */
+    expect_error("quote1.csv", "\"", &dflt, "quote1.csv:1: cannot read the first line's cells");
+    expect_error("quote2.csv", "\n\n\"a,b\n1,2\n", &dflt, "quote2.csv:3: cannot read the first line's cells");
     expect_error("frac.csv", "a,y\n1,0\n2,1.5\n", &dflt, ":3: column 2 ('y'): label 1.5 is not a class");
     expect_error("big.csv", "a,y\n1,0\n2,3\n", &(ax_csv_options){-1, 0, NULL, NULL, 3, 0},
                  ":3: column 2 ('y'): label 3 is not a class in 0..2");

@@ -158,10 +158,11 @@ static ax_status parse(const char *path, char delim, int header, table *t)
         ax_free(first);
     }
     if (cols < 1 || cols > CSV_MAX_COLUMNS) {
+        const long long first_line = (long long)line_no[0]; /* before it is freed */
         ax_free(line_start);
         ax_free(line_no);
         return ax_fail(AX_ERR_FORMAT, "%s:%lld: cannot read the first line's cells (bad quoting, or more than %d columns)",
-                       path, (long long)line_no[0], CSV_MAX_COLUMNS);
+                       path, first_line, CSV_MAX_COLUMNS);
     }
     t->cols = cols;
     t->cells = t->cells_alloc = ax_alloc((size_t)(n_lines * cols) * sizeof(char *));

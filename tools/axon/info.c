@@ -126,5 +126,9 @@ int cmd_info(int argc, char **argv)
     ax_standardizer_free(standardize);
     ax_graph_free(spec.graph);
     ax_free(text);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "axon info: cannot write to standard output\n");
+        return CLI_FAILED;
+    }
     return CLI_OK;
 }
