@@ -73,13 +73,28 @@ static void spec_errors_name_line_and_column(void)
         {"input x 8\ndense fc units=3\nconvolve c\nloss mse\n", "s.spec:3:1: unknown layer type 'convolve'"},
         {"input x 8\ndense fc unit=3\nloss mse\n", "s.spec:2:10: unknown key 'unit' for dense (expected one of: units"},
         {"input x 8\ndense fc activation=relu\nloss mse\n", "s.spec:2:1: dense needs units=N"},
-        {"input x 8\ndense fc units=-2\nloss mse\n", "s.spec:2:10: units expects a whole number >= 1, got '-2'"},
+        {"input x 8\ndense fc units=-2\nloss mse\n", "s.spec:2:10: units expects a whole number from 1 to 16777216, got '-2'"},
         {"input x 8\ndense fc units=3\n", "s.spec: no loss line"},
         {"input x 8\ndense a units=3\nadd s inputs=a,b\nloss mse\n", "s.spec:3:7: inputs: no layer named 'b' before this line"},
         {"input x 8\ndense fc units=3 init=magic\nloss mse\n", "s.spec:2:18: unknown init 'magic'"},
         {"input x 8\ndense fc units=3\nloss softmax_cross_entropy\ndense z units=2\n", "s.spec:4:1: nothing may follow the loss line"},
-        {"input x 0\ndense fc units=3\nloss mse\n", "s.spec:1:9: input dimension '0' is not a whole number >= 1"},
+        {"input x 0\ndense fc units=3\nloss mse\n", "s.spec:1:9: input dimension '0' is not a whole number from 1 to 16777216"},
         {"input x 2 3\nconv2d c filters=2\nloss mse\n", "s.spec:2:1: conv2d 'c': needs x [N, C, H, W]"},
+        /* numbers out of range: errors, not a crash or a silent truncation */
+        {"input x 8\ndense fc units=99999999999999999999999\nloss mse\n",
+         "s.spec:2:10: units expects a whole number from 1 to 16777216, got '99999999999999999999999'"},
+        {"input x 99999999999999999999\ndense fc units=2\nloss mse\n", "s.spec:1:9: input dimension '99999999999999999999'"},
+        {"input x 16777216 16777216 16777216\ndense fc units=2\nloss mse\n", "s.spec:1:9: the input holds too many values"},
+        {"input x 1 8 8\nconv2d c filters=2 kernel=4294967299\nloss mse\n", "s.spec:2:20: kernel expects a whole number from 1 to"},
+        {"input x 1 8 8\nconv2d c filters=2 stride=4294967296\nloss mse\n", "s.spec:2:20: stride expects a whole number from 1 to"},
+        {"input x 1 8 8\nmaxpool p size=100\nloss mse\n", "s.spec:2:1: node"},
+        {"input x 8\ndense fc units=2 l2=-5\nloss mse\n", "s.spec:2:18: l2 expects a number from 0 to 1e+06, got '-5'"},
+        {"input x 8\ndense fc units=2 l2=nan\nloss mse\n", "s.spec:2:18: l2 expects a number from 0 to 1e+06, got 'nan'"},
+        {"input x 8\nbatchnorm bn eps=-1\nloss mse\n", "s.spec:2:14: eps expects a number from 1e-30 to 1"},
+        {"input x 8\nbatchnorm bn momentum=nan\nloss mse\n", "s.spec:2:14: momentum expects a number from 0 to 1, got 'nan'"},
+        {"input x 8\ndropout d rate=1\nloss mse\n", "s.spec:2:11: rate expects a number from 0 to"},
+        {"input x 8\ndense a_name_that_goes_on_and_on_for_more_than_sixty_three_characters_in_all units=2\nloss mse\n",
+         "s.spec:2:7: the name 'a_name_that_goes_on_and_on_for_more_than_sixty_three_characters_in_all' is longer than 63"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ax_spec sp;
@@ -91,6 +106,20 @@ static void spec_errors_name_line_and_column(void)
                 ax_graph_free(sp.graph);
         }
     }
+    /* a window bigger than the map is an error, not a 1x1 output */
+    ax_spec sp0;
+    CHECK_ERR(ax_spec_build("input x 1 8 8\nmaxpool p size=100\nloss mse\n", "s.spec", 2, 1, &sp0), AX_ERR_FORMAT,
+              "a 100x100 window does not fit");
+    /* every regularised layer keeps its penalty (the 17th was dropped) */
+    static char many[4096];
+    int mlen = snprintf(many, sizeof many, "input x 4\n");
+    for (int i = 0; i < 20; i++)
+        mlen += snprintf(many + mlen, sizeof many - (size_t)mlen, "dense d%d units=4 l2=0.5\n", i);
+    snprintf(many + mlen, sizeof many - (size_t)mlen, "loss mse\n");
+    ax_spec reg;
+    CHECK_OK(ax_spec_build(many, "many.spec", 2, 1, &reg));
+    CHECK(reg.n_penalties == 20 && reg.penalties[19] == ax_graph_find(reg.graph, "d19.weight"));
+    ax_graph_free(reg.graph);
     /* the most layers a spec may have (255), and one more */
     static char deep[20000];
     for (int layers = 255; layers <= 256; layers++) {
@@ -476,6 +505,15 @@ static void bad_usage_and_bad_input(void)
     CHECK(run("train m.spec --data csv:missing.csv", out, sizeof out) == 1 && strstr(out, "missing.csv: cannot open"));
     CHECK(run("eval nothing.safetensors --data synthetic", out, sizeof out) == 1 && strstr(out, "nothing.safetensors: cannot open"));
     CHECK(run("train m.spec --data whatever", out, sizeof out) == 1 && strstr(out, "data 'whatever': expected"));
+    /* not regular files: an 8 EiB allocation for a directory, a hang on a FIFO */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "mkdir %s/adir && mkfifo %s/afifo", dir, dir);
+    CHECK(system(cmd) == 0);
+    CHECK(run("info adir", out, sizeof out) == 1 && strstr(out, "adir: not a regular file"));
+    CHECK(run("info afifo", out, sizeof out) == 1 && strstr(out, "afifo: not a regular file"));
+    CHECK(run("train afifo --data synthetic", out, sizeof out) == 1 && strstr(out, "afifo: not a regular file"));
+    CHECK(run("train m.spec --data csv:adir", out, sizeof out) == 1 && strstr(out, "adir: not a regular file"));
+    CHECK(run("train m.spec --data idx:afifo,afifo", out, sizeof out) == 1 && strstr(out, "afifo: not a regular file"));
     for (const char *c = "train\0eval\0predict\0info\0"; *c; c += strlen(c) + 1) {
         char args[64];
         snprintf(args, sizeof args, "%s --help", c);

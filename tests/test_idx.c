@@ -147,6 +147,11 @@ static void malformed_files(void)
     h = header(buf, 0x08, 3, (uint32_t[]){65535, 65535, 65535});
     write_bytes("huge", buf, h + 10);
     expect_idx_error("huge", AX_ERR_FORMAT, "claim more than");
+    /* a product that wraps past 2^64 to a small number (it was taken as a
+     * tiny tensor and training went on) */
+    h = header(buf, 0x08, 4, (uint32_t[]){1, 2, 2147614724u, 4294705160u});
+    write_bytes("wrap", buf, h + 16);
+    expect_idx_error("wrap", AX_ERR_FORMAT, "claim more than");
 
     /* Data shorter than the header promises: plain and gzip. */
     h = header(buf, 0x08, 2, (uint32_t[]){10, 10});

@@ -2,6 +2,8 @@
  * without touching the model, atomic saves under SIGKILL, checkpoints. */
 #include "test.h"
 
+#include <cjson/cJSON.h>
+
 #include <signal.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -93,7 +95,7 @@ static void malformed_files(void)
     typedef struct bad_file {
         const char *name, *needle, *p;
     } bad_file;
-    bad_file cases[10];
+    bad_file cases[16];
     int k = 0;
     const char *p = path_in("short");
     FILE *f = fopen(p, "wb");
@@ -111,7 +113,18 @@ static void malformed_files(void)
     snprintf(json, sizeof json, "{%s}", t1);
     cases[k++] = (bad_file){"extra", "the tensors cover 12 of the 20 data bytes", raw("extra", json, 20, -1)};
     snprintf(json, sizeof json, "{%s}", "\"x\":{\"dtype\":\"F32\",\"shape\":[-3],\"data_offsets\":[0,0]}");
-    cases[k++] = (bad_file){"neg", "a dimension is not a whole number >= 0", raw("neg", json, 0, -1)};
+    cases[k++] = (bad_file){"neg", "a dimension is not a whole number from 0 to 2^40", raw("neg", json, 0, -1)};
+    /* 1e300 would be cast to int64 (undefined); then offsets far past the data */
+    snprintf(json, sizeof json, "{%s}", "\"x\":{\"dtype\":\"F32\",\"shape\":[1e300],\"data_offsets\":[0,0]}");
+    cases[k++] = (bad_file){"huge", "a dimension is not a whole number from 0 to 2^40", raw("huge", json, 0, -1)};
+    snprintf(json, sizeof json, "{%s}", "\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[1e300,1e300]}");
+    cases[k++] = (bad_file){"far", "data_offsets", raw("far", json, 4, -1)};
+    /* a duplicate name: Python's json takes the last, cJSON the first */
+    snprintf(json, sizeof json, "{%s,%s}", t1, "\"fc2.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[12,24]}");
+    cases[k++] = (bad_file){"twice", "tensor 'fc2.bias' appears twice in the header", raw("twice", json, 24, -1)};
+    /* something after the header's JSON object */
+    snprintf(json, sizeof json, "{%s}xyz", t1);
+    cases[k++] = (bad_file){"trailing", "bytes after the header's JSON object", raw("trailing", json, 12, -1)};
     snprintf(json, sizeof json, "{%s}", t1);
     cases[k++] = (bad_file){"missing", "no tensor 'fc1.weight'", raw("missing", json, 12, -1)};
     for (int i = 0; i < k; i++) {
@@ -328,5 +341,75 @@ static void pytorch_dtypes_convert(void)
     ax_graph_free(g);
 }
 
-TEST_MAIN(T(round_trip), T(malformed_files), T(pytorch_dtypes_convert), T(saves_survive_sigkill),
+/* A copy of the file at `from` with metadata `key` set to `value`. */
+static const char *edit_metadata(const char *from, const char *name, const char *key, const char *value)
+{
+    FILE *f = fopen(from, "rb");
+    static unsigned char buf[1 << 20];
+    size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f)
+        fclose(f);
+    uint64_t n = 0;
+    for (int b = 0; b < 8; b++)
+        n |= (uint64_t)buf[b] << (8 * b);
+    cJSON *h = cJSON_ParseWithLength((const char *)buf + 8, (size_t)n);
+    cJSON *meta = cJSON_GetObjectItemCaseSensitive(h, "__metadata__");
+    cJSON_ReplaceItemInObjectCaseSensitive(meta, key, cJSON_CreateString(value));
+    char *json = cJSON_PrintUnformatted(h);
+    const char *p = path_in(name);
+    FILE *o = fopen(p, "wb");
+    uint64_t m = strlen(json);
+    for (int b = 0; b < 8; b++)
+        fputc((int)(m >> (8 * b)) & 0xff, o);
+    fputs(json, o);
+    fwrite(buf + 8 + n, 1, len - 8 - (size_t)n, o);
+    fclose(o);
+    cJSON_free(json);
+    cJSON_Delete(h);
+    return p;
+}
+
+/* A training state edited by hand: each bad number is refused. */
+static void edited_training_states(void)
+{
+    ax_graph *g = model(5, 5);
+    ax_optimizer *opt;
+    CHECK_OK(ax_optimizer_new("adam", NULL, &opt));
+    CHECK_OK(ax_optimizer_add_graph(opt, g));
+    const char *good = path_in("good.state");
+    CHECK_OK(ax_save_training_state(good, g, opt, 3));
+    int done = -1;
+    CHECK_OK(ax_load_training_state(good, g, opt, &done));
+    CHECK(done == 3);
+    const struct {
+        const char *key, *value, *needle;
+    } cases[] = {{"epochs_done", "abc", "epochs_done 'abc'"},
+                 {"epochs_done", "-1", "epochs_done '-1'"},
+                 {"epochs_done", "99999999999", "epochs_done '99999999999'"},
+                 {"optimizer_step", "-99", "optimizer_step '-99'"},
+                 {"graph_rng", "12:zz", "graph_rng '12:zz'"},
+                 {"aux0", "nan", "aux0 'nan' is not a finite number"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CHECK_ERR(ax_load_training_state(edit_metadata(good, "bad.state", cases[i].key, cases[i].value), g, opt, &done),
+                  AX_ERR_FORMAT, cases[i].needle);
+    ax_optimizer_free(opt);
+    ax_graph_free(g);
+}
+
+/* An empty tensor beside a full one at the same offset is fine in either
+ * order of the keys (it was refused in one order, accepted in the other). */
+static void empty_tensors_in_any_order(void)
+{
+    const char *full = "\"fc2.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}";
+    const char *empty = "\"nothing\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}";
+    char json[512];
+    ax_graph *g = model(5, 5);
+    snprintf(json, sizeof json, "{%s,%s}", full, empty);
+    CHECK_OK(ax_load_safetensors(raw("e1", json, 12, -1), g, 0, NULL));
+    snprintf(json, sizeof json, "{%s,%s}", empty, full);
+    CHECK_OK(ax_load_safetensors(raw("e2", json, 12, -1), g, 0, NULL));
+    ax_graph_free(g);
+}
+
+TEST_MAIN(T(round_trip), T(malformed_files), T(empty_tensors_in_any_order), T(edited_training_states), T(pytorch_dtypes_convert), T(saves_survive_sigkill),
           T(checkpoints_keep_the_best), T(resume_continues_exactly))

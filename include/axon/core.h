@@ -51,6 +51,12 @@ void ax_free(void *p);
  * rename over path. A crash leaves the old file or the new one, never a
  * part. */
 ax_status ax_write_file_atomic(const char *path, const void *data, size_t len);
+/* path must name a regular file: a directory, a FIFO or a device is
+ * refused (reading one would mislead or never end). */
+ax_status ax_check_regular_file(const char *path);
+/* The whole of a regular file of at most max_bytes, NUL-terminated (free
+ * it with ax_free); errors name the file. */
+ax_status ax_read_file(const char *path, size_t max_bytes, char **out, size_t *len);
 
 /* ---- arena ------------------------------------------------------------
  * One block carved into 64-byte aligned pieces; freed all at once. The
@@ -83,6 +89,16 @@ float ax_rng_uniform(ax_rng *r);
 float ax_rng_normal(ax_rng *r);
 /* Fisher-Yates shuffle of an index array. */
 void ax_rng_shuffle(ax_rng *r, uint32_t *idx, size_t n);
+
+/* ---- checked numbers ----------------------------------------------------
+ * For readers of untrusted text and sizes. Each returns 1 and sets *out
+ * when the value is good, 0 (leaving *out) when not; the caller says where.
+ * ax_parse_int: the whole string, base 10, in [min, max] (no overflow).
+ * ax_parse_number: the whole string, finite, in [min, max].
+ * ax_mul_checked: a * b for sizes a, b >= 0, without passing INT64_MAX. */
+int ax_parse_int(const char *text, int64_t min, int64_t max, int64_t *out);
+int ax_parse_number(const char *text, double min, double max, double *out);
+int ax_mul_checked(int64_t a, int64_t b, int64_t *out);
 
 /* ---- threads ----------------------------------------------------------
  * One knob for the whole library: sets OpenMP's and the BLAS's thread

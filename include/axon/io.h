@@ -66,8 +66,8 @@ typedef struct ax_spec {
     ax_graph *graph;   /* compiled; the caller frees it */
     ax_node *input, *target, *output, *loss;
     int classifier;    /* the loss takes class labels */
-    ax_node *penalties[16];
-    float l1[16], l2[16];
+    ax_node *penalties[AX_SPEC_MAX_LAYERS]; /* the weights with an L1/L2 penalty */
+    float l1[AX_SPEC_MAX_LAYERS], l2[AX_SPEC_MAX_LAYERS];
     int n_penalties;
     ax_spec_layer layers[AX_SPEC_MAX_LAYERS]; /* the input first, in the spec's order */
     int n_layers;

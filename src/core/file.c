@@ -1,5 +1,5 @@
-/* Writing a file so that a crash or a kill never leaves a half-written
- * one: write to "<path>.tmp.<pid>", fsync it, rename it over path (atomic
+/* Reading a whole regular file, and writing a file so that a crash or a
+ * kill never leaves a half-written one: write to "<path>.tmp.<pid>", fsync it, rename it over path (atomic
  * on POSIX file systems), fsync the directory. */
 #include "axon/core.h"
 
@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 ax_status ax_write_file_atomic(const char *path, const void *data, size_t len)
@@ -54,5 +55,72 @@ ax_status ax_write_file_atomic(const char *path, const void *data, size_t len)
         fsync(dfd);
         close(dfd);
     }
+    return AX_OK;
+}
+
+/* Opened without blocking (a FIFO with no writer would block open), then
+ * checked to be a regular file: a directory reads as garbage sizes, a FIFO
+ * or a device never ends. */
+static int open_regular(const char *path, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0) {
+        ax_fail(AX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        ax_fail(AX_ERR_IO, "%s: not a regular file (a directory, FIFO or device?)", path);
+        close(fd);
+        return -1;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    return fd;
+}
+
+ax_status ax_check_regular_file(const char *path)
+{
+    struct stat st;
+    int fd = open_regular(path, &st);
+    if (fd < 0)
+        return AX_ERR_IO;
+    close(fd);
+    return AX_OK;
+}
+
+ax_status ax_read_file(const char *path, size_t max_bytes, char **out, size_t *len)
+{
+    *out = NULL;
+    struct stat st;
+    int fd = open_regular(path, &st);
+    if (fd < 0)
+        return AX_ERR_IO;
+    ax_status s = AX_OK;
+    const size_t size = (size_t)st.st_size;
+    if ((uint64_t)st.st_size > max_bytes)
+        s = ax_fail(AX_ERR_FORMAT, "%s: %lld bytes, more than the %zu this reader takes", path, (long long)st.st_size,
+                    max_bytes);
+    else if (!(*out = ax_alloc(size + 1)))
+        s = ax_fail(AX_ERR_NOMEM, "%s: cannot hold %zu bytes", path, size);
+    size_t got = 0;
+    while (s == AX_OK && got < size) {
+        ssize_t r = read(fd, *out + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            s = ax_fail(AX_ERR_IO, "%s: read error after %zu of %zu bytes: %s", path, got, size,
+                        r < 0 ? strerror(errno) : "the file shrank");
+        else
+            got += (size_t)r;
+    }
+    close(fd);
+    if (s != AX_OK) {
+        ax_free(*out);
+        *out = NULL;
+        return s;
+    }
+    (*out)[size] = '\0';
+    *len = size;
     return AX_OK;
 }

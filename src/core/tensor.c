@@ -22,6 +22,19 @@ int64_t ax_shape_numel(const ax_shape *s)
     return n;
 }
 
+int ax_shape_checked(const ax_shape *s, int allow_zero, int64_t *numel)
+{
+    if (s->ndim < 0 || s->ndim > AX_MAX_DIMS)
+        return 0;
+    int64_t n = 1;
+    for (int i = 0; i < s->ndim; i++)
+        if (s->dim[i] < (allow_zero ? 0 : 1) || !ax_mul_checked(n, s->dim[i], &n) || n > AX_MAX_NUMEL)
+            return 0;
+    if (numel)
+        *numel = n;
+    return 1;
+}
+
 int ax_shape_equal(const ax_shape *a, const ax_shape *b)
 {
     if (a->ndim != b->ndim)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CSV_MAX_BYTES ((long)1 << 32)
+#define CSV_MAX_BYTES ((size_t)1 << 32)
 #define CSV_MAX_COLUMNS 100000
 
 typedef struct table {
@@ -29,26 +29,6 @@ static void table_free(table *t)
     ax_free(t->text);
     ax_free(t->cells_alloc);
     ax_free(t->lines_alloc);
-}
-
-static ax_status read_all(const char *path, char **out, long *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ax_fail(AX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    ax_status s = AX_OK;
-    if (fseek(f, 0, SEEK_END) != 0 || (*len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-        s = ax_fail(AX_ERR_IO, "%s: cannot find its size: %s", path, strerror(errno));
-    else if (*len > CSV_MAX_BYTES)
-        s = ax_fail(AX_ERR_FORMAT, "%s: %ld bytes is more than a CSV table axon reads (%ld)", path, *len, CSV_MAX_BYTES);
-    else if (!(*out = ax_alloc((size_t)*len + 1)))
-        s = ax_fail(AX_ERR_NOMEM, "%s: cannot hold %ld bytes", path, *len);
-    else if (fread(*out, 1, (size_t)*len, f) != (size_t)*len)
-        s = ax_fail(AX_ERR_IO, "%s: read error: %s", path, strerror(errno));
-    fclose(f);
-    if (s == AX_OK)
-        (*out)[*len] = '\0';
-    return s;
 }
 
 /* Cut one line into cells in place; returns the cell count or -1 (bad quoting). */
@@ -112,13 +92,13 @@ static ax_status parse(const char *path, char delim, int header, table *t)
 {
     memset(t, 0, sizeof *t);
     t->path = path;
-    long len = 0;
-    ax_status s = read_all(path, &t->text, &len);
+    size_t len = 0;
+    ax_status s = ax_read_file(path, CSV_MAX_BYTES, &t->text, &len);
     if (s != AX_OK)
         return s;
     /* count lines for the row arrays */
     int64_t lines = 1;
-    for (long i = 0; i < len; i++)
+    for (size_t i = 0; i < len; i++)
         lines += t->text[i] == '\n';
     char **line_start = ax_alloc((size_t)lines * sizeof(char *));
     int64_t *line_no = ax_alloc((size_t)lines * sizeof(int64_t));

@@ -67,6 +67,9 @@ static void to_host_order(void *data, int64_t count, size_t size)
 ax_status ax_idx_read(const char *path, ax_idx **out)
 {
     *out = NULL;
+    ax_status reg = ax_check_regular_file(path);
+    if (reg != AX_OK)
+        return reg;
     gzFile f = gzopen(path, "rb");
     if (!f)
         return ax_fail(AX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
@@ -133,12 +136,14 @@ ax_status ax_idx_read(const char *path, ax_idx **out)
             goto done;
         }
         idx->dim[i] = d;
-        count *= d;
-        if (count * esize > IDX_MAX_BYTES) {
+        /* checked before multiplying: the product of four 32-bit sizes
+         * wraps past 2^64 and would pass for a small tensor */
+        if (d > IDX_MAX_BYTES / esize / count) {
             s = ax_fail(AX_ERR_FORMAT, "%s: byte %d: dimensions claim more than %llu bytes of data",
                         path, 4 + 4 * i, (unsigned long long)IDX_MAX_BYTES);
             goto done;
         }
+        count *= d;
     }
     idx->count = (int64_t)count;
     size_t header = 4 + 4 * (size_t)ndim;

@@ -105,21 +105,14 @@ static ax_node *new_node(ax_graph *g, ax_node_kind kind, const char *name, const
     return n;
 }
 
-static int valid_shape(const ax_shape *s)
-{
-    if (s->ndim < 0 || s->ndim > AX_MAX_DIMS)
-        return 0;
-    for (int i = 0; i < s->ndim; i++)
-        if (s->dim[i] <= 0)
-            return 0;
-    return 1;
-}
+/* Positive sizes whose product fits AX_MAX_NUMEL. */
+static int valid_shape(const ax_shape *s) { return ax_shape_checked(s, 0, NULL); }
 
 ax_node *ax_input(ax_graph *g, const char *name, ax_shape shape)
 {
     char buf[96];
     if (g->status == AX_OK && (!valid_shape(&shape) || shape.ndim < 1)) {
-        ax_fail(AX_ERR_SHAPE, "input '%s': shape %s must have a batch dimension and positive sizes",
+        ax_fail(AX_ERR_SHAPE, "input '%s': shape %s must have a batch dimension and positive sizes (at most 2^40 values)",
                 name ? name : "?", ax_shape_str(&shape, buf, sizeof buf));
         return ax_graph_error(g, AX_ERR_SHAPE);
     }
@@ -140,7 +133,7 @@ ax_node *ax_param(ax_graph *g, const char *name, ax_shape shape)
 {
     char buf[96];
     if (g->status == AX_OK && !valid_shape(&shape)) {
-        ax_fail(AX_ERR_SHAPE, "param '%s': invalid shape %s", name ? name : "?",
+        ax_fail(AX_ERR_SHAPE, "param '%s': invalid shape %s (positive sizes, at most 2^40 values)", name ? name : "?",
                 ax_shape_str(&shape, buf, sizeof buf));
         return ax_graph_error(g, AX_ERR_SHAPE);
     }
@@ -208,6 +201,10 @@ ax_node *ax_apply(ax_graph *g, const char *op, ax_node *const *inputs, int n_inp
     if (attrs)
         n->attrs = *attrs;
     ax_status s = def->infer(n);
+    if (s == AX_OK && !valid_shape(&n->shape)) {
+        char buf[96];
+        s = ax_fail(AX_ERR_SHAPE, "output %s is too large (at most 2^40 values)", ax_shape_str(&n->shape, buf, sizeof buf));
+    }
     if (s != AX_OK) {
         /* Prefix the op's message with the node it concerns. */
         char msg[1024];

@@ -162,10 +162,14 @@ typedef struct span {
     const char *name;
 } span;
 
+/* By offset, an empty tensor before a full one at the same offset, so
+ * that empty tensors are accepted whatever the order of the keys. */
 static int by_begin(const void *a, const void *b)
 {
     const span *x = a, *y = b;
-    return x->begin < y->begin ? -1 : x->begin > y->begin;
+    if (x->begin != y->begin)
+        return x->begin < y->begin ? -1 : 1;
+    return x->end < y->end ? -1 : x->end > y->end;
 }
 
 /* Read and validate the whole file. */
@@ -173,25 +177,15 @@ static ax_status file_open(const char *path, file *f)
 {
     memset(f, 0, sizeof *f);
     f->path = path;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return ax_fail(AX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    long len = -1;
-    if (fseek(fp, 0, SEEK_END) == 0)
-        len = ftell(fp);
-    ax_status s = AX_OK;
-    if (len < 0 || fseek(fp, 0, SEEK_SET) != 0)
-        s = ax_fail(AX_ERR_IO, "%s: cannot find its size", path);
-    else if (len < 8)
-        s = ax_fail(AX_ERR_FORMAT, "%s: %ld bytes: too short for the 8-byte header length", path, len);
-    else if (!(f->bytes = ax_alloc((size_t)len + 1)))
-        s = ax_fail(AX_ERR_NOMEM, "%s: cannot hold %ld bytes", path, len);
-    else if (fread(f->bytes, 1, (size_t)len, fp) != (size_t)len)
-        s = ax_fail(AX_ERR_IO, "%s: read error: %s", path, strerror(errno));
-    fclose(fp);
+    size_t len = 0;
+    char *bytes = NULL;
+    ax_status s = ax_read_file(path, SIZE_MAX - 1, &bytes, &len);
+    f->bytes = (unsigned char *)bytes;
+    if (s == AX_OK && len < 8)
+        s = ax_fail(AX_ERR_FORMAT, "%s: %zu bytes: too short for the 8-byte header length", path, len);
     if (s != AX_OK)
         return s;
-    f->len = (size_t)len;
+    f->len = len;
     uint64_t n = 0;
     for (int b = 0; b < 8; b++)
         n |= (uint64_t)f->bytes[b] << (8 * b);
@@ -199,12 +193,18 @@ static ax_status file_open(const char *path, file *f)
         return ax_fail(AX_ERR_FORMAT, "%s: byte 0: header length %llu does not fit the %zu-byte file (or passes %llu)",
                        path, (unsigned long long)n, f->len, (unsigned long long)MAX_HEADER);
     f->data_start = 8 + n;
-    f->header = cJSON_ParseWithLength((const char *)f->bytes + 8, (size_t)n);
+    const char *json_end = NULL;
+    f->header = cJSON_ParseWithLengthOpts((const char *)f->bytes + 8, (size_t)n, &json_end, 0);
     if (!f->header || !cJSON_IsObject(f->header)) {
         const char *at = cJSON_GetErrorPtr();
         long off = at ? (long)(at - (const char *)f->bytes) : 8;
         return ax_fail(AX_ERR_FORMAT, "%s: byte %ld: the header is not a JSON object", path, off);
     }
+    /* after the object, only the spaces that pad the header */
+    for (const char *c = json_end; c && c < (const char *)f->bytes + 8 + n; c++)
+        if (*c != ' ')
+            return ax_fail(AX_ERR_FORMAT, "%s: byte %ld: bytes after the header's JSON object", path,
+                           (long)(c - (const char *)f->bytes));
     /* every tensor: a known dtype, a shape, offsets of exactly its size; together they tile the data */
     int count = cJSON_GetArraySize(f->header);
     span *spans = ax_alloc((size_t)(count > 0 ? count : 1) * sizeof *spans);
@@ -225,6 +225,11 @@ static ax_status file_open(const char *path, file *f)
                 break;
             continue;
         }
+        if (cJSON_GetObjectItemCaseSensitive(f->header, t->string) != t) {
+            /* JSON readers differ on which one counts: refuse the file */
+            s = ax_fail(AX_ERR_FORMAT, "%s: tensor '%s' appears twice in the header", path, t->string);
+            break;
+        }
         const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(t, "dtype");
         const cJSON *shape = cJSON_GetObjectItemCaseSensitive(t, "shape");
         const cJSON *off = cJSON_GetObjectItemCaseSensitive(t, "data_offsets");
@@ -242,12 +247,18 @@ static ax_status file_open(const char *path, file *f)
         const cJSON *d;
         cJSON_ArrayForEach(d, shape)
         {
-            if (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble != (double)(int64_t)d->valuedouble) {
-                s = ax_fail(AX_ERR_FORMAT, "%s: tensor '%s': a dimension is not a whole number >= 0", path, t->string);
+            /* range first: casting a double beyond int64 is undefined */
+            if (!cJSON_IsNumber(d) || !(d->valuedouble >= 0 && d->valuedouble <= (double)AX_MAX_NUMEL) ||
+                d->valuedouble != (double)(int64_t)d->valuedouble) {
+                s = ax_fail(AX_ERR_FORMAT, "%s: tensor '%s': a dimension is not a whole number from 0 to 2^40", path,
+                            t->string);
                 break;
             }
             numel *= d->valuedouble;
         }
+        if (s == AX_OK && (cJSON_GetArraySize(shape) > AX_MAX_DIMS || numel > (double)AX_MAX_NUMEL))
+            s = ax_fail(AX_ERR_FORMAT, "%s: tensor '%s': more than %d dimensions or 2^40 values", path, t->string,
+                        AX_MAX_DIMS);
         if (s != AX_OK)
             break;
         double b = cJSON_GetArrayItem(off, 0)->valuedouble, e = cJSON_GetArrayItem(off, 1)->valuedouble;

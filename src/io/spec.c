@@ -66,34 +66,38 @@ static ax_status check_keys(const line *l, int first, const char *type, const ch
     return AX_OK;
 }
 
-static ax_status int_value(const line *l, int first, const char *key, long dflt, long min, long *out)
+/* Sizes (units, filters, kernels, strides, ...) are at most this. */
+#define MAX_SIZE (1L << 24)
+
+static ax_status int_value(const line *l, int first, const char *key, long dflt, long min, long max, long *out)
 {
     const token *t = find(l, first, key);
     *out = dflt;
     if (!t)
         return AX_OK;
-    char *end;
-    long v = strtol(value_of(t), &end, 10);
-    if (*value_of(t) == '\0' || *end || v < min) {
-        char what[64];
-        snprintf(what, sizeof what, "%s expects a whole number >= %ld", key, min);
+    int64_t v;
+    if (!ax_parse_int(value_of(t), min, max, &v)) {
+        char what[96];
+        snprintf(what, sizeof what, "%s expects a whole number from %ld to %ld", key, min, max);
         return spec_error(l, t->col, "%s, got '%s'", what, value_of(t));
     }
-    *out = v;
+    *out = (long)v;
     return AX_OK;
 }
 
-static ax_status float_value(const line *l, int first, const char *key, double dflt, double *out)
+/* A finite number in [min, max]. */
+static ax_status float_value(const line *l, int first, const char *key, double dflt, double min, double max,
+                             double *out)
 {
     const token *t = find(l, first, key);
     *out = dflt;
     if (!t)
         return AX_OK;
-    char *end;
-    double v = strtod(value_of(t), &end);
-    if (*value_of(t) == '\0' || *end)
-        return spec_error(l, t->col, "%s expects a number, got '%s'", key, value_of(t));
-    *out = v;
+    if (!ax_parse_number(value_of(t), min, max, out)) {
+        char what[128];
+        snprintf(what, sizeof what, "%s expects a number from %g to %g", key, min, max);
+        return spec_error(l, t->col, "%s, got '%s'", what, value_of(t));
+    }
     return AX_OK;
 }
 
@@ -158,6 +162,8 @@ static ax_status layer(builder *b, const line *l, ax_spec *spec)
     int first = 1;
     char name[64] = "";
     if (l->n > 1 && !strchr(l->tok[1].text, '=')) {
+        if (strlen(l->tok[1].text) >= sizeof name)
+            return spec_error(l, l->tok[1].col, "the name '%s' is longer than %s characters", l->tok[1].text, "63");
         snprintf(name, sizeof name, "%s", l->tok[1].text);
         first = 2;
     } else {
@@ -178,9 +184,9 @@ static ax_status layer(builder *b, const line *l, ax_spec *spec)
         double l1, l2;
         const token *act = find(l, first, "activation");
         if ((s = check_keys(l, first, type, "units activation init l1 l2 bias")) ||
-            (s = inputs_of(b, l, first, in, &n_in)) || (s = int_value(l, first, "units", 0, 1, &units)) ||
-            (s = int_value(l, first, "bias", 1, 0, &bias)) || (s = init_of(l, first, &init)) ||
-            (s = float_value(l, first, "l1", 0, &l1)) || (s = float_value(l, first, "l2", 0, &l2)))
+            (s = inputs_of(b, l, first, in, &n_in)) || (s = int_value(l, first, "units", 0, 1, MAX_SIZE, &units)) ||
+            (s = int_value(l, first, "bias", 1, 0, 1, &bias)) || (s = init_of(l, first, &init)) ||
+            (s = float_value(l, first, "l1", 0, 0, 1e6, &l1)) || (s = float_value(l, first, "l2", 0, 0, 1e6, &l2)))
             return s;
         if (!find(l, first, "units"))
             return spec_error(l, l->tok[0].col, "dense needs units=N%s%s", NULL, NULL);
@@ -191,21 +197,19 @@ static ax_status layer(builder *b, const line *l, ax_spec *spec)
         if (l1 > 0 || l2 > 0) {
             char wname[96];
             snprintf(wname, sizeof wname, "%s.weight", name);
-            if (spec->n_penalties < 16) {
-                spec->penalties[spec->n_penalties] = ax_graph_find(g, wname);
-                spec->l1[spec->n_penalties] = (float)l1;
-                spec->l2[spec->n_penalties++] = (float)l2;
-            }
+            spec->penalties[spec->n_penalties] = ax_graph_find(g, wname); /* one per layer at most */
+            spec->l1[spec->n_penalties] = (float)l1;
+            spec->l2[spec->n_penalties++] = (float)l2;
         }
     } else if (!strcmp(type, "conv2d")) {
         long filters, kernel, stride, dilation, groups, bias;
         ax_init init;
         const token *act = find(l, first, "activation"), *pad = find(l, first, "padding");
         if ((s = check_keys(l, first, type, "filters kernel stride padding dilation groups activation init bias")) ||
-            (s = inputs_of(b, l, first, in, &n_in)) || (s = int_value(l, first, "filters", 0, 1, &filters)) ||
-            (s = int_value(l, first, "kernel", 3, 1, &kernel)) || (s = int_value(l, first, "stride", 1, 1, &stride)) ||
-            (s = int_value(l, first, "dilation", 1, 1, &dilation)) || (s = int_value(l, first, "groups", 1, 1, &groups)) ||
-            (s = int_value(l, first, "bias", 1, 0, &bias)) || (s = init_of(l, first, &init)))
+            (s = inputs_of(b, l, first, in, &n_in)) || (s = int_value(l, first, "filters", 0, 1, MAX_SIZE, &filters)) ||
+            (s = int_value(l, first, "kernel", 3, 1, MAX_SIZE, &kernel)) || (s = int_value(l, first, "stride", 1, 1, MAX_SIZE, &stride)) ||
+            (s = int_value(l, first, "dilation", 1, 1, MAX_SIZE, &dilation)) || (s = int_value(l, first, "groups", 1, 1, MAX_SIZE, &groups)) ||
+            (s = int_value(l, first, "bias", 1, 0, 1, &bias)) || (s = init_of(l, first, &init)))
             return s;
         if (!find(l, first, "filters"))
             return spec_error(l, l->tok[0].col, "conv2d needs filters=N%s%s", NULL, NULL);
@@ -214,18 +218,18 @@ static ax_status layer(builder *b, const line *l, ax_spec *spec)
         if (pad && !strcmp(value_of(pad), "same"))
             o.pad_mode = AX_PAD_SAME;
         else if (pad && strcmp(value_of(pad), "valid")) {
-            char *end;
-            long p = strtol(value_of(pad), &end, 10);
-            if (*end || p < 0)
-                return spec_error(l, pad->col, "padding expects same, valid or a whole number, got '%s'%s", value_of(pad), NULL);
+            int64_t p;
+            if (!ax_parse_int(value_of(pad), 0, MAX_SIZE, &p))
+                return spec_error(l, pad->col, "padding expects same, valid or a whole number from 0 to 16777216, got '%s'%s",
+                                  value_of(pad), NULL);
             o.pad_h = o.pad_w = (int)p;
         }
         out = ax_conv2d_layer(g, in[0], filters, (int)kernel, (int)kernel, &o, act ? value_of(act) : NULL, init, &b->rng, name);
     } else if (!strcmp(type, "maxpool") || !strcmp(type, "avgpool")) {
         long size, stride, padding;
         if ((s = check_keys(l, first, type, "size stride padding")) || (s = inputs_of(b, l, first, in, &n_in)) ||
-            (s = int_value(l, first, "size", 2, 1, &size)) || (s = int_value(l, first, "stride", size, 1, &stride)) ||
-            (s = int_value(l, first, "padding", 0, 0, &padding)))
+            (s = int_value(l, first, "size", 2, 1, MAX_SIZE, &size)) || (s = int_value(l, first, "stride", size, 1, MAX_SIZE, &stride)) ||
+            (s = int_value(l, first, "padding", 0, 0, MAX_SIZE, &padding)))
             return s;
         out = type[0] == 'm' ? ax_max_pool2d(g, in[0], (int)size, (int)size, (int)stride, (int)stride, (int)padding, (int)padding)
                              : ax_avg_pool2d(g, in[0], (int)size, (int)size, (int)stride, (int)stride, (int)padding, (int)padding, 1);
@@ -236,12 +240,12 @@ static ax_status layer(builder *b, const line *l, ax_spec *spec)
     } else if (!strcmp(type, "batchnorm")) {
         double momentum, eps;
         if ((s = check_keys(l, first, type, "momentum eps")) || (s = inputs_of(b, l, first, in, &n_in)) ||
-            (s = float_value(l, first, "momentum", 0.1, &momentum)) || (s = float_value(l, first, "eps", 1e-5, &eps)))
+            (s = float_value(l, first, "momentum", 0.1, 0, 1, &momentum)) || (s = float_value(l, first, "eps", 1e-5, 1e-30, 1, &eps)))
             return s;
         out = ax_batch_norm_layer(g, in[0], (float)momentum, (float)eps, name);
     } else if (!strcmp(type, "dropout") || !strcmp(type, "spatial_dropout")) {
         if ((s = check_keys(l, first, type, "rate")) || (s = inputs_of(b, l, first, in, &n_in)) ||
-            (s = float_value(l, first, "rate", 0.5, &fv)))
+            (s = float_value(l, first, "rate", 0.5, 0, 0.999999, &fv)))
             return s;
         out = type[0] == 'd' ? ax_dropout(g, in[0], (float)fv) : ax_spatial_dropout(g, in[0], (float)fv);
     } else if (!strcmp(type, "add") || !strcmp(type, "concat")) {
@@ -262,7 +266,7 @@ static ax_status layer(builder *b, const line *l, ax_spec *spec)
     } else if (!strcmp(type, "maxout")) {
         long units, k;
         if ((s = check_keys(l, first, type, "units k")) || (s = inputs_of(b, l, first, in, &n_in)) ||
-            (s = int_value(l, first, "units", 0, 1, &units)) || (s = int_value(l, first, "k", 2, 1, &k)))
+            (s = int_value(l, first, "units", 0, 1, MAX_SIZE, &units)) || (s = int_value(l, first, "k", 2, 1, MAX_SIZE, &k)))
             return s;
         out = ax_maxout_dense(g, in[0], units, k, &b->rng, name);
     } else if (!strcmp(type, "activation")) {
@@ -361,14 +365,18 @@ ax_status ax_spec_build(const char *text, const char *source, int64_t batch, uin
             s = spec_error(l, l->tok[0].col, "the first line must be: input NAME DIM [DIM ...] (the per-sample shape)%s%s", NULL, NULL);
         ax_shape shape = {1, {batch}};
         for (int i = 2; s == AX_OK && i < l->n; i++) {
-            char *end;
-            long d = strtol(l->tok[i].text, &end, 10);
-            if (*end || d < 1 || shape.ndim == AX_MAX_DIMS)
-                s = spec_error(l, l->tok[i].col, "input dimension '%s' is not a whole number >= 1 (at most %s dimensions)",
+            int64_t d;
+            if (!ax_parse_int(l->tok[i].text, 1, MAX_SIZE, &d) || shape.ndim == AX_MAX_DIMS)
+                s = spec_error(l, l->tok[i].col,
+                               "input dimension '%s' is not a whole number from 1 to 16777216 (at most %s dimensions)",
                                l->tok[i].text, "5");
             else
                 shape.dim[shape.ndim++] = d;
         }
+        if (s == AX_OK && !ax_shape_checked(&shape, 0, NULL))
+            s = spec_error(l, l->tok[2].col, "the input holds too many values (at most 2^40 in a batch)%s%s", NULL, NULL);
+        if (s == AX_OK && strlen(l->tok[1].text) >= sizeof b->layers[0].name)
+            s = spec_error(l, l->tok[1].col, "the name '%s' is longer than %s characters", l->tok[1].text, "63");
         if (s == AX_OK) {
             out->input = ax_input(b->g, l->tok[1].text, shape);
             snprintf(b->layers[0].name, sizeof b->layers[0].name, "%s", l->tok[1].text);
@@ -391,7 +399,7 @@ ax_status ax_spec_build(const char *text, const char *source, int64_t batch, uin
         if (l->n < 2)
             s = spec_error(l, l->tok[0].col, "loss needs a name (softmax_cross_entropy, mse, ...)%s%s", NULL, NULL);
         else if ((s = check_keys(l, 2, "loss", "label_smoothing")) == AX_OK &&
-                 (s = float_value(l, 2, "label_smoothing", 0, &smoothing)) == AX_OK) {
+                 (s = float_value(l, 2, "label_smoothing", 0, 0, 0.999999, &smoothing)) == AX_OK) {
             const char *loss = l->tok[1].text;
             ax_node *o = b->layers[b->n - 1].node;
             int classes = !strcmp(loss, "softmax_cross_entropy") || !strcmp(loss, "categorical_cross_entropy");

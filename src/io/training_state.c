@@ -66,7 +66,23 @@ ax_status ax_load_training_state(const char *path, ax_graph *g, ax_optimizer *op
     if (!fmt || strcmp(fmt, "axon training state 1") || !name || !ep || !step || !rng)
         s = ax_fail(AX_ERR_FORMAT, "%s: not an axon training state (its metadata lacks format, optimizer, epochs_done, "
                     "optimizer_step or graph_rng)", path);
-    else if (strcmp(name, ax_optimizer_name(opt)))
+    int64_t epochs = 0, steps = 0;
+    if (s == AX_OK && (!ax_parse_int(ep, 0, INT32_MAX, &epochs) || !ax_parse_int(step, 0, INT64_MAX, &steps)))
+        s = ax_fail(AX_ERR_FORMAT, "%s: epochs_done '%s' and optimizer_step '%s' must be whole numbers >= 0", path, ep,
+                    step);
+    ax_rng r;
+    char tail;
+    if (s == AX_OK && sscanf(rng, "%" SCNx64 ":%" SCNx64 "%c", &r.state, &r.inc, &tail) != 2)
+        s = ax_fail(AX_ERR_FORMAT, "%s: graph_rng '%s' is not STATE:INC in hexadecimal", path, rng);
+    double aux[4] = {0, 0, 0, 0};
+    for (int i = 0; s == AX_OK && i < 4; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "aux%d", i);
+        const char *v = ax_st_meta(f, key);
+        if (v && !ax_parse_number(v, -1e300, 1e300, &aux[i]))
+            s = ax_fail(AX_ERR_FORMAT, "%s: %s '%s' is not a finite number", path, key, v);
+    }
+    if (s == AX_OK && strcmp(name, ax_optimizer_name(opt)))
         s = ax_fail(AX_ERR_INVALID_ARG, "%s: saved with optimizer %s, resuming with %s", path, name, ax_optimizer_name(opt));
     /* the file is valid as a whole (ax_st_open); still, check every tensor
      * is there with its size before writing any */
@@ -92,18 +108,10 @@ ax_status ax_load_training_state(const char *path, ax_graph *g, ax_optimizer *op
                 ax_free(scratch);
         }
     if (s == AX_OK) {
-        double *aux = ax_optimizer_aux(opt);
-        for (int i = 0; i < 4; i++) {
-            char key[8];
-            snprintf(key, sizeof key, "aux%d", i);
-            const char *v = ax_st_meta(f, key);
-            aux[i] = v ? strtod(v, NULL) : 0.0;
-        }
-        ax_optimizer_set_steps(opt, strtoll(step, NULL, 10));
-        ax_rng r;
-        if (sscanf(rng, "%" SCNx64 ":%" SCNx64, &r.state, &r.inc) == 2)
-            ax_graph_set_rng(g, r);
-        *epochs_done = atoi(ep);
+        memcpy(ax_optimizer_aux(opt), aux, sizeof aux);
+        ax_optimizer_set_steps(opt, steps);
+        ax_graph_set_rng(g, r);
+        *epochs_done = (int)epochs;
     }
     ax_st_close(f);
     return s;

@@ -61,8 +61,12 @@ static ax_conv_geom geom(const ax_node *n)
     const ax_shape *x = &n->in[0]->shape, *w = &n->in[1]->shape;
     ax_conv_geom g = {w->dim[2], w->dim[3], attr(n, SH), attr(n, SW), attr(n, PT), attr(n, PL),
                       attr(n, DH), attr(n, DW), 0, 0};
-    g.out_h = (x->dim[2] + attr(n, PT) + attr(n, PB) - g.dil_h * (g.kh - 1) - 1) / g.stride_h + 1;
-    g.out_w = (x->dim[3] + attr(n, PL) + attr(n, PR) - g.dil_w * (g.kw - 1) - 1) / g.stride_w + 1;
+    /* the span left for the kernel's moves; a negative one means no output
+     * (C's division would round a small negative span up to 0) */
+    const int64_t span_h = x->dim[2] + attr(n, PT) + attr(n, PB) - g.dil_h * (g.kh - 1) - 1;
+    const int64_t span_w = x->dim[3] + attr(n, PL) + attr(n, PR) - g.dil_w * (g.kw - 1) - 1;
+    g.out_h = span_h < 0 ? 0 : span_h / g.stride_h + 1;
+    g.out_w = span_w < 0 ? 0 : span_w / g.stride_w + 1;
     return g;
 }
 

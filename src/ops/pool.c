@@ -33,9 +33,12 @@ static ax_status infer(ax_node *n)
     if (attr(n, PT) >= attr(n, KH) || attr(n, PL) >= attr(n, KW) || attr(n, PB) >= attr(n, KH) ||
         attr(n, PR) >= attr(n, KW))
         return ax_fail(AX_ERR_INVALID_ARG, "padding must be smaller than the kernel (a window of padding alone)");
-    int64_t oh = (x->dim[2] + attr(n, PT) + attr(n, PB) - attr(n, KH)) / attr(n, SH) + 1;
-    int64_t ow = (x->dim[3] + attr(n, PL) + attr(n, PR) - attr(n, KW)) / attr(n, SW) + 1;
-    if (oh < 1 || ow < 1)
+    /* the span left for the window's moves; tested before dividing, since
+     * C's division rounds a small negative span up to 0 (one output) */
+    const int64_t span_h = x->dim[2] + attr(n, PT) + attr(n, PB) - attr(n, KH);
+    const int64_t span_w = x->dim[3] + attr(n, PL) + attr(n, PR) - attr(n, KW);
+    const int64_t oh = span_h / attr(n, SH) + 1, ow = span_w / attr(n, SW) + 1;
+    if (span_h < 0 || span_w < 0)
         return ax_fail(AX_ERR_SHAPE, "a %lldx%lld window does not fit %s", (long long)attr(n, KH),
                        (long long)attr(n, KW), ax_shape_str(x, sx, sizeof sx));
     ax_shape s = {4, {x->dim[0], x->dim[1], oh, ow}};

@@ -9,25 +9,9 @@
 
 char *cli_read_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        ax_fail(AX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
     char *text = NULL;
-    long len = -1;
-    if (fseek(f, 0, SEEK_END) == 0)
-        len = ftell(f);
-    if (len >= 0 && len < (1L << 24) && fseek(f, 0, SEEK_SET) == 0 && (text = ax_alloc((size_t)len + 1)) &&
-        fread(text, 1, (size_t)len, f) == (size_t)len)
-        text[len] = '\0';
-    else {
-        ax_free(text);
-        text = NULL;
-        ax_fail(AX_ERR_IO, "%s: cannot read (or larger than 16 MB)", path);
-    }
-    fclose(f);
-    return text;
+    size_t len;
+    return ax_read_file(path, (size_t)1 << 24, &text, &len) == AX_OK ? text : NULL;
 }
 
 ax_status cli_load_data(const char *spec, int test, ax_dataset **out)
