@@ -441,6 +441,20 @@ static void the_model_knows_what_it_is(void)
     file("bad.csv", "a,b,c,d\n1,2,3,4\n");
     CHECK(run("predict reg.st --input csv:bad.csv", out, sizeof out) == 1 &&
           strstr(out, "4 columns; the model takes 2 features, followed by nothing"));
+    /* NaN weights (the file edited): refused at load, not printed as -nan rows */
+    {
+        FILE *f = fopen(file("reg.st", NULL), "r+b");
+        unsigned char len8[8];
+        CHECK(f && fread(len8, 1, 8, f) == 8);
+        uint64_t n = 0;
+        for (int b = 0; b < 8; b++)
+            n |= (uint64_t)len8[b] << (8 * b);
+        const float nan = NAN;
+        CHECK(f && fseek(f, (long)(8 + n), SEEK_SET) == 0 && fwrite(&nan, sizeof nan, 1, f) == 1);
+        if (f)
+            fclose(f);
+        CHECK(run("predict reg.st --input csv:reg_x.csv", out, sizeof out) == 1 && strstr(out, "holds NaN at index 0"));
+    }
 }
 
 /* A state dict as PyTorch saves it: half-precision weights and batch

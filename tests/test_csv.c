@@ -37,6 +37,13 @@ static void reads_tables(void)
         CHECK(ds->labels[0] == 2 && ds->labels[1] == 0 && ds->labels[2] == 1);
         ax_dataset_free(ds);
     }
+    /* a UTF-8 byte-order mark (spreadsheets write one) is not part of the first name */
+    p = write_file("bom.csv", "\xef\xbb\xbf" "size,label\n1,0\n2,1\n");
+    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, NULL, "size", 0, 0}, &ds));
+    if (ds) {
+        CHECK(ds->n == 2 && ds->targets && ds->targets[1] == 2);
+        ax_dataset_free(ds);
+    }
     /* no header: the last column is the label by default; semicolons */
     p = write_file("b.csv", "1;2;0\n3;4;1\n");
     CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, ';', NULL, NULL, 4, 0}, &ds));
@@ -80,6 +87,10 @@ static void malformed_tables(void)
     expect_error("quote1.csv", "\"", &dflt, "quote1.csv:1: cannot read the first line's cells");
     expect_error("quote2.csv", "\n\n\"a,b\n1,2\n", &dflt, "quote2.csv:3: cannot read the first line's cells");
     expect_error("frac.csv", "a,y\n1,0\n2,1.5\n", &dflt, ":3: column 2 ('y'): label 1.5 is not a class");
+    /* values that must not pass silently */
+    expect_error("huge.csv", "a,y\n1,0\n1e39,1\n", &dflt, ":3: column 1 ('a'): '1e39' is not a number");
+    expect_error("hex.csv", "a,y\n1,0\n0x10,1\n", &dflt, ":3: column 1 ('a'): '0x10' is not a number");
+    expect_error("dup.csv", "a,a,y\n1,2,0\n", &dflt, ":1: column name 'a' appears twice (columns 1 and 2)");
     expect_error("big.csv", "a,y\n1,0\n2,3\n", &(ax_csv_options){-1, 0, NULL, NULL, 3, 0},
                  ":3: column 2 ('y'): label 3 is not a class in 0..2");
     expect_error("col.csv", "a,y\n1,0\n", &(ax_csv_options){-1, 0, "z", NULL, 0, 0}, "no column 'z'");

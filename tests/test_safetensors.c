@@ -163,6 +163,20 @@ static void saves_survive_sigkill(void)
         CHECK_OK(ax_load_safetensors(p, probe, 1, NULL));
         CHECK(same_params(probe, a) || same_params(probe, b));
     }
+    /* a killed save's temporary file (one made here for certain, as a
+     * process that has exited would leave it) goes at the next save */
+    pid_t gone = fork();
+    if (gone == 0)
+        _exit(0);
+    waitpid(gone, NULL, 0);
+    char stale[512], cmd[1024];
+    snprintf(stale, sizeof stale, "%s.tmp.%ld", p, (long)gone);
+    FILE *f = fopen(stale, "wb");
+    fputs("half a model", f);
+    fclose(f);
+    CHECK_OK(ax_save_safetensors(p, a, NULL, NULL, 0));
+    snprintf(cmd, sizeof cmd, "ls %s.tmp.* > /dev/null 2>&1", p);
+    CHECK(system(cmd) != 0); /* none left */
     ax_graph_free(a);
     ax_graph_free(b);
     ax_graph_free(probe);
@@ -332,6 +346,25 @@ static void pytorch_dtypes_convert(void)
         CHECK(st && ax_st_count(st) == 2);
         ax_st_close(st);
         ax_graph_free(g);
+    }
+    /* a NaN weight: refused before anything is loaded */
+    {
+        const char *json = "{\"fc1.bias\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                           "\"fc2.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[4,16]}}";
+        const float vals[4] = {7, 1, NAN, 2};
+        const char *p = path_in("nan.safetensors");
+        FILE *f = fopen(p, "wb");
+        uint64_t n = strlen(json);
+        for (int b = 0; b < 8; b++)
+            fputc((int)(n >> (8 * b)) & 0xff, f);
+        fputs(json, f);
+        fwrite(vals, sizeof vals, 1, f);
+        fclose(f);
+        ax_graph *g = model(5, 1), *ref = model(5, 1);
+        CHECK_ERR(ax_load_safetensors(p, g, 0, NULL), AX_ERR_NUMERIC, "tensor 'fc2.bias' holds NaN at index 1");
+        CHECK(same_params(g, ref));
+        ax_graph_free(g);
+        ax_graph_free(ref);
     }
     /* an integer tensor where the model wants floats */
     const char *json = "{\"fc2.bias\":{\"dtype\":\"I64\",\"shape\":[3],\"data_offsets\":[0,24]}}";

@@ -1,20 +1,61 @@
 /* Reading a whole regular file, and writing a file so that a crash or a
- * kill never leaves a half-written one: write to "<path>.tmp.<pid>", fsync it, rename it over path (atomic
- * on POSIX file systems), fsync the directory. */
+ * kill never leaves a half-written one (nor, after the next save to the
+ * same path, its temporary file): write to "<path>.tmp.<pid>", fsync it,
+ * rename it over path (atomic on POSIX file systems), fsync the folder. */
 #include "axon/core.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The folder of path ("." when it has none). */
+static void folder_of(const char *path, char *dir, size_t len)
+{
+    snprintf(dir, len, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    else
+        snprintf(dir, len, ".");
+}
+
+/* "<name>.tmp.<pid>" files beside path left by a save that was killed (no
+ * process of that pid is alive any more): removed, they would otherwise
+ * stay, each as large as the model. */
+static void remove_stale_temporaries(const char *path)
+{
+    char dir[4096];
+    folder_of(path, dir, sizeof dir);
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    const size_t blen = strlen(base);
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        const char *n = e->d_name, *digits = n + blen + 5;
+        if (strncmp(n, base, blen) || strncmp(n + blen, ".tmp.", 5) || !*digits || strspn(digits, "0123456789") != strlen(digits))
+            continue;
+        long pid = strtol(digits, NULL, 10);
+        if (pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+            char stale[8192];
+            snprintf(stale, sizeof stale, "%s/%s", dir, n);
+            unlink(stale);
+        }
+    }
+    if (d)
+        closedir(d);
+}
+
 ax_status ax_write_file_atomic(const char *path, const void *data, size_t len)
 {
     char tmp[4096], dir[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return ax_fail(AX_ERR_INVALID_ARG, "%s: path too long", path);
+    remove_stale_temporaries(path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
         return ax_fail(AX_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
@@ -44,12 +85,7 @@ ax_status ax_write_file_atomic(const char *path, const void *data, size_t len)
         return ax_fail(AX_ERR_IO, "%s: cannot rename over %s: %s", tmp, path, strerror(e));
     }
     /* the rename itself is durable once the directory is synced */
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
+    folder_of(path, dir, sizeof dir);
     int dfd = open(dir, O_RDONLY);
     if (dfd >= 0) {
         fsync(dfd);

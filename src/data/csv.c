@@ -5,6 +5,7 @@
 #include "axon/data.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,12 +81,16 @@ static int is_missing(const char *c)
     return !*c || !strcmp(c, "NA") || !strcmp(c, "NaN") || !strcmp(c, "nan") || !strcmp(c, "?") || !strcmp(c, "null");
 }
 
+/* A decimal number that fits a float: strtod's hexadecimal ("0x10") is
+ * refused, and so is a value beyond float range (1e39 would become inf). */
 static int parse_number(const char *c, double *v)
 {
+    if (strpbrk(c, "xX"))
+        return 0;
     char *end;
     errno = 0;
     *v = strtod(c, &end);
-    return end != c && *end == '\0' && errno != ERANGE && isfinite(*v);
+    return end != c && *end == '\0' && errno != ERANGE && isfinite(*v) && fabs(*v) <= FLT_MAX;
 }
 
 static ax_status parse(const char *path, char delim, int header, table *t)
@@ -96,6 +101,10 @@ static ax_status parse(const char *path, char delim, int header, table *t)
     ax_status s = ax_read_file(path, CSV_MAX_BYTES, &t->text, &len);
     if (s != AX_OK)
         return s;
+    if (len >= 3 && !memcmp(t->text, "\xef\xbb\xbf", 3)) { /* a UTF-8 byte-order mark, as spreadsheets write */
+        memmove(t->text, t->text + 3, len - 2);
+        len -= 3;
+    }
     /* count lines for the row arrays */
     int64_t lines = 1;
     for (size_t i = 0; i < len; i++)
@@ -178,6 +187,11 @@ static ax_status parse(const char *path, char delim, int header, table *t)
     if (header) {
         t->names = t->cells;
         t->cells += cols, t->line_of++, t->rows--;
+        for (int64_t a = 0; a < cols; a++) /* a name given twice would make --label ambiguous */
+            for (int64_t b = a + 1; b < cols; b++)
+                if (!strcmp(t->names[a], t->names[b]))
+                    return ax_fail(AX_ERR_FORMAT, "%s:%lld: column name '%s' appears twice (columns %lld and %lld)",
+                                   path, (long long)t->line_of[-1], t->names[a], (long long)a + 1, (long long)b + 1);
     }
     if (t->rows < 1)
         return ax_fail(AX_ERR_FORMAT, "%s: a header but no data rows", path);

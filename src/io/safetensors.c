@@ -289,39 +289,52 @@ static ax_status file_open(const char *path, file *f)
     return s;
 }
 
-/* numel values of tensor t (validated by file_open) into dst as floats. */
+/* Value i of a validated float tensor starting at src, as a float. */
+static float value_at(value_kind kind, const unsigned char *src, int64_t i)
+{
+    float f;
+    double d;
+    uint16_t h;
+    switch (kind) {
+    case F64:
+        memcpy(&d, src + 8 * i, 8);
+        return (float)d;
+    case F16:
+        memcpy(&h, src + 2 * i, 2);
+        return half_to_float(h);
+    case BF16:
+        memcpy(&h, src + 2 * i, 2);
+        return bf16_to_float(h);
+    default:
+        memcpy(&f, src + 4 * i, 4); /* little-endian, as in memory here */
+        return f;
+    }
+}
+
+/* numel values of tensor t (validated by file_open) into dst as floats,
+ * or, with dst NULL, only checked: floats of the right count, every one
+ * finite (a weight that is not a number spoils every output). */
 static ax_status read_floats(const file *f, const cJSON *t, const char *name, float *dst, int64_t numel)
 {
     const int di = dtype_index(t);
     if (dtypes[di].kind == NOT_FLOAT)
-        return ax_fail(AX_ERR_FORMAT, "%s: tensor '%s' holds %s values; a parameter needs floats (F32, F64, F16, BF16)",
+        return ax_fail(AX_ERR_FORMAT, "%s: tensor '%s' holds %s values; the model's parameter needs floats (F32, F64, "
+                       "F16, BF16)",
                        f->path, name, dtypes[di].name);
     const cJSON *off = cJSON_GetObjectItemCaseSensitive(t, "data_offsets");
     const double b = cJSON_GetArrayItem(off, 0)->valuedouble, e = cJSON_GetArrayItem(off, 1)->valuedouble;
     if (e - b != (double)numel * dtypes[di].bytes)
         return ax_fail(AX_ERR_SHAPE, "%s: tensor '%s' holds %.0f values, expected %lld", f->path, name,
                        (e - b) / dtypes[di].bytes, (long long)numel);
-    const unsigned char *src = f->bytes + f->data_start + (uint64_t)b; /* little-endian, as in memory here */
-    for (int64_t i = 0; dtypes[di].kind != F32 && i < numel; i++) {
-        uint16_t h;
-        double v;
-        switch (dtypes[di].kind) {
-        case F64:
-            memcpy(&v, src + 8 * i, 8);
-            dst[i] = (float)v;
-            break;
-        case F16:
-            memcpy(&h, src + 2 * i, 2);
-            dst[i] = half_to_float(h);
-            break;
-        default:
-            memcpy(&h, src + 2 * i, 2);
-            dst[i] = bf16_to_float(h);
-            break;
-        }
+    const unsigned char *src = f->bytes + f->data_start + (uint64_t)b;
+    for (int64_t i = 0; i < numel; i++) {
+        const float v = value_at(dtypes[di].kind, src, i);
+        if (!isfinite(v))
+            return ax_fail(AX_ERR_NUMERIC, "%s: tensor '%s' holds %s at index %lld", f->path, name,
+                           isnan(v) ? "NaN" : "an infinite value", (long long)i);
+        if (dst)
+            dst[i] = v;
     }
-    if (dtypes[di].kind == F32)
-        memcpy(dst, src, (size_t)numel * sizeof(float));
     return AX_OK;
 }
 
@@ -354,11 +367,8 @@ ax_status ax_load_safetensors(const char *path, ax_graph *g, int strict, int *lo
                 }
                 continue;
             }
-            if (pass == 0 && dtypes[dtype_index(t)].kind == NOT_FLOAT)
-                s = ax_fail(AX_ERR_FORMAT, "%s: tensor '%s' holds %s values; the model's parameter needs floats", path,
-                            ax_node_name(p), dtypes[dtype_index(t)].name);
-            if (pass == 1)
-                s = read_floats(&f, t, ax_node_name(p), ax_node_data(p), ax_node_numel(p));
+            /* pass 0 checks every value, pass 1 copies */
+            s = read_floats(&f, t, ax_node_name(p), pass ? ax_node_data(p) : NULL, ax_node_numel(p));
             n++;
         }
     }
