@@ -4,14 +4,18 @@
 #   make demo    train the 784-256-128-10 MLP on Fashion-MNIST
 #   make test    every test, in a release build and under ASan + UBSan
 #   make bench   axon vs PyTorch: MLP and CNN epochs, inference, a busy machine (bench/README.md)
+#   make fuzz    every reader's libFuzzer harness for FUZZ_SECONDS (600) each (fuzz/)
 #   make install install the libraries, headers and axon.pc (PREFIX=/usr/local)
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 600
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps-build deps-demo deps-test deps-bench build build-asan demo test test-release test-asan bench install clean
+.PHONY: all deps-build deps-demo deps-test deps-bench build build-asan build-fuzz demo test test-release test-asan \
+	test-fuzz fuzz bench install clean
 
 all: build
 
@@ -45,10 +49,24 @@ test-release: deps-test build
 	cd $(BUILD) && ctest --output-on-failure
 
 test-asan: deps-test build-asan
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-		ctest --output-on-failure
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=87 ctest --output-on-failure
 
-test: test-release test-asan
+# The readers' fuzzers (clang, libFuzzer, ASan + UBSan with float-cast-overflow):
+# 30 s each and the kept reproducers in make test, FUZZ_SECONDS each in make fuzz.
+$(FUZZ_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DAXON_FUZZ=ON
+
+build-fuzz: deps-test $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+test-fuzz: build-fuzz
+	cd $(FUZZ_BUILD) && ctest --output-on-failure
+
+fuzz: build-fuzz
+	cd $(FUZZ_BUILD) && AXON_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --output-on-failure
+
+test: test-release test-asan test-fuzz
 
 bench: deps-bench build
 	bench/run.sh $(BUILD)
@@ -59,4 +77,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -6,7 +6,7 @@ build="cmake make gcc pkg-config libopenblas-dev zlib1g-dev libcjson-dev libstb-
 case "${1:-build}" in
   build) pkgs="$build" ;;
   demo) pkgs="$build dataset-fashion-mnist" ;;
-  test) pkgs="$build dataset-fashion-mnist python3-torch python3-protobuf" ;;
+  test) pkgs="$build dataset-fashion-mnist python3-torch python3-protobuf clang libclang-rt-14-dev libomp-14-dev" ;;
   bench) pkgs="$build dataset-fashion-mnist python3-torch python3-numpy" ;;
   *) echo "usage: $0 build|test|demo|bench" >&2; exit 2 ;;
 esac

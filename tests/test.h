@@ -62,6 +62,10 @@ extern int test_failures; /* failed checks in the running test */
 
 int test_main(const test_case *tests, int n);
 
+/* Fails the running test when a program's output holds a sanitizer
+ * report (a test expecting an error exit must not take one for it). */
+void check_no_sanitizer_report(const char *output, const char *command);
+
 #define TEST_MAIN(...)                                                                             \
     int main(void)                                                                                 \
     {                                                                                              \

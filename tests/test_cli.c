@@ -59,6 +59,7 @@ static int run_to(const char *args, const char *stdout_to, char *out, size_t len
     while (p && fread(rest, 1, sizeof rest, p) > 0) {
     }
     int st = p ? pclose(p) : -1;
+    check_no_sanitizer_report(out, args);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 

@@ -20,6 +20,7 @@ static int run_demo(const char *args, char *out, size_t len)
     size_t n = p ? fread(out, 1, len - 1, p) : 0;
     out[n] = '\0';
     int st = p ? pclose(p) : -1;
+    check_no_sanitizer_report(out, args);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 

@@ -2,6 +2,14 @@
 
 int test_failures;
 
+void check_no_sanitizer_report(const char *output, const char *command)
+{
+    if (strstr(output, "Sanitizer") || strstr(output, "runtime error:")) {
+        printf("  a sanitizer report from '%s':\n%s\n", command, output);
+        test_failures++;
+    }
+}
+
 int test_main(const test_case *tests, int n)
 {
     int passed = 0, failed = 0;

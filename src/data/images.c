@@ -14,6 +14,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+/* The most pixels one image may have (16 megapixels). */
+#define IMAGE_MAX_PIXELS ((int64_t)1 << 24)
+
 typedef struct names {
     char **v;
     int n, cap;
@@ -119,6 +122,13 @@ ax_status ax_dataset_load_images(const char *dir, const ax_image_options *option
             int iw, ih, ic;
             if (!stbi_info(path, &iw, &ih, &ic)) {
                 s = ax_fail(AX_ERR_FORMAT, "%s: not an image stb_image can read (%s)", path, stbi_failure_reason());
+                break;
+            }
+            /* the header's size, checked before decoding: a few bytes can
+             * claim a picture of gigabytes */
+            if ((int64_t)iw * ih > IMAGE_MAX_PIXELS) {
+                s = ax_fail(AX_ERR_FORMAT, "%s: %dx%d pixels, more than an image axon reads (%lld)", path, iw, ih,
+                            (long long)IMAGE_MAX_PIXELS);
                 break;
             }
             if (c_ch == 0)

@@ -1,0 +1,41 @@
+/* Shared by the libFuzzer harnesses: the readers take paths, so each input
+ * is written to a file of this process first. A harness must never crash,
+ * leak or hit undefined behaviour, whatever the bytes; errors are fine. */
+#ifndef AXON_FUZZ_H
+#define AXON_FUZZ_H
+
+#include <axon.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The input as the file <tmp>/axon-fuzz-<pid><suffix>; its path. */
+static inline const char *fuzz_file(const uint8_t *data, size_t size, const char *suffix)
+{
+    static char path[256];
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(path, sizeof path, "%s/axon-fuzz-%ld%s", tmp, (long)getpid(), suffix);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        abort();
+    if (size && fwrite(data, 1, size, f) != size)
+        abort();
+    fclose(f);
+    return path;
+}
+
+/* The input as a NUL-terminated string (free it). */
+static inline char *fuzz_text(const uint8_t *data, size_t size)
+{
+    char *t = malloc(size + 1);
+    if (!t)
+        abort();
+    memcpy(t, data, size);
+    t[size] = '\0';
+    return t;
+}
+
+#endif

@@ -1,0 +1,32 @@
+/* safetensors model files: validation, metadata, every tensor as floats,
+ * and loading into a model by name (strict and not). */
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *p = fuzz_file(data, size, ".safetensors");
+    ax_st_file *f;
+    if (ax_st_open(p, &f) == AX_OK) {
+        (void)ax_st_meta(f, "spec");
+        static float buf[4096];
+        (void)ax_st_get(f, "fc.weight", buf, 8);
+        (void)ax_st_get(f, "fc.bias", buf, 2);
+        ax_st_close(f);
+    }
+    char *v = NULL;
+    if (ax_safetensors_metadata(p, "spec", &v) == AX_OK)
+        ax_free(v);
+    ax_graph *g;
+    ax_rng rng;
+    ax_rng_seed(&rng, 1, 1);
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape2(1, 4));
+    ax_dense(g, x, 2, NULL, AX_DEFAULT_INIT, &rng, "fc");
+    if (ax_graph_compile(g) == AX_OK) {
+        int n;
+        (void)ax_load_safetensors(p, g, 1, &n);
+        (void)ax_load_safetensors(p, g, 0, &n);
+    }
+    ax_graph_free(g);
+    return 0;
+}
