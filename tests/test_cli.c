@@ -301,6 +301,12 @@ static void outputs_are_safe(void)
           strstr(out, "no/such/dir/m.safetensors cannot be written") && !strstr(out, "epoch 1/1"));
     CHECK(run("train m.spec --data synthetic --threads 100000", out, sizeof out) == 2 &&
           strstr(out, "--threads expects a whole number from 0 to 256"));
+    /* JSON stays JSON whatever the path holds */
+    CHECK(run("train m.spec --data synthetic --epochs 1 --json --out 'we\"ird\\name.st'", out, sizeof out) == 0);
+    cJSON *o = cJSON_Parse(out);
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(o, "model");
+    CHECK(cJSON_IsString(model) && !strcmp(model->valuestring, "we\"ird\\name.st"));
+    cJSON_Delete(o);
     /* --help gives the defaults */
     CHECK(run("train --help", out, sizeof out) == 0 && strstr(out, "(default 5)") && strstr(out, "(default 64)") &&
           strstr(out, "default model.safetensors"));

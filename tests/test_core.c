@@ -94,6 +94,22 @@ static void shuffle_is_a_permutation(void)
     CHECK(moved > 900);
 }
 
+/* an allocation limit makes a crafted huge model a clean error */
+static void allocation_limit(void)
+{
+    ax_set_alloc_limit((size_t)1 << 20);
+    void *small = ax_alloc(1024);
+    CHECK(small != NULL && ax_alloc((size_t)2 << 20) == NULL && ax_alloc_aligned((size_t)2 << 20) == NULL &&
+          ax_calloc((size_t)1 << 20, 4) == NULL);
+    ax_free(small);
+    ax_spec sp;
+    CHECK_ERR(ax_spec_build("input x 1000\ndense fc units=1000\nloss mse\n", "big.spec", 2, 1, &sp), AX_ERR_FORMAT,
+              "cannot allocate 4000000 bytes");
+    ax_set_alloc_limit(0);
+    CHECK_OK(ax_spec_build("input x 1000\ndense fc units=1000\nloss mse\n", "big.spec", 2, 1, &sp));
+    ax_graph_free(sp.graph);
+}
+
 static void thread_knob(void)
 {
     ax_set_num_threads(1);
@@ -128,5 +144,5 @@ static void tensors(void)
 }
 
 TEST_MAIN(T(status_messages), T(arena_alignment_and_capacity), T(rng_streams_are_reproducible),
-          T(rng_reference_values), T(rng_distributions), T(shuffle_is_a_permutation), T(thread_knob),
+          T(rng_reference_values), T(rng_distributions), T(shuffle_is_a_permutation), T(thread_knob), T(allocation_limit),
           T(flush_denormals), T(tensors))

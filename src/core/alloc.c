@@ -6,12 +6,25 @@
 
 #define AX_ALIGN 64
 
-void *ax_alloc(size_t bytes) { return malloc(bytes ? bytes : 1); }
+static size_t limit = 0; /* the most bytes one allocation may take; 0: any */
 
-void *ax_calloc(size_t n, size_t size) { return calloc(n ? n : 1, size ? size : 1); }
+void ax_set_alloc_limit(size_t bytes) { limit = bytes; }
+
+static int over_limit(size_t bytes) { return limit && bytes > limit; }
+
+void *ax_alloc(size_t bytes) { return over_limit(bytes) ? NULL : malloc(bytes ? bytes : 1); }
+
+void *ax_calloc(size_t n, size_t size)
+{
+    if (limit && size && n > limit / size)
+        return NULL;
+    return calloc(n ? n : 1, size ? size : 1);
+}
 
 void *ax_alloc_aligned(size_t bytes)
 {
+    if (over_limit(bytes))
+        return NULL;
     void *p = NULL;
     size_t rounded = (bytes + AX_ALIGN - 1) / AX_ALIGN * AX_ALIGN;
     if (posix_memalign(&p, AX_ALIGN, rounded ? rounded : AX_ALIGN) != 0)
