@@ -12,14 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Called by libFuzzer once: allocations above 512 MB fail as out of
+/* Called by libFuzzer once: allocations above 64 MB fail as out of
  * memory, so a few bytes of spec or header asking for a model of
  * gigabytes give the reader's error, not libFuzzer's out-of-memory report. */
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    ax_set_alloc_limit((size_t)512 << 20);
+    ax_set_alloc_limit((size_t)64 << 20);
     return 0;
 }
 

@@ -45,7 +45,7 @@ void ax_clear_error(void);
 /* The most bytes one allocation may take (0, the default: no limit): a
  * larger one fails as if memory ran out, with the usual clear error. For
  * programs that read untrusted files and would rather refuse a crafted
- * model of gigabytes (the fuzzers set 512 MB) and for small devices. */
+ * model of gigabytes (the fuzzers set 64 MB) and for small devices. */
 void ax_set_alloc_limit(size_t bytes);
 void *ax_alloc(size_t bytes);
 void *ax_calloc(size_t n, size_t size);

@@ -14,8 +14,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-/* The most pixels one image may have (16 megapixels). */
-#define IMAGE_MAX_PIXELS ((int64_t)1 << 24)
+/* The most pixels one image may have (4 megapixels: resize larger ones
+ * first; a few header bytes must not make the decoder fill gigabytes). */
+#define IMAGE_MAX_PIXELS ((int64_t)1 << 22)
 
 typedef struct names {
     char **v;
