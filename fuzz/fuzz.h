@@ -23,19 +23,41 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* The input as the file <tmp>/axon-fuzz-<pid><suffix>; its path. */
-static inline const char *fuzz_file(const uint8_t *data, size_t size, const char *suffix)
+/* Write the input to path. */
+static inline void fuzz_write(const char *path, const uint8_t *data, size_t size)
 {
-    static char path[256];
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(path, sizeof path, "%s/axon-fuzz-%ld%s", tmp, (long)getpid(), suffix);
     FILE *f = fopen(path, "wb");
     if (!f)
         abort();
     if (size && fwrite(data, 1, size, f) != size)
         abort();
     fclose(f);
+}
+
+/* The input as the file <tmp>/axon-fuzz-<pid><suffix>; its path. */
+static inline const char *fuzz_file(const uint8_t *data, size_t size, const char *suffix)
+{
+    static char path[256];
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(path, sizeof path, "%s/axon-fuzz-%ld%s", tmp, (long)getpid(), suffix);
+    fuzz_write(path, data, size);
     return path;
+}
+
+/* The model the seed files were saved from: x [1, 4], dense "fc" 4 -> 2,
+ * compiled (NULL if that failed; the caller frees it). */
+static inline ax_graph *fuzz_model(void)
+{
+    ax_graph *g;
+    ax_rng rng;
+    ax_rng_seed(&rng, 1, 1);
+    ax_graph_new(&g);
+    ax_dense(g, ax_input(g, "x", ax_shape2(1, 4)), 2, NULL, AX_DEFAULT_INIT, &rng, "fc");
+    if (ax_graph_compile(g) != AX_OK) {
+        ax_graph_free(g);
+        return NULL;
+    }
+    return g;
 }
 
 /* The input as a NUL-terminated string (free it). */

@@ -13,12 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mkdir(dir, 0755);
     mkdir(file, 0755);
     snprintf(file, sizeof file, "%s/cls/a.png", dir);
-    FILE *f = fopen(file, "wb");
-    if (!f)
-        abort();
-    if (size && fwrite(data, 1, size, f) != size)
-        abort();
-    fclose(f);
+    fuzz_write(file, data, size);
     ax_dataset *ds = NULL;
     if (ax_dataset_load_images(dir, NULL, &ds) == AX_OK)
         ax_dataset_free(ds);

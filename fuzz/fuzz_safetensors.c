@@ -16,13 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *v = NULL;
     if (ax_safetensors_metadata(p, "spec", &v) == AX_OK)
         ax_free(v);
-    ax_graph *g;
-    ax_rng rng;
-    ax_rng_seed(&rng, 1, 1);
-    ax_graph_new(&g);
-    ax_node *x = ax_input(g, "x", ax_shape2(1, 4));
-    ax_dense(g, x, 2, NULL, AX_DEFAULT_INIT, &rng, "fc");
-    if (ax_graph_compile(g) == AX_OK) {
+    ax_graph *g = fuzz_model();
+    if (g) {
         int n;
         (void)ax_load_safetensors(p, g, 1, &n);
         (void)ax_load_safetensors(p, g, 0, &n);

@@ -87,6 +87,20 @@ static const char *raw(const char *name, const char *json, size_t data_len, int6
     return p;
 }
 
+/* A file: header JSON and the given data bytes. */
+static const char *with_data(const char *name, const char *json, const void *data, size_t len)
+{
+    const char *p = path_in(name);
+    FILE *f = fopen(p, "wb");
+    uint64_t n = strlen(json);
+    for (int b = 0; b < 8; b++)
+        fputc((int)(n >> (8 * b)) & 0xff, f);
+    fputs(json, f);
+    fwrite(data, 1, len, f);
+    fclose(f);
+    return p;
+}
+
 static void malformed_files(void)
 {
     ax_graph *g = model(5, 5), *ref = model(5, 5);
@@ -327,15 +341,10 @@ static void pytorch_dtypes_convert(void)
                  "{\"fc2.bias\":{\"dtype\":\"%s\",\"shape\":[3],\"data_offsets\":[0,%d]},"
                  "\"bn.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[%d,%d]}}",
                  cases[c].dtype, cases[c].len, cases[c].len, cases[c].len + 8);
-        const char *p = path_in("torch.safetensors");
-        FILE *f = fopen(p, "wb");
-        uint64_t n = strlen(json);
-        for (int b = 0; b < 8; b++)
-            fputc((int)(n >> (8 * b)) & 0xff, f);
-        fputs(json, f);
-        fwrite(cases[c].bytes, 1, (size_t)cases[c].len, f);
-        fwrite(i64, 1, sizeof i64, f);
-        fclose(f);
+        unsigned char data[32];
+        memcpy(data, cases[c].bytes, (size_t)cases[c].len);
+        memcpy(data + cases[c].len, i64, sizeof i64);
+        const char *p = with_data("torch.safetensors", json, data, (size_t)cases[c].len + sizeof i64);
         ax_graph *g = model(5, 5);
         int loaded = -1;
         CHECK_OK(ax_load_safetensors(p, g, 0, &loaded));
@@ -352,14 +361,7 @@ static void pytorch_dtypes_convert(void)
         const char *json = "{\"fc1.bias\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
                            "\"fc2.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[4,16]}}";
         const float vals[4] = {7, 1, NAN, 2};
-        const char *p = path_in("nan.safetensors");
-        FILE *f = fopen(p, "wb");
-        uint64_t n = strlen(json);
-        for (int b = 0; b < 8; b++)
-            fputc((int)(n >> (8 * b)) & 0xff, f);
-        fputs(json, f);
-        fwrite(vals, sizeof vals, 1, f);
-        fclose(f);
+        const char *p = with_data("nan.safetensors", json, vals, sizeof vals);
         ax_graph *g = model(5, 1), *ref = model(5, 1);
         CHECK_ERR(ax_load_safetensors(p, g, 0, NULL), AX_ERR_NUMERIC, "tensor 'fc2.bias' holds NaN at index 1");
         CHECK(same_params(g, ref));
