@@ -14,7 +14,9 @@
 #include "axon/optim.h"
 #include "axon/data.h"
 #include "axon/train.h"
-#include "axon/io.h"
+#include "axon/safetensors.h"
+#include "axon/spec.h"
+#include "axon/checkpoint.h"
 #include "axon/plot.h"
 
 #endif

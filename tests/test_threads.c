@@ -78,23 +78,17 @@ static void team_size_keeps_the_bits(void)
     ax_set_num_threads(2);
 }
 
-/* A step that takes `us` microseconds (spinning, so it is not rounded up
- * to the scheduler's tick as a sleep is). */
-static void spin_for(double us)
-{
-    const double until = ax_now_seconds() + us * 1e-6;
-    while (ax_now_seconds() < until) {
-    }
-}
-
-/* For `seconds`, steps whose cost depends on the team: `cost2` with two
- * threads, `cost1` with one; the governor's team at the end. */
+/* For `seconds` of a simulated clock, steps whose cost depends on the
+ * team: `cost2` microseconds with two threads, `cost1` with one; the
+ * governor's team at the end. The clock is simulated so that the machine's
+ * own load cannot change what the governor sees. */
+static double sim_now = 1000.0;
 static int run_steps(ax_governor *gv, double seconds, double cost1, double cost2)
 {
-    const double until = ax_now_seconds() + seconds;
-    while (ax_now_seconds() < until) {
-        ax_governor_tick(gv, 1, 10);
-        spin_for(ax_threads_team() == 2 ? cost2 : cost1);
+    const double until = sim_now + seconds;
+    while (sim_now < until) {
+        ax_governor_tick_at(gv, 1, 10, sim_now);
+        sim_now += (ax_threads_team() == 2 ? cost2 : cost1) * 1e-6;
     }
     return ax_threads_team();
 }

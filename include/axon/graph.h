@@ -177,7 +177,8 @@ float *ax_node_data(ax_node *n);
 float *ax_node_grad(ax_node *n);
 /* Ask for the gradient of an input (off by default). Before compile. */
 ax_status ax_node_set_requires_grad(ax_node *n, int on);
-/* Exclude a parameter from updates (and from gradient computation). */
+/* Exclude a parameter from updates. Its gradient is still computed until
+ * the graph is compiled again (then it is not, which saves the work). */
 ax_status ax_node_set_frozen(ax_node *n, int frozen);
 int ax_node_frozen(const ax_node *n);
 /* Freeze (or unfreeze) a whole layer: every parameter named "<layer>.*"
@@ -191,8 +192,37 @@ ax_node *ax_graph_find(ax_graph *g, const char *name);
 int ax_graph_num_params(const ax_graph *g);
 ax_node *ax_graph_param(ax_graph *g, int i);
 int64_t ax_graph_param_count(const ax_graph *g); /* total scalars */
-/* Bytes in the compiled arena (activations, gradients, scratch). */
+/* Bytes in the compiled arena (activations, their gradients, scratch;
+ * parameters and their gradients live in the spans below). */
 size_t ax_graph_arena_bytes(const ax_graph *g);
+
+/* ---- parameter and gradient spans -------------------------------------
+ * From the first compile on, every learnable parameter lives in one
+ * contiguous span and every gradient in another of the same length and
+ * layout (parameter i's gradient sits at the offset of parameter i);
+ * buffers (running statistics) live in a third. Each parameter starts on a
+ * 64-byte boundary; the few floats between parameters are zero and stay
+ * zero. So a clip, an optimizer step, an allreduce or a checkpoint is one
+ * pass over one span. Later compiles keep the spans where they are; a
+ * parameter frozen at compile has no gradient computed (its part of the
+ * gradient span stays zero). Before the first compile each parameter has
+ * its own storage and the spans are empty ({NULL, 0}); pointers to
+ * parameter data taken before the first compile are not valid after it. */
+typedef struct ax_span {
+    float *data;
+    int64_t n;
+} ax_span;
+ax_span ax_graph_param_span(ax_graph *g);
+ax_span ax_graph_grad_span(ax_graph *g);
+ax_span ax_graph_buffer_span(ax_graph *g);
+/* Where a parameter (or buffer) starts in its span; -1 for other nodes. */
+int64_t ax_node_span_offset(const ax_node *param);
+
+/* Copy a node's values (its current shape's numel) out or in: the way to
+ * reach data that does not live in host memory. count must be the node's
+ * numel. */
+ax_status ax_node_read(const ax_node *n, float *dst, int64_t count);
+ax_status ax_node_write(ax_node *n, const float *src, int64_t count);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,4 @@
-/* axon tensors: N-d float32 arrays with a shape. */
+/* axon shapes: the dimensions of N-d float32 arrays (graph nodes, data samples). */
 #ifndef AXON_TENSOR_H
 #define AXON_TENSOR_H
 
@@ -33,16 +33,6 @@ int ax_shape_checked(const ax_shape *s, int allow_zero, int64_t *numel);
 int ax_shape_equal(const ax_shape *a, const ax_shape *b);
 /* Writes "[64, 784]" into buf; returns buf. */
 char *ax_shape_str(const ax_shape *s, char *buf, size_t len);
-
-typedef struct ax_tensor {
-    ax_shape shape;
-    float *data;      /* 64-byte aligned, numel floats */
-} ax_tensor;
-
-/* A zero-filled tensor that owns its data; free with ax_tensor_free. */
-ax_status ax_tensor_new(ax_shape shape, ax_tensor **out);
-void ax_tensor_free(ax_tensor *t);
-int64_t ax_tensor_numel(const ax_tensor *t);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
-/* axon training: fit, evaluate and predict a classifier, with per-epoch
- * metrics and a progress display. */
+/* axon training: one step (forward, backward, step hooks, update), fit
+ * (epochs of steps with callbacks), evaluate and predict, for classifiers
+ * and regressions, with metrics and a progress display. */
 #ifndef AXON_TRAIN_H
 #define AXON_TRAIN_H
 
@@ -18,8 +19,8 @@ extern "C" {
 typedef struct ax_model {
     ax_graph *graph;
     ax_node *input;  /* [B, ...] features */
-    ax_node *target; /* [B] class indices */
-    ax_node *output; /* [B, C] logits (or probabilities) */
+    ax_node *target; /* [B] class indices, or [B, T] real targets */
+    ax_node *output; /* [B, C] logits (or probabilities), or [B, T] predictions */
     ax_node *loss;   /* scalar */
 } ax_model;
 
@@ -42,11 +43,22 @@ typedef enum ax_verbosity {
     AX_PROGRESS      /* a live progress bar on a terminal, one line per epoch otherwise */
 } ax_verbosity;
 
+/* One training step, as the step hooks see it. */
+typedef struct ax_step {
+    int epoch;           /* 1-based within fit; whatever the caller set for ax_train_step */
+    int64_t step;        /* 1-based within the epoch (fit), or the caller's count */
+    int64_t rows;        /* samples in this batch */
+    double loss;         /* the batch's loss, after the forward pass */
+    ax_span grads;       /* the complete gradient span (axon/graph.h), after backward */
+    int skip_update;     /* a grads_ready hook sets it: leave the parameters alone this step */
+} ax_step;
+
 /* ---- callbacks --------------------------------------------------------
- * Called by ax_fit after each epoch and once at the end. A callback is a
- * struct of function pointers over its own state, so users can write
- * their own; the built-in ones below are made by their _new functions and
- * freed with ax_callback_free. */
+ * Called by ax_fit at each step, after each epoch and once at the end. A
+ * callback is a struct of function pointers over its own state, so users
+ * can write their own (leave the hooks it does not need NULL); the
+ * built-in ones below are made by their _new functions and freed with
+ * ax_callback_free. */
 typedef struct ax_callback ax_callback;
 struct ax_callback {
     const char *name;
@@ -56,8 +68,30 @@ struct ax_callback {
     /* Once after the last epoch run (also after a stop): the logs of the epochs run. */
     ax_status (*train_end)(ax_callback *cb, ax_model *m, const ax_epoch_log *logs, int epochs_run);
     void (*destroy)(ax_callback *cb); /* frees state; NULL: nothing to free */
+    /* At each step, after backward and before the optimizer: step->grads
+     * is complete and may be read or changed (a gradient allreduce,
+     * accumulation, logging its norm); setting step->skip_update skips
+     * this step's update. Hooks run in the order given. NULL: nothing. */
+    ax_status (*grads_ready)(ax_callback *cb, ax_model *m, ax_step *step);
+    /* At each step, after the update (or its skipping). NULL: nothing. */
+    ax_status (*step_end)(ax_callback *cb, ax_model *m, const ax_step *step);
 };
 void ax_callback_free(ax_callback *cb);
+
+/* One training step on the batch already in the model's input and target
+ * (ax_graph_set_batch sets its size): forward in training mode, a check
+ * that the loss is finite (AX_ERR_NUMERIC, naming step->epoch and
+ * step->step), backward, every callback's grads_ready, the optimizer
+ * step unless a hook skipped it, every callback's step_end. step->loss,
+ * rows and grads are filled in. ax_fit is a loop of these. */
+ax_status ax_train_step(ax_model *m, ax_optimizer *opt, ax_callback *const *callbacks, int n_callbacks,
+                        ax_step *step);
+
+/* Gradient accumulation: the update happens every k steps, with the mean
+ * of the k steps' gradients, so k batches of B train as one batch of k*B
+ * would (for losses that are means over the batch). The count runs on
+ * across epochs. */
+ax_status ax_grad_accumulation_new(int k, ax_callback **out);
 
 /* What early stopping watches: "val_*" is the held-out data (fit's test set). */
 typedef enum ax_monitor { AX_MONITOR_VAL_LOSS = 0, AX_MONITOR_VAL_ACCURACY, AX_MONITOR_LOSS, AX_MONITOR_ACCURACY } ax_monitor;
@@ -88,8 +122,6 @@ ax_status ax_schedule_callback_new(ax_schedule *s, ax_optimizer *o, ax_monitor m
  * epoch_seconds at each epoch; `tensorboard --logdir log_dir` shows them. */
 ax_status ax_tensorboard_new(const char *log_dir, ax_callback **out);
 const char *ax_tensorboard_path(const ax_callback *cb);
-/* CRC-32C (Castagnoli), as TensorFlow's record framing uses. */
-uint32_t ax_crc32c(const void *data, size_t n);
 
 typedef struct ax_fit_config {
     int epochs;
@@ -103,7 +135,7 @@ typedef struct ax_fit_config {
     int initial_epoch;         /* epochs already run (resuming): training runs epochs initial_epoch+1..epochs */
     double validation_split;   /* without held-out data: hold out this fraction of the training data */
     int stratify;              /* ... keeping each class's share */
-    ax_callback **callbacks; /* called in order after each epoch and at the end */
+    ax_callback **callbacks; /* called in order at each step, after each epoch and at the end */
     int n_callbacks;
 } ax_fit_config;
 

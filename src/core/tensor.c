@@ -1,4 +1,4 @@
-/* Shapes and standalone tensors. */
+/* Shapes: constructors, sizes, checks and printing. */
 #include "axon/tensor.h"
 
 #include <stdio.h>
@@ -58,37 +58,3 @@ char *ax_shape_str(const ax_shape *s, char *buf, size_t len)
         snprintf(buf + used, len - used, "]");
     return buf;
 }
-
-ax_status ax_tensor_new(ax_shape shape, ax_tensor **out)
-{
-    *out = NULL;
-    if (shape.ndim < 0 || shape.ndim > AX_MAX_DIMS)
-        return ax_fail(AX_ERR_SHAPE, "tensor: rank %d outside 0..%d", shape.ndim, AX_MAX_DIMS);
-    for (int i = 0; i < shape.ndim; i++)
-        if (shape.dim[i] <= 0)
-            return ax_fail(AX_ERR_SHAPE, "tensor: dimension %d is %lld, must be positive", i,
-                           (long long)shape.dim[i]);
-    ax_tensor *t = ax_calloc(1, sizeof *t);
-    if (!t)
-        return ax_fail(AX_ERR_NOMEM, "tensor: out of memory");
-    size_t bytes = (size_t)ax_shape_numel(&shape) * sizeof(float);
-    t->data = ax_alloc_aligned(bytes);
-    if (!t->data) {
-        ax_free(t);
-        return ax_fail(AX_ERR_NOMEM, "tensor: cannot allocate %zu bytes", bytes);
-    }
-    memset(t->data, 0, bytes);
-    t->shape = shape;
-    *out = t;
-    return AX_OK;
-}
-
-void ax_tensor_free(ax_tensor *t)
-{
-    if (!t)
-        return;
-    ax_free(t->data);
-    ax_free(t);
-}
-
-int64_t ax_tensor_numel(const ax_tensor *t) { return ax_shape_numel(&t->shape); }

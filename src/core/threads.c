@@ -217,9 +217,14 @@ static void measured(ax_governor *gv, double seconds, int64_t rows, double now)
 
 void ax_governor_tick(ax_governor *gv, int continues, int64_t rows)
 {
+    if (ax_get_threads_auto() && ax_get_num_threads() > 1)
+        ax_governor_tick_at(gv, continues, rows, ax_now_seconds());
+}
+
+void ax_governor_tick_at(ax_governor *gv, int continues, int64_t rows, double now)
+{
     if (!ax_get_threads_auto() || ax_get_num_threads() == 1)
         return;
-    const double now = ax_now_seconds();
     if (!gv->started) {
         gv->started = 1;
         begin_probe(gv);

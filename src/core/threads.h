@@ -46,5 +46,8 @@ void ax_governor_init(ax_governor *gv);
  * was this loop's too, so the time since then was one of its steps (0
  * after the caller did something else, such as an evaluation pass). */
 void ax_governor_tick(ax_governor *gv, int continues, int64_t rows);
+/* The same at a given time on the monotonic clock (tests drive it with a
+ * simulated clock, so machine load cannot change what they see). */
+void ax_governor_tick_at(ax_governor *gv, int continues, int64_t rows, double now);
 
 #endif

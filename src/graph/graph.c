@@ -16,6 +16,12 @@ struct ax_graph {
     int training;
     int64_t max_batch, batch;
     ax_arena *arena;
+    /* Made at the first compile and kept by every later one (an optimizer
+     * holds them): learnable parameters, their gradients (same offsets),
+     * and buffers, each in parameter order at 64-byte aligned offsets.
+     * The gaps between parameters are zero and stay zero. */
+    float *param_span, *grad_span, *buffer_span;
+    int64_t param_span_n, buffer_span_n;
     ax_rng rng;
     /* team sizes for the training steps and for the inference passes,
      * each timed between one forward pass and the next of its kind */
@@ -41,10 +47,13 @@ void ax_graph_free(ax_graph *g)
     if (!g)
         return;
     for (int i = 0; i < g->n_nodes; i++) {
-        if (g->nodes[i]->kind == AX_NODE_PARAM)
-            ax_free(g->nodes[i]->data);
+        if (g->nodes[i]->kind == AX_NODE_PARAM && !g->param_span)
+            ax_free(g->nodes[i]->data); /* not gathered into the spans yet */
         ax_free(g->nodes[i]);
     }
+    ax_free(g->param_span);
+    ax_free(g->grad_span);
+    ax_free(g->buffer_span);
     ax_free(g->nodes);
     ax_free(g->params);
     ax_arena_free(g->arena);
@@ -232,6 +241,46 @@ static ax_status infer_all(ax_graph *g)
     return AX_OK;
 }
 
+/* Offsets are rounded up to 16 floats so every parameter starts on a
+ * 64-byte boundary, as it did in its own allocation. */
+static int64_t span_round(int64_t n) { return (n + 15) / 16 * 16; }
+
+/* At the first compile, move every parameter into its span (learnable or
+ * buffer) and free its own allocation; later compiles keep the spans. */
+static ax_status gather_spans(ax_graph *g)
+{
+    if (g->param_span || g->buffer_span)
+        return AX_OK;
+    int64_t np = 0, nb = 0;
+    for (int i = 0; i < g->n_params; i++) {
+        ax_node *p = g->params[i];
+        int64_t *len = p->buffer ? &nb : &np;
+        p->span_offset = *len;
+        *len += span_round(ax_numel(p));
+    }
+    float *ps = ax_alloc_aligned((size_t)(np ? np : 1) * sizeof(float));
+    float *gs = ax_alloc_aligned((size_t)(np ? np : 1) * sizeof(float));
+    float *bs = ax_alloc_aligned((size_t)(nb ? nb : 1) * sizeof(float));
+    if (!ps || !gs || !bs) {
+        ax_free(ps), ax_free(gs), ax_free(bs);
+        return ax_fail(AX_ERR_NOMEM, "graph: cannot allocate the parameter spans (%lld + %lld values)",
+                       (long long)np, (long long)nb);
+    }
+    memset(ps, 0, (size_t)(np ? np : 1) * sizeof(float));
+    memset(gs, 0, (size_t)(np ? np : 1) * sizeof(float));
+    memset(bs, 0, (size_t)(nb ? nb : 1) * sizeof(float));
+    for (int i = 0; i < g->n_params; i++) {
+        ax_node *p = g->params[i];
+        float *to = (p->buffer ? bs : ps) + p->span_offset;
+        memcpy(to, p->data, (size_t)ax_numel(p) * sizeof(float));
+        ax_free(p->data);
+        p->data = to;
+    }
+    g->param_span = ps, g->grad_span = gs, g->buffer_span = bs;
+    g->param_span_n = np, g->buffer_span_n = nb;
+    return AX_OK;
+}
+
 ax_status ax_graph_compile(ax_graph *g)
 {
     if (g->status != AX_OK)
@@ -243,6 +292,8 @@ ax_status ax_graph_compile(ax_graph *g)
     g->last_pass = -1;
     g->batch = g->max_batch;
     ax_status s = infer_all(g);
+    if (s == AX_OK)
+        s = gather_spans(g);
     if (s != AX_OK)
         return s;
 
@@ -271,12 +322,14 @@ ax_status ax_graph_compile(ax_graph *g)
         size_t bytes = (size_t)n->max_numel * sizeof(float);
         if (n->kind != AX_NODE_PARAM)
             total += ROUND(bytes);
-        if (n->needs_grad)
+        if (n->needs_grad && n->kind != AX_NODE_PARAM)
             total += ROUND(bytes);
         if (n->kind == AX_NODE_OP && n->op->scratch)
             total += ROUND(n->op->scratch(n) * sizeof(float));
     }
 #undef ROUND
+    /* A parameter frozen since the last compile keeps no stale gradient. */
+    memset(g->grad_span, 0, (size_t)(g->param_span_n ? g->param_span_n : 1) * sizeof(float));
     ax_arena_free(g->arena);
     g->arena = NULL;
     s = ax_arena_new(total, &g->arena);
@@ -287,7 +340,10 @@ ax_status ax_graph_compile(ax_graph *g)
         size_t bytes = (size_t)n->max_numel * sizeof(float);
         if (n->kind != AX_NODE_PARAM)
             n->data = ax_arena_take(g->arena, bytes);
-        n->grad = n->needs_grad ? ax_arena_take(g->arena, bytes) : NULL;
+        if (n->kind == AX_NODE_PARAM)
+            n->grad = n->needs_grad ? g->grad_span + n->span_offset : NULL;
+        else
+            n->grad = n->needs_grad ? ax_arena_take(g->arena, bytes) : NULL;
         n->scratch = NULL;
         if (n->kind == AX_NODE_OP && n->op->scratch)
             n->scratch = ax_arena_take(g->arena, n->op->scratch(n) * sizeof(float));
@@ -390,6 +446,32 @@ int64_t ax_node_numel(const ax_node *n) { return ax_numel(n); }
 float *ax_node_data(ax_node *n) { return n->data; }
 float *ax_node_grad(ax_node *n) { return n->grad; }
 
+static ax_status check_count(const ax_node *n, int64_t count, const char *what)
+{
+    if (!n->data)
+        return ax_fail(AX_ERR_STATE, "node '%s': %s before compile", n->name, what);
+    if (count != ax_numel(n))
+        return ax_fail(AX_ERR_SHAPE, "node '%s': %s of %lld values, it holds %lld", n->name, what,
+                       (long long)count, (long long)ax_numel(n));
+    return AX_OK;
+}
+
+ax_status ax_node_read(const ax_node *n, float *dst, int64_t count)
+{
+    ax_status s = check_count(n, count, "read");
+    if (s == AX_OK)
+        memcpy(dst, n->data, (size_t)count * sizeof(float));
+    return s;
+}
+
+ax_status ax_node_write(ax_node *n, const float *src, int64_t count)
+{
+    ax_status s = check_count(n, count, "write");
+    if (s == AX_OK)
+        memcpy(n->data, src, (size_t)count * sizeof(float));
+    return s;
+}
+
 ax_status ax_node_set_requires_grad(ax_node *n, int on)
 {
     if (n->kind != AX_NODE_INPUT)
@@ -449,5 +531,10 @@ int64_t ax_graph_param_count(const ax_graph *g)
         total += ax_numel(g->params[i]);
     return total;
 }
+
+ax_span ax_graph_param_span(ax_graph *g) { return (ax_span){g->param_span, g->param_span ? g->param_span_n : 0}; }
+ax_span ax_graph_grad_span(ax_graph *g) { return (ax_span){g->grad_span, g->grad_span ? g->param_span_n : 0}; }
+ax_span ax_graph_buffer_span(ax_graph *g) { return (ax_span){g->buffer_span, g->buffer_span ? g->buffer_span_n : 0}; }
+int64_t ax_node_span_offset(const ax_node *n) { return n->kind == AX_NODE_PARAM ? n->span_offset : -1; }
 
 size_t ax_graph_arena_bytes(const ax_graph *g) { return g->arena ? ax_arena_used(g->arena) : 0; }

@@ -2,7 +2,8 @@
  * `last_path`, and to `best_path` when the monitored value improved; each
  * file written atomically with the epoch and the monitored value in its
  * metadata. */
-#include "axon/io.h"
+#include "axon/checkpoint.h"
+#include "axon/safetensors.h"
 #include "axon/train.h"
 
 #include <math.h>

@@ -6,7 +6,7 @@
  * (PyTorch users save those); tensors of integer and boolean dtypes (such
  * as batch norm's num_batches_tracked, I64) are validated and may sit in
  * the file, but cannot load into a parameter. */
-#include "axon/io.h"
+#include "axon/safetensors.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -411,6 +411,11 @@ ax_status ax_st_get(ax_st_file *f, const char *name, float *dst, int64_t numel)
     if (!t || !strcmp(name, "__metadata__"))
         return ax_fail(AX_ERR_FORMAT, "%s: no tensor '%s'", f->path, name);
     return read_floats(f, t, name, dst, numel);
+}
+
+int ax_st_has(ax_st_file *f, const char *name)
+{
+    return strcmp(name, "__metadata__") != 0 && cJSON_GetObjectItemCaseSensitive(f->header, name) != NULL;
 }
 
 int ax_st_count(ax_st_file *f)

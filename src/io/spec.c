@@ -2,7 +2,8 @@
  *   <type> [<name>] [key=value ...]      # comments run to the end of a line
  * starting with `input <name> <dims...>` and ending with `loss <name> ...`.
  * A layer reads the layer before it unless it says inputs=a,b. */
-#include "axon/io.h"
+#include "axon/spec.h"
+#include "axon/nn.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -1,7 +1,8 @@
 /* Training state for exact resumption (see axon/io.h). With each epoch's
  * data order and augmentation drawn from (seed, epoch) (data/batcher.c),
  * these are all that training carries from one epoch to the next. */
-#include "axon/io.h"
+#include "axon/checkpoint.h"
+#include "axon/safetensors.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -102,6 +103,13 @@ ax_status ax_load_training_state(const char *path, ax_graph *g, ax_optimizer *op
                 int64_t len;
                 float *st = ax_optimizer_state(opt, a, k, &len);
                 snprintf(tname, sizeof tname, "optimizer.%s.%d", ax_node_name(p), k);
+                /* states written before the optimizer kept every parameter
+                 * lack those of parameters frozen at compile: theirs is zero */
+                if (ax_node_frozen(p) && !ax_st_has(f, tname)) {
+                    if (pass)
+                        memset(st, 0, (size_t)len * sizeof(float));
+                    continue;
+                }
                 s = ax_st_get(f, tname, pass ? st : scratch, len);
             }
             if (!pass)

@@ -35,6 +35,7 @@ struct ax_node {
     int requires_grad;  /* inputs: asked for by the user */
     int frozen;         /* params: excluded from updates */
     int buffer;         /* params: state, never learned (always frozen) */
+    int64_t span_offset; /* params, after compile: where data (and grad) sit in the graph's spans */
     int threads;        /* the most threads the op may use (its scratch is planned for these) */
     int grad_written;   /* backward: grad holds a contribution already (else it is garbage) */
 };

@@ -16,19 +16,31 @@ ALGORITHMS(DECLARE)
 static const ax_optim_algo *const algorithms[] = {ALGORITHMS(ENTRY)};
 #undef ENTRY
 
-typedef struct slot {
+/* The optimizer works on spans: a graph's parameter span with its
+ * gradient span, or an array added by hand. Its state arrays mirror each
+ * span, so an update is one pass over a span (or over each run of
+ * unfrozen parameters). A span is cut into segments, one per parameter:
+ * what freezing, max_norm and the per-parameter checkpoint names see. */
+typedef struct span {
     float *w;
-    const float *g;
-    int64_t n, rows;     /* rows > 0: a matrix, for max_norm */
-    const ax_node *node; /* for graph parameters: checked for freezing */
+    float *g;            /* NULL for gradient-free algorithms */
+    int64_t n;
     float *state[AX_OPTIM_MAX_STATE];
-} slot;
+} span;
+
+typedef struct segment {
+    int span;            /* index into spans */
+    int64_t off, n, rows; /* rows > 0: a matrix, for max_norm */
+    const ax_node *node; /* graph parameters: checked for freezing at each step */
+} segment;
 
 struct ax_optimizer {
     const ax_optim_algo *algo;
     ax_optim_config cfg;
-    slot *slots;
-    int n_slots, cap_slots;
+    span *spans;
+    int n_spans, cap_spans;
+    segment *segs;
+    int n_segs, cap_segs;
     int64_t t;
     double aux[AX_OPTIM_AUX];
     double last_norm;
@@ -106,81 +118,141 @@ void ax_optimizer_free(ax_optimizer *o)
 {
     if (!o)
         return;
-    for (int i = 0; i < o->n_slots; i++)
+    for (int i = 0; i < o->n_spans; i++)
         for (int k = 0; k < AX_OPTIM_MAX_STATE; k++)
-            ax_free(o->slots[i].state[k]);
-    ax_free(o->slots);
+            ax_free(o->spans[i].state[k]);
+    ax_free(o->spans);
+    ax_free(o->segs);
     ax_free(o);
 }
 
-static ax_status add_slot(ax_optimizer *o, float *w, const float *g, int64_t n, int64_t rows,
-                          const ax_node *node)
+/* Room for one more item in a growing array. */
+static int reserve(void **arr, int n, int *cap, size_t item)
+{
+    if (n < *cap)
+        return 1;
+    int ncap = *cap ? *cap * 2 : 8;
+    void *p = ax_calloc((size_t)ncap, item);
+    if (!p)
+        return 0;
+    if (n)
+        memcpy(p, *arr, (size_t)n * item);
+    ax_free(*arr);
+    *arr = p;
+    *cap = ncap;
+    return 1;
+}
+
+static ax_status add_span(ax_optimizer *o, float *w, float *g, int64_t n)
+{
+    if (!reserve((void **)&o->spans, o->n_spans, &o->cap_spans, sizeof *o->spans))
+        return ax_fail(AX_ERR_NOMEM, "optimizer: out of memory");
+    span *sp = &o->spans[o->n_spans];
+    *sp = (span){w, g, n, {NULL}};
+    for (int k = 0; k < o->algo->n_state; k++) {
+        sp->state[k] = ax_alloc_aligned((size_t)n * sizeof(float));
+        if (!sp->state[k]) {
+            for (int j = 0; j < k; j++)
+                ax_free(sp->state[j]);
+            return ax_fail(AX_ERR_NOMEM, "optimizer: cannot allocate state for %lld values", (long long)n);
+        }
+        memset(sp->state[k], 0, (size_t)n * sizeof(float));
+    }
+    o->n_spans++;
+    return AX_OK;
+}
+
+static ax_status add_segment(ax_optimizer *o, int64_t off, int64_t n, int64_t rows, const ax_node *node)
+{
+    if (!reserve((void **)&o->segs, o->n_segs, &o->cap_segs, sizeof *o->segs))
+        return ax_fail(AX_ERR_NOMEM, "optimizer: out of memory");
+    o->segs[o->n_segs++] = (segment){o->n_spans - 1, off, n, rows, node};
+    return AX_OK;
+}
+
+static ax_status add_array(ax_optimizer *o, float *w, const float *g, int64_t n, int64_t rows)
 {
     if (!w || (!g && o->algo->update) || n <= 0)
         return ax_fail(AX_ERR_INVALID_ARG, "optimizer: a parameter needs data, a gradient and n > 0");
     if (rows < 0 || (rows > 0 && n % rows))
         return ax_fail(AX_ERR_INVALID_ARG, "optimizer: %lld values do not make %lld rows",
                        (long long)n, (long long)rows);
-    if (o->n_slots == o->cap_slots) {
-        int ncap = o->cap_slots ? o->cap_slots * 2 : 8;
-        slot *p = ax_calloc((size_t)ncap, sizeof *p);
-        if (!p)
-            return ax_fail(AX_ERR_NOMEM, "optimizer: out of memory");
-        if (o->n_slots)
-            memcpy(p, o->slots, (size_t)o->n_slots * sizeof *p);
-        ax_free(o->slots);
-        o->slots = p;
-        o->cap_slots = ncap;
-    }
-    slot *s = &o->slots[o->n_slots];
-    memset(s, 0, sizeof *s);
-    for (int k = 0; k < o->algo->n_state; k++) {
-        s->state[k] = ax_alloc_aligned((size_t)n * sizeof(float));
-        if (!s->state[k]) {
-            for (int j = 0; j < k; j++)
-                ax_free(s->state[j]);
-            return ax_fail(AX_ERR_NOMEM, "optimizer: cannot allocate state for %lld values",
-                           (long long)n);
-        }
-        memset(s->state[k], 0, (size_t)n * sizeof(float));
-    }
-    *s = (slot){w, g, n, rows, node, {s->state[0], s->state[1], s->state[2]}};
-    o->n_slots++;
-    return AX_OK;
+    ax_status s = add_span(o, w, (float *)g, n);
+    return s != AX_OK ? s : add_segment(o, 0, n, rows, NULL);
 }
 
 ax_status ax_optimizer_add(ax_optimizer *o, float *w, const float *grad, int64_t n)
 {
-    return add_slot(o, w, grad, n, 0, NULL);
+    return add_array(o, w, grad, n, 0);
 }
 
 ax_status ax_optimizer_add_matrix(ax_optimizer *o, float *w, const float *grad, int64_t n, int64_t rows)
 {
-    return add_slot(o, w, grad, n, rows, NULL);
+    return add_array(o, w, grad, n, rows);
 }
 
 ax_status ax_optimizer_add_graph(ax_optimizer *o, ax_graph *g)
 {
-    for (int i = 0; i < ax_graph_num_params(g); i++) {
+    if (!ax_graph_compiled(g))
+        return ax_fail(AX_ERR_STATE, "optimizer: compile the graph before adding its parameters");
+    ax_span w = ax_graph_param_span(g), grad = ax_graph_grad_span(g);
+    if (w.n == 0)
+        return AX_OK; /* nothing learnable */
+    /* Every learnable parameter is a segment, frozen or not: which ones
+     * are updated is decided at each step. */
+    ax_status s = add_span(o, w.data, o->algo->update ? grad.data : NULL, w.n);
+    for (int i = 0; i < ax_graph_num_params(g) && s == AX_OK; i++) {
         ax_node *p = ax_graph_param(g, i);
         if (ax_node_is_buffer(p))
             continue; /* state such as running statistics: never optimized */
-        if (!ax_node_grad(p) && o->algo->update) {
-            if (ax_node_frozen(p))
-                continue; /* compiled frozen: it has no gradient to follow */
-            return ax_fail(AX_ERR_STATE, "optimizer: parameter '%s' has no gradient (compile the graph first)",
-                           ax_node_name(p));
-        }
-        ax_shape s = ax_node_shape(p);
-        ax_status st = add_slot(o, ax_node_data(p), ax_node_grad(p), ax_node_numel(p),
-                                s.ndim >= 2 ? s.dim[0] : 0, p);
-        if (st != AX_OK)
-            return st;
+        ax_shape sh = ax_node_shape(p);
+        s = add_segment(o, ax_node_span_offset(p), ax_node_numel(p), sh.ndim >= 2 ? sh.dim[0] : 0, p);
     }
-    return AX_OK;
+    return s;
 }
 
-static int active(const slot *s) { return !(s->node && ax_node_frozen(s->node)); }
+/* Updated this step: not frozen, and (for gradient algorithms) given a
+ * gradient by the last compile. */
+static int active(const ax_optimizer *o, const segment *s)
+{
+    return !s->node || (!ax_node_frozen(s->node) && (!o->algo->update || ax_node_grad((ax_node *)s->node)));
+}
+
+/* The runs of consecutive active segments of each span, [off, off+n):
+ * one run per span when nothing is frozen. Calls fn on each. */
+typedef void (*run_fn)(ax_optimizer *o, span *sp, int64_t off, int64_t n, void *ctx);
+static void for_each_run(ax_optimizer *o, run_fn fn, void *ctx)
+{
+    int i = 0;
+    while (i < o->n_segs) {
+        if (!active(o, &o->segs[i])) {
+            i++;
+            continue;
+        }
+        int j = i; /* extend over the following active segments of the same span */
+        while (j + 1 < o->n_segs && o->segs[j + 1].span == o->segs[i].span && active(o, &o->segs[j + 1]))
+            j++;
+        int64_t off = o->segs[i].off, end = o->segs[j].off + o->segs[j].n;
+        fn(o, &o->spans[o->segs[i].span], off, end - off, ctx);
+        i = j + 1;
+    }
+}
+
+static void run_sq_norm(ax_optimizer *o, span *sp, int64_t off, int64_t n, void *ctx)
+{
+    (void)o;
+    *(double *)ctx += ax_k_dot(n, sp->g + off, sp->g + off);
+}
+
+static void run_clip(ax_optimizer *o, span *sp, int64_t off, int64_t n, void *ctx)
+{
+    const float scale = *(const float *)ctx, cv = o->cfg.clip_value;
+    float *g = sp->g + off;
+    for (int64_t k = 0; k < n; k++) {
+        float v = g[k] * scale;
+        g[k] = cv > 0.0f ? fminf(fmaxf(v, -cv), cv) : v;
+    }
+}
 
 /* Clip the gradients in place, as configured. The gradient buffers belong
  * to the graph and are recomputed by the next backward pass. */
@@ -189,39 +261,27 @@ static void clip(ax_optimizer *o)
     if (o->cfg.clip_norm <= 0.0f && o->cfg.clip_value <= 0.0f)
         return;
     double sq = 0.0;
-    for (int i = 0; i < o->n_slots; i++)
-        if (active(&o->slots[i]))
-            sq += ax_k_dot(o->slots[i].n, o->slots[i].g, o->slots[i].g);
+    for_each_run(o, run_sq_norm, &sq);
     o->last_norm = sqrt(sq);
-    const float cv = o->cfg.clip_value;
     float scale = 1.0f;
     if (o->cfg.clip_norm > 0.0f && o->last_norm > o->cfg.clip_norm)
         scale = (float)(o->cfg.clip_norm / (o->last_norm + 1e-6));
-    if (cv <= 0.0f && scale == 1.0f)
+    if (o->cfg.clip_value <= 0.0f && scale == 1.0f)
         return;
-    for (int i = 0; i < o->n_slots; i++) {
-        slot *s = &o->slots[i];
-        if (!active(s))
-            continue;
-        float *g = (float *)s->g;
-        for (int64_t k = 0; k < s->n; k++) {
-            float v = g[k] * scale;
-            g[k] = cv > 0.0f ? fminf(fmaxf(v, -cv), cv) : v;
-        }
-    }
+    for_each_run(o, run_clip, &scale);
 }
 
 /* Scale each row of each matrix to L2 norm at most max_norm. */
 static void constrain(ax_optimizer *o)
 {
     const float c = o->cfg.max_norm;
-    for (int i = 0; i < o->n_slots; i++) {
-        slot *s = &o->slots[i];
-        if (!active(s) || s->rows == 0)
+    for (int i = 0; i < o->n_segs; i++) {
+        segment *s = &o->segs[i];
+        if (!active(o, s) || s->rows == 0)
             continue;
         int64_t cols = s->n / s->rows;
         for (int64_t r = 0; r < s->rows; r++) {
-            float *row = s->w + r * cols;
+            float *row = o->spans[s->span].w + s->off + r * cols;
             double norm = sqrt(ax_k_dot(cols, row, row));
             if (norm > c) {
                 float f = (float)(c / (norm + 1e-7));
@@ -230,6 +290,20 @@ static void constrain(ax_optimizer *o)
             }
         }
     }
+}
+
+static void run_update(ax_optimizer *o, span *sp, int64_t off, int64_t n, void *ctx)
+{
+    (void)ctx;
+    float *w = sp->w + off;
+    const float keep = 1.0f - o->cfg.lr * o->cfg.decoupled_weight_decay;
+    if (keep != 1.0f)
+        for (int64_t k = 0; k < n; k++)
+            w[k] *= keep;
+    float *state[AX_OPTIM_MAX_STATE] = {NULL};
+    for (int k = 0; k < o->algo->n_state; k++)
+        state[k] = sp->state[k] + off;
+    o->algo->update(&o->cfg, o->t, o->aux, w, sp->g + off, state, n);
 }
 
 ax_status ax_optimizer_step(ax_optimizer *o)
@@ -241,16 +315,7 @@ ax_status ax_optimizer_step(ax_optimizer *o)
     clip(o);
     if (o->algo->begin_step)
         o->algo->begin_step(&o->cfg, o->t, o->aux);
-    const float keep = 1.0f - o->cfg.lr * o->cfg.decoupled_weight_decay;
-    for (int i = 0; i < o->n_slots; i++) {
-        slot *s = &o->slots[i];
-        if (!active(s))
-            continue;
-        if (keep != 1.0f)
-            for (int64_t k = 0; k < s->n; k++)
-                s->w[k] *= keep;
-        o->algo->update(&o->cfg, o->t, o->aux, s->w, s->g, s->state, s->n);
-    }
+    for_each_run(o, run_update, NULL);
     if (o->cfg.max_norm > 0.0f)
         constrain(o);
     return AX_OK;
@@ -261,7 +326,7 @@ ax_status ax_optimizer_trial(ax_optimizer *o, ax_loss_fn loss, void *ctx, int *a
     enum { MAX_PERTURB = 64 };
     if (o->algo->update)
         return ax_fail(AX_ERR_STATE, "optimizer %s: ax_optimizer_trial is for trial_error", o->algo->name);
-    if (o->n_slots == 0)
+    if (o->n_segs == 0)
         return ax_fail(AX_ERR_STATE, "trial_error: no parameters added");
     if (!o->have_best) {
         o->best_loss = loss(ctx);
@@ -270,8 +335,8 @@ ax_status ax_optimizer_trial(ax_optimizer *o, ax_loss_fn loss, void *ctx, int *a
     int k = o->cfg.perturb < MAX_PERTURB ? o->cfg.perturb : MAX_PERTURB;
     float *where[MAX_PERTURB], saved[MAX_PERTURB];
     for (int j = 0; j < k; j++) {
-        slot *s = &o->slots[ax_rng_below(&o->rng, (uint32_t)o->n_slots)];
-        where[j] = s->w + ax_rng_below(&o->rng, (uint32_t)s->n);
+        const segment *s = &o->segs[ax_rng_below(&o->rng, (uint32_t)o->n_segs)];
+        where[j] = o->spans[s->span].w + s->off + ax_rng_below(&o->rng, (uint32_t)s->n);
         saved[j] = *where[j];
         *where[j] += o->cfg.lr * ax_rng_normal(&o->rng);
     }
@@ -288,18 +353,19 @@ ax_status ax_optimizer_trial(ax_optimizer *o, ax_loss_fn loss, void *ctx, int *a
     return AX_OK;
 }
 
-int ax_optimizer_num_arrays(const ax_optimizer *o) { return o->n_slots; }
+int ax_optimizer_num_arrays(const ax_optimizer *o) { return o->n_segs; }
 int ax_optimizer_num_state(const ax_optimizer *o) { return o->algo->n_state; }
 float *ax_optimizer_state(ax_optimizer *o, int array, int k, int64_t *n)
 {
-    if (array < 0 || array >= o->n_slots || k < 0 || k >= o->algo->n_state)
+    if (array < 0 || array >= o->n_segs || k < 0 || k >= o->algo->n_state)
         return NULL;
-    *n = o->slots[array].n;
-    return o->slots[array].state[k];
+    const segment *s = &o->segs[array];
+    *n = s->n;
+    return o->spans[s->span].state[k] + s->off;
 }
 const ax_node *ax_optimizer_array_node(const ax_optimizer *o, int array)
 {
-    return array >= 0 && array < o->n_slots ? o->slots[array].node : NULL;
+    return array >= 0 && array < o->n_segs ? o->segs[array].node : NULL;
 }
 void ax_optimizer_set_steps(ax_optimizer *o, int64_t t) { o->t = t; }
 double *ax_optimizer_aux(ax_optimizer *o) { return o->aux; }

@@ -1,4 +1,5 @@
-/* The built-in callbacks: early stopping, a CSV logger, SVG curves. */
+/* The built-in callbacks: early stopping, gradient accumulation, a CSV
+ * logger, SVG curves, a schedule stepper. */
 #include "axon/train.h"
 #include "axon/plot.h"
 
@@ -50,26 +51,20 @@ typedef struct stopper {
     int64_t snapshot_len;
 } stopper;
 
-static int64_t params_len(ax_graph *g)
-{
-    int64_t n = 0;
-    for (int i = 0; i < ax_graph_num_params(g); i++)
-        n += ax_node_numel(ax_graph_param(g, i));
-    return n;
-}
+static int64_t params_len(ax_graph *g) { return ax_graph_param_span(g).n + ax_graph_buffer_span(g).n; }
 
-/* copy the parameters into (save) or out of (restore) the snapshot */
+/* copy the parameter and buffer spans into (save) or out of (restore) the snapshot */
 static void snapshot(stopper *s, ax_graph *g, int save)
 {
-    int64_t off = 0;
-    for (int i = 0; i < ax_graph_num_params(g); i++) {
-        ax_node *p = ax_graph_param(g, i);
-        size_t bytes = (size_t)ax_node_numel(p) * sizeof(float);
+    ax_span spans[2] = {ax_graph_param_span(g), ax_graph_buffer_span(g)};
+    float *at = s->snapshot;
+    for (int i = 0; i < 2; i++) {
+        size_t bytes = (size_t)spans[i].n * sizeof(float);
         if (save)
-            memcpy(s->snapshot + off, ax_node_data(p), bytes);
-        else
-            memcpy(ax_node_data(p), s->snapshot + off, bytes);
-        off += ax_node_numel(p);
+            memcpy(at, spans[i].data, bytes);
+        else if (bytes)
+            memcpy(spans[i].data, at, bytes);
+        at += spans[i].n;
     }
 }
 
@@ -131,6 +126,66 @@ ax_status ax_early_stopping_new(ax_monitor monitor, double min_delta, int patien
         (*out)->epoch_end = stopper_epoch_end;
         (*out)->train_end = stopper_train_end;
         (*out)->destroy = stopper_destroy;
+    }
+    return st;
+}
+
+/* ---- gradient accumulation -------------------------------------------- */
+
+typedef struct accumulator {
+    int k, count;  /* steps per update; steps gathered so far */
+    float *sum;    /* the gradient span's running sum */
+    int64_t n;
+} accumulator;
+
+static ax_status accumulate(ax_callback *cb, ax_model *m, ax_step *step)
+{
+    (void)m;
+    accumulator *a = cb->state;
+    if (!a->sum || a->n != step->grads.n) {
+        ax_free(a->sum);
+        a->n = step->grads.n;
+        a->count = 0;
+        if (!(a->sum = ax_alloc_aligned((size_t)(a->n ? a->n : 1) * sizeof(float))))
+            return ax_fail(AX_ERR_NOMEM, "gradient accumulation: no memory for %lld gradients", (long long)a->n);
+    }
+    float *g = step->grads.data, *sum = a->sum;
+    if (a->count++ == 0)
+        memcpy(sum, g, (size_t)a->n * sizeof(float));
+    else
+        for (int64_t i = 0; i < a->n; i++)
+            sum[i] += g[i];
+    if (a->count < a->k) {
+        step->skip_update = 1;
+        return AX_OK;
+    }
+    const float inv = 1.0f / (float)a->k;
+    for (int64_t i = 0; i < a->n; i++)
+        g[i] = sum[i] * inv;
+    a->count = 0;
+    return AX_OK;
+}
+
+static void accumulator_destroy(ax_callback *cb)
+{
+    accumulator *a = cb->state;
+    ax_free(a->sum);
+    ax_free(a);
+}
+
+ax_status ax_grad_accumulation_new(int k, ax_callback **out)
+{
+    *out = NULL;
+    if (k < 1)
+        return ax_fail(AX_ERR_INVALID_ARG, "gradient accumulation: needs k >= 1 steps per update, got %d", k);
+    accumulator *a = ax_calloc(1, sizeof *a);
+    if (!a)
+        return ax_fail(AX_ERR_NOMEM, "gradient accumulation: out of memory");
+    a->k = k;
+    ax_status st = new_callback("grad_accumulation", a, out);
+    if (st == AX_OK) {
+        (*out)->grads_ready = accumulate;
+        (*out)->destroy = accumulator_destroy;
     }
     return st;
 }

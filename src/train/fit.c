@@ -108,38 +108,62 @@ ax_status ax_predict(ax_model *m, const ax_dataset *ds, float *out)
     return s != AX_OK ? s : run_eval(m, ds, NULL, out);
 }
 
-static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_loader *l, int classify, int epoch,
-                             ax_progress *prog, ax_metrics *out)
+ax_status ax_train_step(ax_model *m, ax_optimizer *opt, ax_callback *const *callbacks, int n_callbacks,
+                        ax_step *step)
 {
     ax_graph *g = m->graph;
-    float *labels = ax_node_data(m->target);
+    ax_graph_set_training(g, 1);
+    ax_status s = ax_graph_forward_to(g, m->loss);
+    if (s != AX_OK)
+        return s;
+    float loss = ax_node_data(m->loss)[0];
+    if (!isfinite(loss))
+        return ax_fail(AX_ERR_NUMERIC,
+                       "fit: the loss became %s at epoch %d, step %lld (exploding gradients? "
+                       "try a smaller learning rate)",
+                       isnan(loss) ? "NaN" : "infinite", step->epoch, (long long)step->step);
+    step->loss = loss;
+    step->rows = ax_graph_batch(g);
+    step->grads = ax_graph_grad_span(g);
+    step->skip_update = 0;
+    if ((s = ax_graph_backward(g, m->loss, NULL)) != AX_OK)
+        return s;
+    for (int k = 0; k < n_callbacks && s == AX_OK; k++)
+        if (callbacks[k]->grads_ready)
+            s = callbacks[k]->grads_ready(callbacks[k], m, step);
+    if (s == AX_OK && !step->skip_update)
+        s = ax_optimizer_step(opt);
+    for (int k = 0; k < n_callbacks && s == AX_OK; k++)
+        if (callbacks[k]->step_end)
+            s = callbacks[k]->step_end(callbacks[k], m, step);
+    return s;
+}
+
+static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_loader *l, const ax_fit_config *c, int classify,
+                             int epoch, ax_progress *prog, ax_metrics *out)
+{
+    ax_graph *g = m->graph;
     const int64_t per_x = ax_node_numel(m->input) / ax_graph_batch(g), per_t = ax_node_numel(m->target) / ax_graph_batch(g);
     double loss_sum = 0.0;
-    int64_t correct = 0, seen = 0, step = 0, rows;
+    int64_t correct = 0, seen = 0, rows;
+    ax_step step = {.epoch = epoch};
     const float *bx, *bt;
     ax_status s = AX_OK;
-    ax_graph_set_training(g, 1);
     ax_loader_start_epoch(l);
     while ((rows = ax_loader_next(l, &bx, &bt)) > 0) {
         /* the loader made this batch while the last step ran */
+        step.step++;
+        if ((s = ax_graph_set_batch(g, rows)) != AX_OK)
+            return s;
         memcpy(ax_node_data(m->input), bx, (size_t)(rows * per_x) * sizeof(float));
-        memcpy(labels, bt, (size_t)(rows * per_t) * sizeof(float));
-        step++;
-        if ((s = ax_graph_set_batch(g, rows)) != AX_OK || (s = ax_graph_forward_to(g, m->loss)) != AX_OK)
+        memcpy(ax_node_data(m->target), bt, (size_t)(rows * per_t) * sizeof(float));
+        if ((s = ax_train_step(m, opt, c->callbacks, c->n_callbacks, &step)) != AX_OK)
             return s;
-        float loss = ax_node_data(m->loss)[0];
-        if (!isfinite(loss))
-            return ax_fail(AX_ERR_NUMERIC,
-                           "fit: the loss became %s at epoch %d, step %lld (exploding gradients? "
-                           "try a smaller learning rate)",
-                           isnan(loss) ? "NaN" : "infinite", epoch, (long long)step);
-        if ((s = ax_graph_backward(g, m->loss, NULL)) != AX_OK || (s = ax_optimizer_step(opt)) != AX_OK)
-            return s;
-        loss_sum += (double)loss * (double)rows;
+        loss_sum += step.loss * (double)rows;
         if (classify)
-            correct += count_correct(m->output, labels, per_t, rows);
+            correct += count_correct(m->output, ax_node_data(m->target), per_t, rows);
         seen += rows;
-        ax_progress_step(prog, step, loss_sum / (double)seen, classify ? (double)correct / (double)seen : NAN);
+        ax_progress_step(prog, step.step, loss_sum / (double)seen, classify ? (double)correct / (double)seen : NAN);
     }
     out->samples = seen;
     out->loss = seen ? loss_sum / (double)seen : 0.0;
@@ -204,7 +228,7 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
         ax_epoch_log log = {.epoch = e, .lr = ax_optimizer_lr(opt)};
         ax_progress prog;
         ax_progress_begin(&prog, c.verbosity, e, c.epochs, ax_loader_num_batches(b));
-        s = train_epoch(m, opt, b, train->labels != NULL, e, &prog, &log.train);
+        s = train_epoch(m, opt, b, &c, train->labels != NULL, e, &prog, &log.train);
         if (s == AX_OK && test)
             s = run_eval(m, test, &log.test, NULL);
         log.seconds = ax_now_seconds() - prog.start;

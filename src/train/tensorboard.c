@@ -36,8 +36,6 @@ static uint32_t crc32c(const uint8_t *p, size_t n)
     return c ^ 0xFFFFFFFFu;
 }
 
-uint32_t ax_crc32c(const void *data, size_t n) { return crc32c(data, n); }
-
 static uint32_t masked(uint32_t c) { return ((c >> 15) | (c << 17)) + 0xa282ead8u; }
 
 static void le(uint8_t *out, uint64_t v, int bytes)

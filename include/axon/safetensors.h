@@ -1,13 +1,14 @@
-/* axon io: model weights in safetensors files. */
-#ifndef AXON_IO_H
-#define AXON_IO_H
+/* axon safetensors: model weights and any named float tensors in
+ * safetensors files (PyTorch's layouts, string metadata). */
+#ifndef AXON_SAFETENSORS_H
+#define AXON_SAFETENSORS_H
 
-#include "axon/nn.h"
-#include "axon/train.h"
+#include "axon/graph.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
 
 /* Save every parameter and buffer of the graph, by node name, as float32
  * tensors in PyTorch's layouts, with optional string metadata (stored in
@@ -44,45 +45,10 @@ void ax_st_close(ax_st_file *f);
 const char *ax_st_meta(ax_st_file *f, const char *key);   /* NULL when absent */
 /* A tensor's values as floats (F64, F16 and BF16 converted). */
 ax_status ax_st_get(ax_st_file *f, const char *name, float *dst, int64_t numel);
+/* Whether the file has a tensor of that name. */
+int ax_st_has(ax_st_file *f, const char *name);
 /* The number of tensors in the file. */
 int ax_st_count(ax_st_file *f);
-
-/* Training state, to resume exactly: the weights and buffers, the
- * optimizer's arrays ("optimizer.<param>.<k>"), its step count and per-step
- * scalars, the graph's random stream, and the epochs run. */
-ax_status ax_save_training_state(const char *path, ax_graph *g, ax_optimizer *opt, int epochs_done);
-ax_status ax_load_training_state(const char *path, ax_graph *g, ax_optimizer *opt, int *epochs_done);
-
-/* ---- model specs (docs/model-spec.md) --------------------------------- */
-#define AX_SPEC_MAX_LAYERS 256
-/* One line of the spec: its layer's name, type and output node; its
- * parameters are the graph's "<name>.*" nodes. */
-typedef struct ax_spec_layer {
-    char name[64], type[24];
-    ax_node *output;
-} ax_spec_layer;
-
-typedef struct ax_spec {
-    ax_graph *graph;   /* compiled; the caller frees it */
-    ax_node *input, *target, *output, *loss;
-    int classifier;    /* the loss takes class labels */
-    ax_node *penalties[AX_SPEC_MAX_LAYERS]; /* the weights with an L1/L2 penalty */
-    float l1[AX_SPEC_MAX_LAYERS], l2[AX_SPEC_MAX_LAYERS];
-    int n_penalties;
-    ax_spec_layer layers[AX_SPEC_MAX_LAYERS]; /* the input first, in the spec's order */
-    int n_layers;
-} ax_spec;
-
-/* Build and compile the model a spec describes, for batches of `batch`,
- * weights drawn from `seed`. source names the text in messages
- * ("model.spec:LINE:COLUMN: what was expected"). */
-ax_status ax_spec_build(const char *text, const char *source, int64_t batch, uint64_t seed, ax_spec *out);
-
-/* A callback saving the model's weights after each epoch: to last_path
- * always, to best_path when the monitored value improves (either may be
- * NULL). Each file is a safetensors file written atomically, with "epoch",
- * "monitor" and "monitor_value" in its metadata. */
-ax_status ax_checkpoint_new(const char *best_path, const char *last_path, ax_monitor monitor, ax_callback **out);
 
 #ifdef __cplusplus
 }
