@@ -63,6 +63,14 @@ static const act acts[] = {
 };
 #define N_ACTS (int)(sizeof acts / sizeof acts[0])
 
+/* The case's parameters as the op's first schema attributes. */
+static void params_of(const act *c, ax_attr at[2])
+{
+    const ax_op_schema *sc = ax_op_schema_of(c->name);
+    for (int i = 0; i < 2; i++)
+        at[i] = AX_ATTR(sc && i < sc->n_attrs ? sc->attrs[i].name : "", i ? c->p1 : c->p0);
+}
+
 static const float xs[] = {-60, -30, -9, -3, -2.5f, -1, -0.3f, -1e-4f, 0, 1e-5f, 2e-4f, 0.3f, 1, 2.5f, 3, 9, 30, 60};
 #define N_XS (int)(sizeof xs / sizeof xs[0])
 
@@ -72,8 +80,9 @@ static void forward_matches_formulas(void)
         ax_graph *g;
         CHECK_OK(ax_graph_new(&g));
         ax_node *x = ax_input(g, "x", ax_shape2(1, N_XS));
-        ax_attrs at = {.floats = {acts[a].p0, acts[a].p1}, .n_floats = acts[a].n_params};
-        ax_node *y = ax_apply(g, acts[a].name, &x, 1, &at, NULL);
+        ax_attr at[2];
+        params_of(&acts[a], at);
+        ax_node *y = ax_apply(g, acts[a].name, &x, 1, at, acts[a].n_params, NULL);
         CHECK_OK(ax_graph_compile(g));
         memcpy(ax_node_data(x), xs, sizeof xs);
         CHECK_OK(ax_graph_forward(g));
@@ -101,8 +110,9 @@ static void gradients_match_differences(void)
         CHECK_OK(ax_graph_new(&g));
         ax_node *x = ax_input(g, "x", ax_shape2(4, 10));
         ax_node_set_requires_grad(x, 1);
-        ax_attrs at = {.floats = {acts[a].p0, acts[a].p1}, .n_floats = acts[a].n_params};
-        ax_node *y = ax_apply(g, acts[a].name, &x, 1, &at, NULL);
+        ax_attr at[2];
+        params_of(&acts[a], at);
+        ax_node *y = ax_apply(g, acts[a].name, &x, 1, at, acts[a].n_params, NULL);
         CHECK_OK(ax_graph_compile(g));
         fill_uniform(x, &rng, -4, 4, acts[a].gap);
         /* hard_sigmoid has kinks at +-3 too */

@@ -59,9 +59,10 @@ static void conv_forward_and_gradients(void)
         /* the fused ReLU on some runs: values are checked against max(0, conv) */
         const int relu = run % 4 == 3;
         /* and the column matrices kept or recomputed, alternately */
-        ax_conv_options opt = {k->sh, k->sw, k->mode, k->ph, k->pw, k->dh, k->dw, k->groups, 0, chunk[run % 3], relu,
-                               (int)(run / 3) % 2};
+        ax_conv_options opt = {k->sh, k->sw, k->mode, k->ph, k->pw, k->dh, k->dw, k->groups, 0, relu};
         ax_node *y = ax_conv2d_bias(g, x, w, b, &opt);
+        CHECK_OK(ax_node_hint(y, "images_per_gemm", chunk[run % 3]));
+        CHECK_OK(ax_node_hint(y, "recompute_im2col", (int)(run / 3) % 2));
         if (ax_graph_compile(g) != AX_OK) {
             printf("  case %zu: %s\n", t, ax_last_error());
             test_failures++;

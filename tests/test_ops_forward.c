@@ -224,12 +224,12 @@ static void unknown_op_and_arity(void)
 {
     begin();
     ax_node *x = in("x", ax_shape2(1, 2));
-    CHECK(ax_apply(g, "frobnicate", &x, 1, NULL, NULL) == NULL);
+    CHECK(ax_apply(g, "frobnicate", &x, 1, NULL, 0, NULL) == NULL);
     CHECK(strstr(ax_last_error(), "unknown op 'frobnicate'") != NULL);
     end();
     begin();
     x = in("x", ax_shape2(1, 2));
-    CHECK(ax_apply(g, "add", &x, 1, NULL, NULL) == NULL);
+    CHECK(ax_apply(g, "add", &x, 1, NULL, 0, NULL) == NULL);
     CHECK(strstr(ax_last_error(), "takes 2..2 inputs") != NULL);
     end();
 }

@@ -24,14 +24,63 @@ extern "C" {
 typedef struct ax_graph ax_graph;
 typedef struct ax_node ax_node;
 
-/* Attributes an op may read; each op documents the ones it uses. Values
- * past n_ints / n_floats are unset, and the op uses its defaults. */
-typedef struct ax_attrs {
-    int64_t ints[12];
-    int n_ints;
-    float floats[4];
-    int n_floats;
-} ax_attrs;
+/* ---- op schemas --------------------------------------------------------
+ * Every op declares its inputs and its attributes by name, type, default
+ * and range in one table; the C builders, the spec parser, model files
+ * and `axon ops` all read it (docs/catalog.md lists it). */
+typedef enum ax_attr_type {
+    AX_ATTR_INT,   /* a whole number */
+    AX_ATTR_FLOAT, /* a finite number */
+    AX_ATTR_BOOL,  /* 0 or 1 */
+    AX_ATTR_INTS   /* a list of whole numbers (a shape), up to AX_MAX_DIMS */
+} ax_attr_type;
+typedef struct ax_attr_schema {
+    const char *name;
+    ax_attr_type type;
+    double dflt;     /* the value when not given (lists: empty) */
+    double min, max; /* the allowed range (of each entry, for lists) */
+    const char *doc;
+} ax_attr_schema;
+/* A parameter a layer of the op creates (ax_op_layer): named
+ * "<layer>.<name>", filled with init, a buffer (state, not learned) or a
+ * learned parameter. */
+typedef struct ax_param_schema {
+    const char *name;
+    float init;
+    int buffer;
+} ax_param_schema;
+typedef struct ax_op_schema {
+    const char *name;
+    const char *doc;    /* one line */
+    const char *inputs; /* their names, optional ones in brackets: "x w [b]" */
+    int min_inputs, max_inputs;
+    const ax_attr_schema *attrs;
+    int n_attrs;
+    /* Backend hints: tuning knobs a backend may read (0 lets it choose);
+     * they change speed and memory, never results, and are not saved. */
+    const ax_attr_schema *hints;
+    int n_hints;
+    /* Ops with parameters: inputs 1..n_params, their shapes from the data
+     * input's shape and the attributes (schema order). */
+    const ax_param_schema *params;
+    int n_params;
+    ax_status (*param_shape)(const ax_shape *x, const double *attrs, int k, ax_shape *out);
+} ax_op_schema;
+int ax_op_count(void);
+const ax_op_schema *ax_op_at(int i);             /* NULL outside 0..count-1 */
+const ax_op_schema *ax_op_schema_of(const char *op); /* NULL for an unknown name */
+/* A text type name: "int", "float", "bool", "ints". */
+const char *ax_attr_type_name(ax_attr_type t);
+
+/* An attribute given to ax_apply by name: a number (int, float, bool) or
+ * a list (ints, with n entries). Attributes not given take their default. */
+typedef struct ax_attr {
+    const char *name;
+    double value;
+    const int64_t *list;
+    int n;
+} ax_attr;
+#define AX_ATTR(name, value) ((ax_attr){(name), (double)(value), NULL, 0})
 
 ax_status ax_graph_new(ax_graph **out);
 void ax_graph_free(ax_graph *g);
@@ -52,9 +101,20 @@ ax_node *ax_param(ax_graph *g, const char *name, ax_shape shape);
 ax_node *ax_buffer(ax_graph *g, const char *name, ax_shape shape);
 int ax_node_is_buffer(const ax_node *n);
 
-/* Apply a registered op by name (see the op reference in docs/). */
+/* Apply a registered op by name with named attributes (checked against
+ * its schema: an unknown name, a wrong type or a value out of range is an
+ * error naming the op and the attribute). name may be NULL. */
 ax_node *ax_apply(ax_graph *g, const char *op, ax_node *const *inputs, int n_inputs,
-                  const ax_attrs *attrs, const char *name);
+                  const ax_attr *attrs, int n_attrs, const char *name);
+/* An op node's schema (NULL for inputs and parameters), the value of its
+ * attribute i (schema order) and, for a list attribute, its entries. */
+const ax_op_schema *ax_node_schema(const ax_node *n);
+double ax_node_attr(const ax_node *n, int i);
+int ax_node_attr_list(const ax_node *n, const int64_t **list);
+int ax_node_num_inputs(const ax_node *n);
+ax_node *ax_node_input(const ax_node *n, int i);
+/* Set a backend hint of an op node (its schema's hints) before compile. */
+ax_status ax_node_hint(ax_node *n, const char *hint, int64_t value);
 
 /* Typed builders for the registered ops (docs/catalog.md lists them all,
  * with formulas and defaults). */
@@ -101,10 +161,7 @@ typedef struct ax_conv_options {
     int dil_h, dil_w;       /* 0 means 1 */
     int groups;             /* 0 means 1; C and O must divide by it (C = groups: depthwise) */
     int no_bias;            /* layers: leave out the bias */
-    int images_per_gemm;    /* 0: chosen to fit the cache (see conv2d.c); > 0 forces it */
     int fused_relu;         /* apply ReLU inside the convolution (ax_conv2d_layer does for "relu") */
-    int recompute_im2col;   /* 1: redo im2col in the backward pass rather than keep the batch's
-                               column matrices (less memory, more time) */
 } ax_conv_options;
 ax_node *ax_conv2d(ax_graph *g, ax_node *x, ax_node *w, const ax_conv_options *options);
 /* The same with a bias b [O] (NULL: none), fused into the convolution. */

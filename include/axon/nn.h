@@ -70,6 +70,10 @@ ax_node *ax_conv2d_layer(ax_graph *g, ax_node *x, int64_t out_channels, int kh, 
  * "<name>.weight" (gamma, from 1) and "<name>.bias" (beta, from 0), and
  * buffers "<name>.running_mean" (0) and "<name>.running_var" (1), as
  * PyTorch names them. momentum 0 and eps 0 mean PyTorch's 0.1 and 1e-5. */
+/* Any op that declares its parameters in its schema (batch_norm, prelu,
+ * layernorm, ...) as a layer: its parameters "<name>.<param>" created with
+ * their shapes and starting values, then the op applied to x. */
+ax_node *ax_op_layer(ax_graph *g, const char *op, ax_node *x, const ax_attr *attrs, int n_attrs, const char *name);
 ax_node *ax_batch_norm_layer(ax_graph *g, ax_node *x, float momentum, float eps, const char *name);
 
 /* Parametric ReLU with a learned slope per feature (axis 1), starting at

@@ -3,6 +3,7 @@
 #include "core/threads.h"
 #include "ops/op.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -174,8 +175,64 @@ void ax_graph_seed(ax_graph *g, uint64_t seed) { ax_rng_seed(&g->rng, seed, 7); 
 ax_rng ax_graph_rng(const ax_graph *g) { return g->rng; }
 void ax_graph_set_rng(ax_graph *g, ax_rng rng) { g->rng = rng; }
 
+/* Set n's attributes: the schema's defaults, then the given ones, each
+ * checked for its name, type and range. */
+static ax_status set_attrs(ax_node *n, const ax_op_schema *sc, const ax_attr *attrs, int n_attrs)
+{
+    for (int i = 0; i < sc->n_attrs; i++)
+        n->attr[i] = sc->attrs[i].dflt;
+    n->list_n = 0;
+    for (int k = 0; k < n_attrs; k++) {
+        const ax_attr *a = &attrs[k];
+        int i = 0;
+        while (i < sc->n_attrs && (!a->name || strcmp(sc->attrs[i].name, a->name)))
+            i++;
+        if (i == sc->n_attrs) {
+            char known[512] = "";
+            for (int j = 0; j < sc->n_attrs; j++) {
+                strncat(known, j ? ", " : "", sizeof known - strlen(known) - 1);
+                strncat(known, sc->attrs[j].name, sizeof known - strlen(known) - 1);
+            }
+            return ax_fail(AX_ERR_INVALID_ARG, "unknown attribute '%s' (%s%s)", a->name ? a->name : "(null)",
+                           sc->n_attrs ? "known: " : "the op has none", known);
+        }
+        for (int j = 0; j < k; j++)
+            if (attrs[j].name && !strcmp(attrs[j].name, a->name))
+                return ax_fail(AX_ERR_INVALID_ARG, "attribute '%s' given twice", a->name);
+        const ax_attr_schema *d = &sc->attrs[i];
+        if (d->type == AX_ATTR_INTS) {
+            if (a->n < 0 || a->n > AX_MAX_DIMS || (a->n && !a->list))
+                return ax_fail(AX_ERR_INVALID_ARG, "attribute '%s' is a list of at most %d whole numbers", d->name,
+                               AX_MAX_DIMS);
+            for (int j = 0; j < a->n; j++)
+                if (a->list[j] < d->min || a->list[j] > d->max)
+                    return ax_fail(AX_ERR_INVALID_ARG, "attribute '%s': entry %d is %lld, outside %g..%g", d->name, j,
+                                   (long long)a->list[j], d->min, d->max);
+            memcpy(n->list, a->list, (size_t)a->n * sizeof *n->list);
+            n->list_n = a->n;
+            continue;
+        }
+        const double v = a->value;
+        if (!isfinite(v) || v < d->min || v > d->max)
+            return ax_fail(AX_ERR_INVALID_ARG, "attribute '%s' is %g, outside %g..%g", d->name, v, d->min, d->max);
+        if (d->type != AX_ATTR_FLOAT && v != floor(v))
+            return ax_fail(AX_ERR_INVALID_ARG, "attribute '%s' must be a whole number, got %g", d->name, v);
+        n->attr[i] = v;
+    }
+    /* a default outside the range marks an attribute that must be given */
+    for (int i = 0; i < sc->n_attrs; i++) {
+        const ax_attr_schema *d = &sc->attrs[i];
+        int given = 0;
+        for (int k = 0; k < n_attrs && !given; k++)
+            given = attrs[k].name && !strcmp(attrs[k].name, d->name);
+        if (!given && d->type != AX_ATTR_INTS && (d->dflt < d->min || d->dflt > d->max))
+            return ax_fail(AX_ERR_INVALID_ARG, "attribute '%s' is required (%s)", d->name, d->doc);
+    }
+    return AX_OK;
+}
+
 ax_node *ax_apply(ax_graph *g, const char *op, ax_node *const *inputs, int n_inputs,
-                  const ax_attrs *attrs, const char *name)
+                  const ax_attr *attrs, int n_attrs, const char *name)
 {
     if (g->status != AX_OK)
         return NULL;
@@ -184,9 +241,9 @@ ax_node *ax_apply(ax_graph *g, const char *op, ax_node *const *inputs, int n_inp
         ax_fail(AX_ERR_INVALID_ARG, "graph: unknown op '%s'", op);
         return ax_graph_error(g, AX_ERR_INVALID_ARG);
     }
-    if (n_inputs < def->min_inputs || n_inputs > def->max_inputs) {
-        ax_fail(AX_ERR_INVALID_ARG, "op '%s': takes %d..%d inputs, got %d", op, def->min_inputs,
-                def->max_inputs, n_inputs);
+    if (n_inputs < def->schema.min_inputs || n_inputs > def->schema.max_inputs) {
+        ax_fail(AX_ERR_INVALID_ARG, "op '%s': takes %d..%d inputs (%s), got %d", op, def->schema.min_inputs,
+                def->schema.max_inputs, def->schema.inputs, n_inputs);
         return ax_graph_error(g, AX_ERR_INVALID_ARG);
     }
     for (int i = 0; i < n_inputs; i++) {
@@ -200,16 +257,20 @@ ax_node *ax_apply(ax_graph *g, const char *op, ax_node *const *inputs, int n_inp
             return ax_graph_error(g, AX_ERR_INVALID_ARG);
         }
     }
-    ax_node *n = new_node(g, AX_NODE_OP, name, def->name);
+    if (n_attrs < 0 || (n_attrs > 0 && !attrs)) {
+        ax_fail(AX_ERR_INVALID_ARG, "op '%s': %d attributes and no array of them", op, n_attrs);
+        return ax_graph_error(g, AX_ERR_INVALID_ARG);
+    }
+    ax_node *n = new_node(g, AX_NODE_OP, name, def->schema.name);
     if (!n)
         return NULL;
     n->op = def;
     n->n_in = n_inputs;
     for (int i = 0; i < n_inputs; i++)
         n->in[i] = inputs[i];
-    if (attrs)
-        n->attrs = *attrs;
-    ax_status s = def->infer(n);
+    ax_status s = set_attrs(n, &def->schema, attrs, n_attrs);
+    if (s == AX_OK)
+        s = def->infer(n);
     if (s == AX_OK && !valid_shape(&n->shape)) {
         char buf[96];
         s = ax_fail(AX_ERR_SHAPE, "output %s is too large (at most 2^40 values)", ax_shape_str(&n->shape, buf, sizeof buf));
@@ -218,7 +279,7 @@ ax_node *ax_apply(ax_graph *g, const char *op, ax_node *const *inputs, int n_inp
         /* Prefix the op's message with the node it concerns. */
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", ax_last_error());
-        ax_fail(s, "node '%s' (%s): %s", n->name, def->name, msg);
+        ax_fail(s, "node '%s' (%s): %s", n->name, def->schema.name, msg);
         return ax_graph_error(g, s);
     }
     return n;
@@ -439,7 +500,31 @@ ax_status ax_graph_backward(ax_graph *g, ax_node *output, const float *seed)
 const char *ax_node_name(const ax_node *n) { return n->name; }
 const char *ax_node_op(const ax_node *n)
 {
-    return n->kind == AX_NODE_INPUT ? "input" : n->kind == AX_NODE_PARAM ? "param" : n->op->name;
+    return n->kind == AX_NODE_INPUT ? "input" : n->kind == AX_NODE_PARAM ? (n->buffer ? "buffer" : "param")
+                                                                          : n->op->schema.name;
+}
+const ax_op_schema *ax_node_schema(const ax_node *n) { return n->op ? &n->op->schema : NULL; }
+double ax_node_attr(const ax_node *n, int i) { return n->op && i >= 0 && i < n->op->schema.n_attrs ? n->attr[i] : NAN; }
+int ax_node_attr_list(const ax_node *n, const int64_t **list)
+{
+    *list = n->list;
+    return n->list_n;
+}
+int ax_node_num_inputs(const ax_node *n) { return n->n_in; }
+ax_node *ax_node_input(const ax_node *n, int i) { return i >= 0 && i < n->n_in ? n->in[i] : NULL; }
+
+ax_status ax_node_hint(ax_node *n, const char *hint, int64_t value)
+{
+    const ax_op_schema *sc = ax_node_schema(n);
+    for (int i = 0; sc && i < sc->n_hints; i++)
+        if (!strcmp(sc->hints[i].name, hint)) {
+            if (value < sc->hints[i].min || value > sc->hints[i].max)
+                return ax_fail(AX_ERR_INVALID_ARG, "node '%s': hint %s = %lld outside %g..%g", n->name, hint,
+                               (long long)value, sc->hints[i].min, sc->hints[i].max);
+            n->hint[i] = value;
+            return AX_OK;
+        }
+    return ax_fail(AX_ERR_INVALID_ARG, "node '%s' (%s): no hint named '%s'", n->name, ax_node_op(n), hint);
 }
 ax_shape ax_node_shape(const ax_node *n) { return n->shape; }
 int64_t ax_node_numel(const ax_node *n) { return ax_numel(n); }

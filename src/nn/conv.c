@@ -41,26 +41,6 @@ ax_node *ax_conv2d_layer(ax_graph *g, ax_node *x, int64_t out_channels, int kh, 
 
 ax_node *ax_batch_norm_layer(ax_graph *g, ax_node *x, float momentum, float eps, const char *name)
 {
-    if (!x || ax_graph_status(g) != AX_OK)
-        return NULL;
-    ax_shape xs = ax_node_shape(x);
-    if (xs.ndim != 2 && xs.ndim != 4) {
-        char buf[96];
-        ax_fail(AX_ERR_SHAPE, "batch_norm '%s': needs [N, C] or [N, C, H, W], got %s", name ? name : "?",
-                ax_shape_str(&xs, buf, sizeof buf));
-        return ax_graph_error(g, AX_ERR_SHAPE);
-    }
-    int64_t c = xs.dim[1];
-    char b1[96], b2[96], b3[96], b4[96];
-    ax_node *gamma = ax_param(g, ax_layer_param_name(b1, sizeof b1, name, "weight"), ax_shape1(c));
-    ax_node *beta = ax_param(g, ax_layer_param_name(b2, sizeof b2, name, "bias"), ax_shape1(c));
-    ax_node *mean = ax_buffer(g, ax_layer_param_name(b3, sizeof b3, name, "running_mean"), ax_shape1(c));
-    ax_node *var = ax_buffer(g, ax_layer_param_name(b4, sizeof b4, name, "running_var"), ax_shape1(c));
-    if (!gamma || !beta || !mean || !var)
-        return NULL;
-    for (int64_t i = 0; i < c; i++)
-        ax_node_data(gamma)[i] = ax_node_data(var)[i] = 1.0f;
-    ax_attrs at = {.floats = {momentum > 0 ? momentum : 0.1f, eps > 0 ? eps : 1e-5f}, .n_floats = 2};
-    ax_node *in[5] = {x, gamma, beta, mean, var};
-    return ax_apply(g, "batch_norm", in, 5, &at, NULL);
+    ax_attr at[2] = {AX_ATTR("momentum", momentum > 0 ? momentum : 0.1f), AX_ATTR("eps", eps > 0 ? eps : 1e-5f)};
+    return ax_op_layer(g, "batch_norm", x, at, 2, name);
 }

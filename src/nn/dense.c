@@ -11,7 +11,7 @@ ax_node *ax_activate(ax_graph *g, ax_node *x, const char *activation)
 {
     if (!activation || !strcmp(activation, "none") || !strcmp(activation, "linear"))
         return x;
-    return ax_apply(g, activation, &x, 1, NULL, NULL);
+    return ax_apply(g, activation, &x, 1, NULL, 0, NULL);
 }
 
 static ax_node *features_error(ax_graph *g, const char *layer, const char *name, ax_node *x)
@@ -62,21 +62,7 @@ ax_node *ax_dense_no_bias(ax_graph *g, ax_node *x, int64_t units, const char *ac
     return dense(g, x, units, activation, init, rng, name, 0);
 }
 
-ax_node *ax_prelu_layer(ax_graph *g, ax_node *x, const char *name)
-{
-    if (!x || ax_graph_status(g) != AX_OK)
-        return NULL;
-    ax_shape xs = ax_node_shape(x);
-    char wname[96];
-    ax_node *a = ax_param(g, ax_layer_param_name(wname, sizeof wname, name, "weight"),
-                          ax_shape1(xs.ndim >= 2 ? xs.dim[1] : 1));
-    if (!a)
-        return NULL;
-    for (int64_t i = 0; i < ax_node_numel(a); i++)
-        ax_node_data(a)[i] = 0.25f;
-    ax_node *in[2] = {x, a};
-    return ax_apply(g, "prelu", in, 2, NULL, NULL);
-}
+ax_node *ax_prelu_layer(ax_graph *g, ax_node *x, const char *name) { return ax_op_layer(g, "prelu", x, NULL, 0, name); }
 
 ax_node *ax_maxout_dense(ax_graph *g, ax_node *x, int64_t units, int64_t k, ax_rng *rng,
                          const char *name)
@@ -87,6 +73,6 @@ ax_node *ax_maxout_dense(ax_graph *g, ax_node *x, int64_t units, int64_t k, ax_r
 
 ax_node *ax_regularize(ax_graph *g, ax_node *loss, ax_node *param, float l1, float l2)
 {
-    ax_attrs at = {.floats = {l1, l2}, .n_floats = 2};
-    return ax_add(g, loss, ax_apply(g, "penalty", &param, 1, &at, NULL));
+    ax_attr at[2] = {AX_ATTR("l1", l1), AX_ATTR("l2", l2)};
+    return ax_add(g, loss, ax_apply(g, "penalty", &param, 1, at, 2, NULL));
 }

@@ -49,5 +49,11 @@ static void mul_backward(ax_node *n, const ax_run_ctx *ctx)
         }
 }
 
-const ax_op_def ax_op_add = {"add", 2, 2, infer_same, NULL, add_forward, add_backward};
-const ax_op_def ax_op_mul = {"mul", 2, 2, infer_same, NULL, mul_forward, mul_backward};
+const ax_op_def ax_op_add = {
+    .schema = {.name = "add", .doc = "a + b, element by element (same shapes)", .inputs = "a b",
+               .min_inputs = 2, .max_inputs = 2},
+    .infer = infer_same, .forward = add_forward, .backward = add_backward};
+const ax_op_def ax_op_mul = {
+    .schema = {.name = "mul", .doc = "a * b, element by element (same shapes)", .inputs = "a b",
+               .min_inputs = 2, .max_inputs = 2},
+    .infer = infer_same, .forward = mul_forward, .backward = mul_backward};

@@ -1,6 +1,6 @@
 /* batch_norm (Ioffe & Szegedy 2015) over axis 1 of [N, C] or [N, C, H, W].
  * Inputs: x, gamma [C], beta [C], running_mean [C], running_var [C].
- * attrs.floats: {momentum = 0.1, eps = 1e-5}, PyTorch's conventions.
+ * Attributes momentum (0.1) and eps (1e-5), PyTorch's conventions.
  * Training: mean and (biased) variance of each channel over the batch
  * (and the map), y = gamma (x - mean) / sqrt(var + eps) + beta; the running
  * statistics move by momentum toward the batch's (the unbiased variance,
@@ -44,7 +44,7 @@ static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
 {
     int64_t N, C, HW;
     dims(n, &N, &C, &HW);
-    const float momentum = ax_attr_float(n, 0, 0.1f), eps = ax_attr_float(n, 1, 1e-5f);
+    const float momentum = ax_attr_float(n, 0), eps = ax_attr_float(n, 1);
     const float *x = n->in[0]->data, *gamma = n->in[1]->data, *beta = n->in[2]->data;
     float *rmean = n->in[3]->data, *rvar = n->in[4]->data;
     float *mean = n->scratch, *invstd = n->scratch + C;
@@ -130,4 +130,23 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     }
 }
 
-const ax_op_def ax_op_batch_norm = {"batch_norm", 5, 5, infer, scratch, forward, backward};
+static const ax_attr_schema attrs[] = {
+    {"momentum", AX_ATTR_FLOAT, 0.1, 0, 1, "how far the running statistics move toward each batch's"},
+    {"eps", AX_ATTR_FLOAT, 1e-5, 1e-30, 1, "added to the variance"}};
+static const ax_param_schema params[] = {
+    {"weight", 1.0f, 0}, {"bias", 0.0f, 0}, {"running_mean", 0.0f, 1}, {"running_var", 1.0f, 1}};
+/* every parameter is [C], C = axis 1 of [N, C] or [N, C, H, W] */
+static ax_status param_shape(const ax_shape *x, const double *attrs, int k, ax_shape *out)
+{
+    (void)attrs, (void)k;
+    if (x->ndim != 2 && x->ndim != 4)
+        return ax_fail(AX_ERR_SHAPE, "batch_norm needs [N, C] or [N, C, H, W]");
+    *out = ax_shape1(x->dim[1]);
+    return AX_OK;
+}
+const ax_op_def ax_op_batch_norm = {
+    .schema = {.name = "batch_norm",
+               .doc = "normalise each channel (axis 1) by its batch statistics, then scale and shift",
+               .inputs = "x weight bias running_mean running_var", .min_inputs = 5, .max_inputs = 5,
+               AX_ATTRS(attrs), .params = params, .n_params = AX_LEN(params), .param_shape = param_shape},
+    .infer = infer, .scratch = scratch, .forward = forward, .backward = backward};

@@ -71,4 +71,7 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     }
 }
 
-const ax_op_def ax_op_bias_add = {"bias_add", 2, 2, infer, NULL, forward, backward};
+const ax_op_def ax_op_bias_add = {
+    .schema = {.name = "bias_add", .doc = "x + b, b [C] added along axis 1", .inputs = "x b", .min_inputs = 2,
+               .max_inputs = 2},
+    .infer = infer, .forward = forward, .backward = backward};

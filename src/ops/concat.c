@@ -64,4 +64,7 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     }
 }
 
-const ax_op_def ax_op_concat = {"concat", 2, AX_MAX_INPUTS, infer, NULL, forward, backward};
+const ax_op_def ax_op_concat = {
+    .schema = {.name = "concat", .doc = "join tensors along axis 1 (channels or features)",
+               .inputs = "x0 x1 [x2 ...]", .min_inputs = 2, .max_inputs = AX_MAX_INPUTS},
+    .infer = infer, .forward = forward, .backward = backward};

@@ -1,9 +1,9 @@
 /* conv2d: 2-D convolution (cross-correlation, as PyTorch) in NCHW.
  * Inputs: x [N, C, H, W], w [O, C / groups, kh, kw] (PyTorch's layout),
  * and optionally a bias b [O], added while each output is still in cache.
- * attrs.ints: {stride_h, stride_w, pad_top, pad_bottom, pad_left,
- * pad_right, dil_h, dil_w, groups, images_per_gemm, relu, recompute},
- * defaults {1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0}. relu = 1 applies max(0, .) to the output in
+ * Attributes (the schema at the end): strides, padding per side,
+ * dilations, groups, relu; backend hints images_per_gemm and
+ * recompute_im2col. relu = 1 applies max(0, .) to the output in
  * the same pass (and masks the incoming gradient in the backward pass's
  * first pass): two passes over the largest tensor of a CNN saved.
  * Output [N, O, oh, ow], oh = (H + pt + pb - dil_h (kh - 1) - 1) / stride_h + 1.
@@ -42,7 +42,8 @@
 #include <omp.h>
 #include <string.h>
 
-enum { SH, SW, PT, PB, PL, PR, DH, DW, GROUPS, CHUNK, RELU, RECOMPUTE };
+enum { SH, SW, PT, PB, PL, PR, DH, DW, GROUPS, RELU };  /* the schema's attributes */
+enum { CHUNK, RECOMPUTE };                            /* its hints */
 
 /* The column matrix a chunk may fill: about a quarter of a 2 MB L2. */
 #define CHUNK_COL_BYTES (512 * 1024)
@@ -50,11 +51,7 @@ enum { SH, SW, PT, PB, PL, PR, DH, DW, GROUPS, CHUNK, RELU, RECOMPUTE };
  * floats (32 MB). */
 #define SAVED_COL_MAX_FLOATS ((int64_t)1 << 23)
 
-static int64_t attr(const ax_node *n, int i)
-{
-    static const int64_t dflt[] = {1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0};
-    return ax_attr_int(n, i, dflt[i]);
-}
+static int64_t attr(const ax_node *n, int i) { return ax_attr_int(n, i); }
 
 static ax_conv_geom geom(const ax_node *n)
 {
@@ -75,8 +72,6 @@ static ax_status infer(ax_node *n)
     const ax_shape *x = &n->in[0]->shape, *w = &n->in[1]->shape;
     char sx[96], sw[96];
     int64_t groups = attr(n, GROUPS);
-    if (attr(n, CHUNK) < 0)
-        return ax_fail(AX_ERR_INVALID_ARG, "images_per_gemm must not be negative");
     for (int i = 0; i <= GROUPS; i++)
         if (attr(n, i) < (i >= PT && i <= PR ? 0 : 1))
             return ax_fail(AX_ERR_INVALID_ARG, "strides, dilations and groups must be >= 1, padding >= 0");
@@ -120,8 +115,8 @@ static dims dims_of(const ax_node *n)
     /* B depends on the compiled (largest) batch only, so scratch planned
      * at compile fits any shorter batch. */
     int64_t max_n = n->in[0]->max_numel / (d.C * d.H * d.W);
-    if (attr(n, CHUNK) > 0)
-        d.B = attr(n, CHUNK);
+    if (n->hint[CHUNK] > 0)
+        d.B = n->hint[CHUNK];
     else if (!d.direct) {
         d.B = CHUNK_COL_BYTES / (int64_t)(d.K * d.G * d.HW * sizeof(float));
         d.B = d.B < 1 ? 1 : d.B;
@@ -134,7 +129,7 @@ static dims dims_of(const ax_node *n)
     d.B = d.B < max_n ? d.B : max_n;
     d.direct = d.direct && d.B == 1;
     d.max_chunks = (max_n + d.B - 1) / d.B;
-    d.saved = !d.direct && !attr(n, RECOMPUTE) && d.max_chunks * d.G * d.K * d.B * d.HW <= SAVED_COL_MAX_FLOATS;
+    d.saved = !d.direct && !n->hint[RECOMPUTE] && d.max_chunks * d.G * d.K * d.B * d.HW <= SAVED_COL_MAX_FLOATS;
     return d;
 }
 
@@ -323,4 +318,23 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     }
 }
 
-const ax_op_def ax_op_conv2d = {"conv2d", 2, 3, infer, scratch, forward, backward};
+static const ax_attr_schema attrs[] = {
+    {"stride_h", AX_ATTR_INT, 1, 1, AX_SIZE_MAX, "vertical stride"},
+    {"stride_w", AX_ATTR_INT, 1, 1, AX_SIZE_MAX, "horizontal stride"},
+    {"pad_top", AX_ATTR_INT, 0, 0, AX_SIZE_MAX, "zero rows above"},
+    {"pad_bottom", AX_ATTR_INT, 0, 0, AX_SIZE_MAX, "zero rows below"},
+    {"pad_left", AX_ATTR_INT, 0, 0, AX_SIZE_MAX, "zero columns on the left"},
+    {"pad_right", AX_ATTR_INT, 0, 0, AX_SIZE_MAX, "zero columns on the right"},
+    {"dilation_h", AX_ATTR_INT, 1, 1, AX_SIZE_MAX, "vertical spacing of the kernel's taps"},
+    {"dilation_w", AX_ATTR_INT, 1, 1, AX_SIZE_MAX, "horizontal spacing of the kernel's taps"},
+    {"groups", AX_ATTR_INT, 1, 1, AX_SIZE_MAX, "channel groups (C and O divide by it; C: depthwise)"},
+    {"relu", AX_ATTR_BOOL, 0, 0, 1, "apply max(0, y) in the same pass"}};
+static const ax_attr_schema hints[] = {
+    {"images_per_gemm", AX_ATTR_INT, 0, 0, AX_SIZE_MAX, "images per im2col GEMM (0: sized to the cache)"},
+    {"recompute_im2col", AX_ATTR_BOOL, 0, 0, 1, "redo im2col in backward rather than keep the column matrices"}};
+const ax_op_def ax_op_conv2d = {
+    .schema = {.name = "conv2d",
+               .doc = "2-D convolution (cross-correlation) of x [N, C, H, W] with w [O, C/groups, kh, kw], plus b [O]",
+               .inputs = "x w [b]", .min_inputs = 2, .max_inputs = 3, AX_ATTRS(attrs), .hints = hints,
+               .n_hints = AX_LEN(hints)},
+    .infer = infer, .scratch = scratch, .forward = forward, .backward = backward};

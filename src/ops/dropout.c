@@ -1,7 +1,7 @@
 /* Inverted dropout (Srivastava et al. 2014): in training each value is
  * kept with probability 1 - p and scaled by 1 / (1 - p), so eval needs no
- * rescaling and is the identity. attrs.floats[0] = p (0.5); attrs.ints[0]
- * = 1 for spatial dropout (Tompson et al. 2015), which drops whole maps
+ * rescaling and is the identity. Attributes p (0.5) and spatial = 1
+ * for spatial dropout (Tompson et al. 2015), which drops whole maps
  * (axis 1) of [N, C, ...] together. The mask comes from the graph's seeded
  * stream and is kept for the backward pass. */
 #include "ops/op.h"
@@ -9,11 +9,12 @@
 
 #include <string.h>
 
-static int spatial(const ax_node *n) { return ax_attr_int(n, 0, 0) != 0; }
+enum { P, SPATIAL };
+static int spatial(const ax_node *n) { return ax_attr_int(n, SPATIAL) != 0; }
 
 static ax_status infer(ax_node *n)
 {
-    float p = ax_attr_float(n, 0, 0.5f);
+    float p = ax_attr_float(n, P);
     if (!(p >= 0.0f && p <= 1.0f))
         return ax_fail(AX_ERR_INVALID_ARG, "dropout rate %g is outside [0, 1]", (double)p);
     if (spatial(n) && n->in[0]->shape.ndim < 3)
@@ -30,7 +31,7 @@ static int64_t unit(const ax_node *n) { return spatial(n) ? ax_numel(n) / (n->sh
 static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
 {
     const int64_t count = ax_numel(n), u = unit(n);
-    const float p = ax_attr_float(n, 0, 0.5f);
+    const float p = ax_attr_float(n, P);
     if (!ctx->training || p == 0.0f) {
         memcpy(n->data, n->in[0]->data, (size_t)count * sizeof(float));
         return AX_OK;
@@ -53,7 +54,7 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
 {
     const int64_t count = ax_numel(n), u = unit(n);
     ax_grad_prepare(n->in[0]);
-    if (!ctx->training || ax_attr_float(n, 0, 0.5f) == 0.0f) {
+    if (!ctx->training || ax_attr_float(n, P) == 0.0f) {
         ax_k_acc(count, n->grad, n->in[0]->grad);
         return;
     }
@@ -67,4 +68,10 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     }
 }
 
-const ax_op_def ax_op_dropout = {"dropout", 1, 1, infer, scratch, forward, backward};
+static const ax_attr_schema attrs[] = {
+    {"p", AX_ATTR_FLOAT, 0.5, 0, 0.999999, "the probability of dropping a value"},
+    {"spatial", AX_ATTR_BOOL, 0, 0, 1, "drop whole maps (axis 1) together"}};
+const ax_op_def ax_op_dropout = {
+    .schema = {.name = "dropout", .doc = "inverted dropout in training, the identity in eval", .inputs = "x",
+               .min_inputs = 1, .max_inputs = 1, AX_ATTRS(attrs)},
+    .infer = infer, .scratch = scratch, .forward = forward, .backward = backward};

@@ -4,7 +4,7 @@
  *       d/dp = (p - t) / (p (1 - p)) (p kept off 0 and 1 by 1e-12)
  *   binary_cross_entropy_with_logits on logits x, stable for any x:
  *       max(x, 0) - x t + log(1 + e^-|x|);  d/dx = sigmoid(x) - t;  d/dt = -x
- * attrs.ints[0]: reduction, 0 = mean (default), 1 = sum. */
+ * Attribute reduction: 0 = mean (default), 1 = sum. */
 #include "ops/op.h"
 
 #include <math.h>
@@ -18,7 +18,7 @@ static ax_status infer(ax_node *n)
 
 static float scale(const ax_node *n)
 {
-    return ax_attr_int(n, 0, 0) == 1 ? 1.0f : 1.0f / (float)ax_numel(n->in[0]);
+    return ax_attr_int(n, 0) == 1 ? 1.0f : 1.0f / (float)ax_numel(n->in[0]);
 }
 
 static ax_status bce_forward(ax_node *n, const ax_run_ctx *ctx)
@@ -91,7 +91,13 @@ static void logits_backward(ax_node *n, const ax_run_ctx *ctx)
     }
 }
 
-const ax_op_def ax_op_binary_cross_entropy = {"binary_cross_entropy", 2, 2, infer, NULL,
-                                              bce_forward, bce_backward};
+static const ax_attr_schema attrs[] = {{"reduction", AX_ATTR_INT, 0, 0, 1, "0: the mean over the batch, 1: the sum"}};
+const ax_op_def ax_op_binary_cross_entropy = {
+    .schema = {.name = "binary_cross_entropy", .doc = "-(t log p + (1 - t) log(1 - p)) on probabilities p",
+               .inputs = "p t", .min_inputs = 2, .max_inputs = 2, AX_ATTRS(attrs)},
+    .infer = infer, .forward = bce_forward, .backward = bce_backward};
 const ax_op_def ax_op_binary_cross_entropy_with_logits = {
-    "binary_cross_entropy_with_logits", 2, 2, infer, NULL, logits_forward, logits_backward};
+    .schema = {.name = "binary_cross_entropy_with_logits",
+               .doc = "binary cross-entropy on logits, stable for any x", .inputs = "x t", .min_inputs = 2,
+               .max_inputs = 2, AX_ATTRS(attrs)},
+    .infer = infer, .forward = logits_forward, .backward = logits_backward};

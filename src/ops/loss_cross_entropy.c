@@ -3,8 +3,8 @@
  *   categorical_cross_entropy  on probabilities p (clamped to [1e-7, 1])
  * Inputs: scores [N, C]; labels [N] of class indices (stored as floats) or
  * targets [N, C] of probabilities; optionally class weights w [C].
- * attrs.ints[0]: reduction, 0 = mean (default), 1 = sum;
- * attrs.floats[0]: label smoothing eps in [0, 1) (default 0).
+ * Attributes reduction (0 = mean, the default; 1 = sum) and
+ * label_smoothing eps in [0, 1) (default 0).
  *
  * As PyTorch's CrossEntropyLoss, row r's loss is -sum_c a_c log p_c with
  *   labels:  a_c = (1 - eps) w_y [c == y] + eps w_c / C
@@ -18,6 +18,8 @@
 #include <math.h>
 
 #define PROB_FLOOR 1e-7f
+
+enum { REDUCTION, SMOOTHING };
 
 static int sparse(const ax_node *n) { return n->in[1]->shape.ndim == 1; }
 extern const ax_op_def ax_op_softmax_cross_entropy;
@@ -38,9 +40,6 @@ static ax_status infer(ax_node *n)
             return ax_fail(AX_ERR_SHAPE, "class weights %s must be [%lld]",
                            ax_shape_str(w, sx, sizeof sx), (long long)x->dim[1]);
     }
-    float eps = ax_attr_float(n, 0, 0.0f);
-    if (!(eps >= 0.0f && eps < 1.0f))
-        return ax_fail(AX_ERR_INVALID_ARG, "label smoothing %g is outside [0, 1)", (double)eps);
     n->shape = ax_shape0();
     return AX_OK;
 }
@@ -52,7 +51,7 @@ static size_t scratch(const ax_node *n) { return (size_t)(ax_numel(n->in[0]) + n
 static float row_coeffs(const ax_node *n, int64_t r, float *a)
 {
     const int64_t c = n->in[0]->shape.dim[1];
-    const float eps = ax_attr_float(n, 0, 0.0f), *w = class_weights(n);
+    const float eps = ax_attr_float(n, SMOOTHING), *w = class_weights(n);
     const float *t = n->in[1]->data;
     float total = 0.0f;
     for (int64_t k = 0; k < c; k++) {
@@ -72,7 +71,7 @@ static float row_coeffs(const ax_node *n, int64_t r, float *a)
 static double denominator(const ax_node *n)
 {
     const int64_t rows = n->in[0]->shape.dim[0];
-    if (ax_attr_int(n, 0, 0) == 1)
+    if (ax_attr_int(n, REDUCTION) == 1)
         return 1.0;
     if (!sparse(n) || !class_weights(n))
         return (double)rows;
@@ -93,7 +92,7 @@ static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
             float label = t->data[r];
             if (!(label >= 0.0f && label < (float)c && label == floorf(label)))
                 return ax_fail(AX_ERR_INVALID_ARG, "%s: label %g of row %lld is not a class in 0..%lld",
-                               n->op->name, (double)label, (long long)r, (long long)(c - 1));
+                               n->op->schema.name, (double)label, (long long)r, (long long)(c - 1));
         }
     double total = 0.0;
     for (int64_t r = 0; r < rows; r++) {
@@ -134,7 +133,7 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     float *a = n->scratch + rows * c;
     double den = denominator(n);
     const float g = den > 0.0 ? (float)(n->grad[0] / den) : 0.0f;
-    const float eps = ax_attr_float(n, 0, 0.0f), *w = class_weights(n);
+    const float eps = ax_attr_float(n, SMOOTHING), *w = class_weights(n);
     if (x->needs_grad)
         ax_grad_prepare(x);
     if (t->needs_grad && !sparse(n))
@@ -158,7 +157,14 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     }
 }
 
-const ax_op_def ax_op_softmax_cross_entropy = {"softmax_cross_entropy", 2, 3, infer, scratch,
-                                               forward, backward};
-const ax_op_def ax_op_categorical_cross_entropy = {"categorical_cross_entropy", 2, 3, infer,
-                                                   scratch, forward, backward};
+static const ax_attr_schema attrs[] = {
+    {"reduction", AX_ATTR_INT, 0, 0, 1, "0: the mean over the batch, 1: the sum"},
+    {"label_smoothing", AX_ATTR_FLOAT, 0, 0, 0.999999, "eps: the share of each target spread over all classes"}};
+const ax_op_def ax_op_softmax_cross_entropy = {
+    .schema = {.name = "softmax_cross_entropy", .doc = "-sum a_c log softmax(x)_c on logits, fused and stable",
+               .inputs = "x target [class_weights]", .min_inputs = 2, .max_inputs = 3, AX_ATTRS(attrs)},
+    .infer = infer, .scratch = scratch, .forward = forward, .backward = backward};
+const ax_op_def ax_op_categorical_cross_entropy = {
+    .schema = {.name = "categorical_cross_entropy", .doc = "-sum a_c log p_c on probabilities",
+               .inputs = "p target [class_weights]", .min_inputs = 2, .max_inputs = 3, AX_ATTRS(attrs)},
+    .infer = infer, .scratch = scratch, .forward = forward, .backward = backward};

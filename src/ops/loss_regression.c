@@ -2,8 +2,8 @@
  *   mse    d^2                       mean by default
  *   sse    d^2 / 2, summed           (the course's 1/2 sum form; no reduction)
  *   mae    |d|                       mean by default
- *   huber  d^2 / 2 if |d| < delta, else delta (|d| - delta / 2)   (floats[0] = delta, 1)
- * attrs.ints[0]: reduction, 0 = mean over elements (default), 1 = sum.
+ *   huber  d^2 / 2 if |d| < delta, else delta (|d| - delta / 2)   (attribute delta, 1)
+ * Attribute reduction: 0 = mean over elements (default), 1 = sum (not sse).
  * The gradient goes to both the prediction (+) and the target (-). */
 #include "ops/op.h"
 #include "kernels/cpu/kernels.h"
@@ -11,16 +11,13 @@
 #include <math.h>
 
 typedef enum { MSE, SSE, MAE, HUBER } kind;
-
-extern const ax_op_def ax_op_huber;
+enum { REDUCTION, DELTA };
 
 static ax_status infer(ax_node *n)
 {
     ax_status s = ax_check_same_shapes(n, "prediction", "target");
     if (s != AX_OK)
         return s;
-    if (n->op == &ax_op_huber && !(ax_attr_float(n, 0, 1.0f) > 0.0f))
-        return ax_fail(AX_ERR_INVALID_ARG, "huber delta must be positive");
     n->shape = ax_shape0();
     return AX_OK;
 }
@@ -29,13 +26,13 @@ static double scale(const ax_node *n, kind k)
 {
     if (k == SSE)
         return 0.5;
-    return ax_attr_int(n, 0, 0) == 1 ? 1.0 : 1.0 / (double)ax_numel(n->in[0]);
+    return ax_attr_int(n, REDUCTION) == 1 ? 1.0 : 1.0 / (double)ax_numel(n->in[0]);
 }
 
 static ax_status forward(ax_node *n, kind k)
 {
     const float *p = n->in[0]->data, *t = n->in[1]->data;
-    const float delta = ax_attr_float(n, 0, 1.0f);
+    const float delta = ax_attr_float(n, DELTA);
     int64_t count = ax_numel(n->in[0]);
     double sum = 0.0;
 #pragma omp simd reduction(+ : sum)
@@ -51,7 +48,7 @@ static ax_status forward(ax_node *n, kind k)
 static void backward(ax_node *n, kind k)
 {
     ax_node *p = n->in[0], *t = n->in[1];
-    const float delta = ax_attr_float(n, 0, 1.0f);
+    const float delta = ax_attr_float(n, DELTA);
     const float g = n->grad[0] * (float)scale(n, k);
     int64_t count = ax_numel(p);
     for (int side = 0; side < 2; side++) {
@@ -71,12 +68,20 @@ static void backward(ax_node *n, kind k)
     }
 }
 
-#define LOSS(name, K)                                                                              \
-    static ax_status name##_fwd(ax_node *n, const ax_run_ctx *c) { (void)c; return forward(n, K); } \
-    static void name##_bwd(ax_node *n, const ax_run_ctx *c) { (void)c; backward(n, K); }          \
-    const ax_op_def ax_op_##name = {#name, 2, 2, infer, NULL, name##_fwd, name##_bwd};
+static const ax_attr_schema reduction[] = {{"reduction", AX_ATTR_INT, 0, 0, 1, "0: the mean over the batch, 1: the sum"}};
+static const ax_attr_schema huber_attrs[] = {
+    {"reduction", AX_ATTR_INT, 0, 0, 1, "0: the mean over the batch, 1: the sum"},
+    {"delta", AX_ATTR_FLOAT, 1.0, 1e-30, AX_BIG, "where the square turns linear"}};
 
-LOSS(mse, MSE)
-LOSS(sse, SSE)
-LOSS(mae, MAE)
-LOSS(huber, HUBER)
+#define NO_ATTRS .attrs = NULL
+#define LOSS(OP, K, ATTRS, DOC)                                                                  \
+    static ax_status OP##_fwd(ax_node *n, const ax_run_ctx *c) { (void)c; return forward(n, K); } \
+    static void OP##_bwd(ax_node *n, const ax_run_ctx *c) { (void)c; backward(n, K); }          \
+    const ax_op_def ax_op_##OP = {                                                               \
+        .schema = {.name = #OP, .doc = DOC, .inputs = "prediction target", .min_inputs = 2, .max_inputs = 2, ATTRS}, \
+        .infer = infer, .forward = OP##_fwd, .backward = OP##_bwd};
+
+LOSS(mse, MSE, AX_ATTRS(reduction), "(p - t)^2, the mean by default")
+LOSS(sse, SSE, NO_ATTRS, "sum (p - t)^2 / 2, the course's form")
+LOSS(mae, MAE, AX_ATTRS(reduction), "|p - t|, the mean by default")
+LOSS(huber, HUBER, AX_ATTRS(huber_attrs), "d^2 / 2 for |d| < delta, else delta (|d| - delta / 2)")

@@ -1,11 +1,11 @@
-/* matmul: y = a @ b, or a @ b^T with attrs.ints[0] = 1 (transpose_b).
+/* matmul: y = a @ b, or a @ b^T with the attribute transpose_b = 1.
  * a has any rank; its last dimension K is contracted and the others are
  * rows. b is 2-D: [K, N], or [N, K] when transposed (PyTorch's dense
  * weight layout [out, in]). */
 #include "ops/op.h"
 #include "kernels/cpu/kernels.h"
 
-static int trans_b(const ax_node *n) { return n->attrs.n_ints > 0 && n->attrs.ints[0] != 0; }
+static int trans_b(const ax_node *n) { return ax_attr_int(n, 0) != 0; }
 
 static ax_status infer(ax_node *n)
 {
@@ -59,4 +59,8 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     }
 }
 
-const ax_op_def ax_op_matmul = {"matmul", 2, 2, infer, NULL, forward, backward};
+static const ax_attr_schema attrs[] = {{"transpose_b", AX_ATTR_BOOL, 0, 0, 1, "use b^T (b [N, K], a dense weight)"}};
+const ax_op_def ax_op_matmul = {
+    .schema = {.name = "matmul", .doc = "a @ b over a's last axis; b is 2-D", .inputs = "a b", .min_inputs = 2,
+               .max_inputs = 2, AX_ATTRS(attrs)},
+    .infer = infer, .forward = forward, .backward = backward};

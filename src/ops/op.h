@@ -1,12 +1,17 @@
-/* The op interface (internal). An op is a unit: shape inference, scratch
- * space, forward and backward, in one file under src/ops/, registered by
- * name in registry.c. */
+/* The op interface (internal). An op is a unit in one file under
+ * src/ops/: its schema (name, inputs, named attributes with types,
+ * defaults and ranges, a one-line doc: axon/graph.h's ax_op_schema),
+ * shape inference, scratch space, forward and backward; registered by
+ * name in registry.c. Attributes reach the op as n->attr[i], in the
+ * order of its schema, every one set (to its default when not given). */
 #ifndef AXON_OPS_OP_H
 #define AXON_OPS_OP_H
 
 #include "axon/graph.h"
 
 #define AX_MAX_INPUTS 8
+#define AX_MAX_ATTRS 16
+#define AX_MAX_HINTS 4
 
 typedef enum ax_node_kind { AX_NODE_INPUT, AX_NODE_PARAM, AX_NODE_OP } ax_node_kind;
 
@@ -25,7 +30,10 @@ struct ax_node {
     char name[64];
     int n_in;
     ax_node *in[AX_MAX_INPUTS];
-    ax_attrs attrs;
+    double attr[AX_MAX_ATTRS];  /* by the op's schema order; defaults filled in */
+    int64_t list[AX_MAX_DIMS];  /* the op's list attribute (at most one), list_n values */
+    int list_n;
+    int64_t hint[AX_MAX_HINTS]; /* backend hints by the schema's hint order; 0: the backend chooses */
     ax_shape shape;     /* current shape (batch as set) */
     int64_t max_numel;  /* numel at the compiled (largest) batch */
     float *data;
@@ -41,8 +49,7 @@ struct ax_node {
 };
 
 struct ax_op_def {
-    const char *name;
-    int min_inputs, max_inputs;
+    ax_op_schema schema;
     /* Set n->shape from the inputs' shapes and n->attrs; validate. */
     ax_status (*infer)(ax_node *n);
     /* Floats of scratch the op needs for the node's current shape, with
@@ -56,6 +63,8 @@ struct ax_op_def {
 };
 
 const ax_op_def *ax_op_find(const char *name);
+/* Every registered op, in registry order; *n is the count. */
+const ax_op_def *const *ax_op_all(int *n);
 
 /* Row-wise softmax of x (rows x c) into y; shared by softmax and the fused
  * softmax cross-entropy. */
@@ -63,15 +72,16 @@ void ax_softmax_rows(int64_t rows, int64_t c, const float *x, float *y);
 
 /* Helpers for op implementations. */
 static inline int64_t ax_numel(const ax_node *n) { return ax_shape_numel(&n->shape); }
-/* Attribute i, or the default when it was not given. */
-static inline float ax_attr_float(const ax_node *n, int i, float dflt)
-{
-    return i < n->attrs.n_floats ? n->attrs.floats[i] : dflt;
-}
-static inline int64_t ax_attr_int(const ax_node *n, int i, int64_t dflt)
-{
-    return i < n->attrs.n_ints ? n->attrs.ints[i] : dflt;
-}
+/* Attribute i of the op's schema (validated against its type and range). */
+static inline float ax_attr_float(const ax_node *n, int i) { return (float)n->attr[i]; }
+static inline int64_t ax_attr_int(const ax_node *n, int i) { return (int64_t)n->attr[i]; }
+/* A static array's length, and a schema's attribute array and its count
+ * as designated initializers. */
+#define AX_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define AX_ATTRS(a) .attrs = (a), .n_attrs = AX_LEN(a)
+/* Ranges for sizes and for unbounded values. */
+#define AX_SIZE_MAX 16777216.0
+#define AX_BIG 1e30
 /* Gradients are not zeroed before a backward pass. An op's backward calls
  * one of these for each input, once, before writing that input's gradient:
  *  - ax_grad_accumulate returns 1 when the gradient already holds another

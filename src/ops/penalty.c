@@ -1,4 +1,4 @@
-/* penalty: l1 sum |w| + l2 sum w^2 of one tensor (attrs.floats = {l1, l2}),
+/* penalty: l1 sum |w| + l2 sum w^2 of one tensor (attributes l1, l2),
  * a scalar to add to a loss. d/dw = l1 sign(w) + 2 l2 w (0 at w = 0 for
  * the l1 part, as a subgradient). */
 #include "ops/op.h"
@@ -7,8 +7,6 @@
 
 static ax_status infer(ax_node *n)
 {
-    if (ax_attr_float(n, 0, 0.0f) < 0.0f || ax_attr_float(n, 1, 0.0f) < 0.0f)
-        return ax_fail(AX_ERR_INVALID_ARG, "l1 and l2 must not be negative");
     n->shape = ax_shape0();
     return AX_OK;
 }
@@ -16,7 +14,7 @@ static ax_status infer(ax_node *n)
 static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
 {
     (void)ctx;
-    const float l1 = ax_attr_float(n, 0, 0.0f), l2 = ax_attr_float(n, 1, 0.0f);
+    const float l1 = ax_attr_float(n, 0), l2 = ax_attr_float(n, 1);
     const float *w = n->in[0]->data;
     double a = 0.0, s = 0.0;
     int64_t count = ax_numel(n->in[0]);
@@ -32,7 +30,7 @@ static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
 static void backward(ax_node *n, const ax_run_ctx *ctx)
 {
     (void)ctx;
-    const float g = n->grad[0], l1 = g * ax_attr_float(n, 0, 0.0f), l2 = 2.0f * g * ax_attr_float(n, 1, 0.0f);
+    const float g = n->grad[0], l1 = g * ax_attr_float(n, 0), l2 = 2.0f * g * ax_attr_float(n, 1);
     const float *w = n->in[0]->data;
     ax_grad_prepare(n->in[0]);
     float *dw = n->in[0]->grad;
@@ -42,4 +40,9 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
         dw[i] += l1 * (float)((w[i] > 0.0f) - (w[i] < 0.0f)) + l2 * w[i];
 }
 
-const ax_op_def ax_op_penalty = {"penalty", 1, 1, infer, NULL, forward, backward};
+static const ax_attr_schema attrs[] = {{"l1", AX_ATTR_FLOAT, 0, 0, AX_BIG, "the weight of sum |w|"},
+                                        {"l2", AX_ATTR_FLOAT, 0, 0, AX_BIG, "the weight of sum w^2"}};
+const ax_op_def ax_op_penalty = {
+    .schema = {.name = "penalty", .doc = "l1 sum |w| + l2 sum w^2, a scalar to add to a loss", .inputs = "w",
+               .min_inputs = 1, .max_inputs = 1, AX_ATTRS(attrs)},
+    .infer = infer, .forward = forward, .backward = backward};

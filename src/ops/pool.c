@@ -1,7 +1,7 @@
 /* Pooling over NCHW maps.
- *   max_pool2d, avg_pool2d: attrs.ints {kh, kw, stride_h, stride_w, pad_top,
- *     pad_bottom, pad_left, pad_right, count_include_pad}; strides default to
- *     the kernel, padding to 0. Max pooling ignores padding (as if -inf) and
+ *   max_pool2d, avg_pool2d: attributes kernel_h, kernel_w, stride_h,
+ *     stride_w, pad_top, pad_bottom, pad_left, pad_right, count_include_pad
+ *     (avg only); strides default (0) to the kernel, padding to 0. Max pooling ignores padding (as if -inf) and
  *     sends the gradient to the first largest element; average pooling
  *     divides by kh kw when count_include_pad (the default, as PyTorch), else
  *     by the number of real pixels in the window.
@@ -16,9 +16,9 @@ enum { KH, KW, SH, SW, PT, PB, PL, PR, INCLUDE_PAD };
 
 static int64_t attr(const ax_node *n, int i)
 {
-    if (i == SH || i == SW)
-        return ax_attr_int(n, i, ax_attr_int(n, i - 2, 1));
-    return ax_attr_int(n, i, i == INCLUDE_PAD ? 1 : 0);
+    if ((i == SH || i == SW) && ax_attr_int(n, i) == 0)
+        return ax_attr_int(n, i - 2); /* the kernel's size */
+    return ax_attr_int(n, i);
 }
 
 static ax_status infer(ax_node *n)
@@ -243,6 +243,27 @@ static void gap_backward(ax_node *n, const ax_run_ctx *ctx)
     }
 }
 
-const ax_op_def ax_op_max_pool2d = {"max_pool2d", 1, 1, infer, max_scratch, max_forward, max_backward};
-const ax_op_def ax_op_avg_pool2d = {"avg_pool2d", 1, 1, infer, NULL, avg_forward, avg_backward};
-const ax_op_def ax_op_global_avg_pool = {"global_avg_pool", 1, 1, gap_infer, NULL, gap_forward, gap_backward};
+#define POOL_ATTRS                                                                                 \
+    {"kernel_h", AX_ATTR_INT, 0, 1, AX_SIZE_MAX, "window height (required)"},                   \
+    {"kernel_w", AX_ATTR_INT, 0, 1, AX_SIZE_MAX, "window width (required)"},                    \
+    {"stride_h", AX_ATTR_INT, 0, 0, AX_SIZE_MAX, "vertical stride (0: kernel_h)"},              \
+    {"stride_w", AX_ATTR_INT, 0, 0, AX_SIZE_MAX, "horizontal stride (0: kernel_w)"},            \
+    {"pad_top", AX_ATTR_INT, 0, 0, AX_SIZE_MAX, "padding above"},                                \
+    {"pad_bottom", AX_ATTR_INT, 0, 0, AX_SIZE_MAX, "padding below"},                             \
+    {"pad_left", AX_ATTR_INT, 0, 0, AX_SIZE_MAX, "padding on the left"},                         \
+    {"pad_right", AX_ATTR_INT, 0, 0, AX_SIZE_MAX, "padding on the right"}
+static const ax_attr_schema max_attrs[] = {POOL_ATTRS};
+static const ax_attr_schema avg_attrs[] = {
+    POOL_ATTRS, {"count_include_pad", AX_ATTR_BOOL, 1, 0, 1, "divide by the whole window, padding included"}};
+const ax_op_def ax_op_max_pool2d = {
+    .schema = {.name = "max_pool2d", .doc = "the largest value of each window (padding never wins)",
+               .inputs = "x", .min_inputs = 1, .max_inputs = 1, AX_ATTRS(max_attrs)},
+    .infer = infer, .scratch = max_scratch, .forward = max_forward, .backward = max_backward};
+const ax_op_def ax_op_avg_pool2d = {
+    .schema = {.name = "avg_pool2d", .doc = "the mean of each window", .inputs = "x", .min_inputs = 1,
+               .max_inputs = 1, AX_ATTRS(avg_attrs)},
+    .infer = infer, .forward = avg_forward, .backward = avg_backward};
+const ax_op_def ax_op_global_avg_pool = {
+    .schema = {.name = "global_avg_pool", .doc = "[N, C, H, W] -> [N, C], the mean of each map", .inputs = "x",
+               .min_inputs = 1, .max_inputs = 1},
+    .infer = gap_infer, .forward = gap_forward, .backward = gap_backward};

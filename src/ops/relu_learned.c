@@ -3,7 +3,7 @@
  *
  * prelu: inputs x [N, C, ...] and a [C] (or [1]: one shared slope);
  *   y = x if x > 0 else a_c x;  dy/dx = 1 or a_c;  dy/da_c = sum of x where x <= 0.
- * rrelu: attrs.floats = {lower = 1/8, upper = 1/3}. Training: y = x if x >= 0
+ * rrelu: attributes lower (1/8) and upper (1/3). Training: y = x if x >= 0
  *   else s x with s ~ U(lower, upper) drawn per element (kept in scratch for
  *   the backward pass); eval: s = (lower + upper) / 2 (Xu et al. 2015). */
 #include "ops/op.h"
@@ -85,7 +85,7 @@ static size_t rrelu_scratch(const ax_node *n) { return (size_t)ax_numel(n); }
 
 static ax_status rrelu_forward(ax_node *n, const ax_run_ctx *ctx)
 {
-    const float lo = ax_attr_float(n, 0, 1.0f / 8.0f), hi = ax_attr_float(n, 1, 1.0f / 3.0f);
+    const float lo = ax_attr_float(n, 0), hi = ax_attr_float(n, 1);
     if (!(lo <= hi))
         return ax_fail(AX_ERR_INVALID_ARG, "rrelu: lower %g is above upper %g", (double)lo, (double)hi);
     const float *x = n->in[0]->data;
@@ -110,6 +110,24 @@ static void rrelu_backward(ax_node *n, const ax_run_ctx *ctx)
         ax_k_mul(ax_numel(n), n->grad, n->scratch, n->in[0]->grad);
 }
 
-const ax_op_def ax_op_prelu = {"prelu", 2, 2, prelu_infer, NULL, prelu_forward, prelu_backward};
-const ax_op_def ax_op_rrelu = {"rrelu", 1, 1, ax_infer_same, rrelu_scratch, rrelu_forward,
-                               rrelu_backward};
+static const ax_param_schema prelu_params[] = {{"weight", 0.25f, 0}};
+/* one slope per channel (axis 1), or one in all for a 1-D input */
+static ax_status prelu_param_shape(const ax_shape *x, const double *attrs, int k, ax_shape *out)
+{
+    (void)attrs, (void)k;
+    *out = ax_shape1(x->ndim >= 2 ? x->dim[1] : 1);
+    return AX_OK;
+}
+const ax_op_def ax_op_prelu = {
+    .schema = {.name = "prelu", .doc = "x for x > 0, else a_c x with a learned slope per channel",
+               .inputs = "x slope", .min_inputs = 2, .max_inputs = 2, .params = prelu_params,
+               .n_params = AX_LEN(prelu_params), .param_shape = prelu_param_shape},
+    .infer = prelu_infer, .forward = prelu_forward, .backward = prelu_backward};
+static const ax_attr_schema rrelu_attrs[] = {
+    {"lower", AX_ATTR_FLOAT, 1.0 / 8.0, -AX_BIG, AX_BIG, "the smallest random slope"},
+    {"upper", AX_ATTR_FLOAT, 1.0 / 3.0, -AX_BIG, AX_BIG, "the largest random slope"}};
+const ax_op_def ax_op_rrelu = {
+    .schema = {.name = "rrelu",
+               .doc = "x for x >= 0, else s x, s ~ U(lower, upper) in training, their mean in eval",
+               .inputs = "x", .min_inputs = 1, .max_inputs = 1, AX_ATTRS(rrelu_attrs)},
+    .infer = ax_infer_same, .scratch = rrelu_scratch, .forward = rrelu_forward, .backward = rrelu_backward};

@@ -1,6 +1,6 @@
 /* reshape and flatten: the same data under a new per-sample shape; the
- * batch dimension (axis 0) is kept. reshape's attrs.ints hold the new
- * per-sample dimensions, one of which may be -1 (inferred). flatten makes
+ * batch dimension (axis 0) is kept. reshape's list attribute `shape` holds
+ * the new per-sample dimensions, one of which may be -1 (inferred). flatten makes
  * every sample 1-D. */
 #include "ops/op.h"
 #include "kernels/cpu/kernels.h"
@@ -11,13 +11,13 @@ static ax_status reshape_infer(ax_node *n)
 {
     const ax_shape *x = &n->in[0]->shape;
     int64_t per_sample = ax_shape_numel(x) / x->dim[0];
-    int nd = n->attrs.n_ints;
+    int nd = n->list_n;
     if (nd < 1 || nd + 1 > AX_MAX_DIMS)
         return ax_fail(AX_ERR_SHAPE, "needs 1..%d per-sample dimensions, got %d", AX_MAX_DIMS - 1, nd);
     int64_t known = 1;
     int unknown = -1;
     for (int i = 0; i < nd; i++) {
-        int64_t d = n->attrs.ints[i];
+        int64_t d = n->list[i];
         if (d == -1) {
             if (unknown >= 0)
                 return ax_fail(AX_ERR_SHAPE, "more than one -1 in the new shape");
@@ -30,7 +30,7 @@ static ax_status reshape_infer(ax_node *n)
     }
     ax_shape s = {nd + 1, {x->dim[0]}};
     for (int i = 0; i < nd; i++)
-        s.dim[i + 1] = n->attrs.ints[i];
+        s.dim[i + 1] = n->list[i];
     if (unknown >= 0) {
         if (per_sample % known)
             return ax_fail(AX_ERR_SHAPE, "%lld elements per sample do not divide by %lld",
@@ -69,5 +69,13 @@ static void copy_backward(ax_node *n, const ax_run_ctx *ctx)
         memcpy(n->in[0]->grad, n->grad, (size_t)ax_numel(n) * sizeof(float));
 }
 
-const ax_op_def ax_op_reshape = {"reshape", 1, 1, reshape_infer, NULL, copy_forward, copy_backward};
-const ax_op_def ax_op_flatten = {"flatten", 1, 1, flatten_infer, NULL, copy_forward, copy_backward};
+static const ax_attr_schema reshape_attrs[] = {
+    {"shape", AX_ATTR_INTS, 0, -1, AX_BIG, "the per-sample dimensions; one may be -1 (inferred)"}};
+const ax_op_def ax_op_reshape = {
+    .schema = {.name = "reshape", .doc = "the same values under a new per-sample shape", .inputs = "x",
+               .min_inputs = 1, .max_inputs = 1, AX_ATTRS(reshape_attrs)},
+    .infer = reshape_infer, .forward = copy_forward, .backward = copy_backward};
+const ax_op_def ax_op_flatten = {
+    .schema = {.name = "flatten", .doc = "[N, ...] -> [N, rest]", .inputs = "x", .min_inputs = 1,
+               .max_inputs = 1},
+    .infer = flatten_infer, .forward = copy_forward, .backward = copy_backward};

@@ -1,4 +1,4 @@
-/* softmax and log_softmax along an axis (attrs.ints[0], default the last;
+/* softmax and log_softmax along an axis (attribute axis, default the last;
  * negative counts from the end).
  *   softmax:     y_i = exp(x_i - m) / sum_j exp(x_j - m),  m = max_j x_j
  *                dx_i = y_i (dy_i - sum_j dy_j y_j)
@@ -12,7 +12,7 @@
 static int axis_of(const ax_node *n)
 {
     int nd = n->in[0]->shape.ndim;
-    int64_t a = ax_attr_int(n, 0, -1);
+    int64_t a = ax_attr_int(n, 0);
     return (int)(a < 0 ? a + nd : a);
 }
 
@@ -21,7 +21,7 @@ static ax_status infer(ax_node *n)
     int nd = n->in[0]->shape.ndim, a = axis_of(n);
     if (nd < 1 || a < 0 || a >= nd)
         return ax_fail(AX_ERR_SHAPE, "axis %lld is outside the input's %d dimensions",
-                       (long long)ax_attr_int(n, 0, -1), nd);
+                       (long long)ax_attr_int(n, 0), nd);
     n->shape = n->in[0]->shape;
     return AX_OK;
 }
@@ -108,6 +108,13 @@ static void softmax_backward(ax_node *n, const ax_run_ctx *ctx) { (void)ctx; bac
 static ax_status log_softmax_forward(ax_node *n, const ax_run_ctx *ctx) { (void)ctx; return forward_common(n, 1); }
 static void log_softmax_backward(ax_node *n, const ax_run_ctx *ctx) { (void)ctx; backward_common(n, 1); }
 
-const ax_op_def ax_op_softmax = {"softmax", 1, 1, infer, NULL, softmax_forward, softmax_backward};
-const ax_op_def ax_op_log_softmax = {"log_softmax", 1, 1, infer, NULL, log_softmax_forward,
-                                     log_softmax_backward};
+static const ax_attr_schema attrs[] = {
+    {"axis", AX_ATTR_INT, -1, -AX_MAX_DIMS, AX_MAX_DIMS - 1, "the axis normalised over (negative: from the end)"}};
+const ax_op_def ax_op_softmax = {
+    .schema = {.name = "softmax", .doc = "e^(x_i - m) / sum_j e^(x_j - m) along an axis", .inputs = "x",
+               .min_inputs = 1, .max_inputs = 1, AX_ATTRS(attrs)},
+    .infer = infer, .forward = softmax_forward, .backward = softmax_backward};
+const ax_op_def ax_op_log_softmax = {
+    .schema = {.name = "log_softmax", .doc = "x_i - m - log sum_j e^(x_j - m) along an axis", .inputs = "x",
+               .min_inputs = 1, .max_inputs = 1, AX_ATTRS(attrs)},
+    .infer = infer, .forward = log_softmax_forward, .backward = log_softmax_backward};

@@ -40,8 +40,12 @@ static int activation(const char *name, int n_floats, float p0, float p1, int tr
     ax_graph_new(&g);
     ax_node *x = ax_input(g, "x", ax_shape2(4, 6));
     ax_node_set_requires_grad(x, 1);
-    ax_attrs at = {.floats = {p0, p1}, .n_floats = n_floats};
-    ax_node *y = ax_apply(g, name, &x, 1, &at, NULL);
+    /* the parameters are the op's first attributes, in schema order */
+    const ax_op_schema *sc = ax_op_schema_of(name);
+    ax_attr at[2];
+    for (int i = 0; i < 2; i++)
+        at[i] = AX_ATTR(sc && i < sc->n_attrs ? sc->attrs[i].name : "", i ? p1 : p0);
+    ax_node *y = ax_apply(g, name, &x, 1, at, n_floats, NULL);
     if (ax_graph_compile(g) != AX_OK)
         return fail(name);
     ax_graph_set_training(g, training);
@@ -178,7 +182,7 @@ static int conv_random(void)
     ax_node_set_requires_grad(x, 1);
     ax_node *wt = ax_param(g, "w", ax_shape4(o, cg, kh, kw));
     ax_node *b = ax_param(g, "b", ax_shape1(o));
-    ax_conv_options opt = {sh, sw, AX_PAD_EXPLICIT, ph, pw, dh, dw, groups, 0, 0, 0, 0};
+    ax_conv_options opt = {sh, sw, AX_PAD_EXPLICIT, ph, pw, dh, dw, groups, 0, 0};
     ax_node *y = ax_conv2d_bias(g, x, wt, b, &opt);
     if (ax_graph_compile(g) != AX_OK)
         return fail("conv2d");
