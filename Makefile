@@ -6,6 +6,7 @@
 #   make bench   axon vs PyTorch: MLP and CNN epochs, inference, a busy machine (bench/README.md)
 #   make fuzz    every reader's libFuzzer harness for FUZZ_SECONDS (600) each (fuzz/)
 #   make install install the libraries, headers and axon.pc (PREFIX=/usr/local)
+#   make catalog rewrite the op reference of docs/catalog.md from the op schemas
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -15,7 +16,7 @@ PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc)
 
 .PHONY: all deps-build deps-demo deps-test deps-bench build build-asan build-fuzz demo test test-release test-asan \
-	test-fuzz fuzz bench install clean
+	test-fuzz fuzz bench install clean catalog
 
 all: build
 
@@ -72,6 +73,13 @@ bench: deps-bench build
 	bench/run.sh $(BUILD)
 	bench/run_cnn.sh $(BUILD)
 	bench/contention.sh $(BUILD)
+
+# the generated block of docs/catalog.md, from `axon ops --markdown`
+catalog: build
+	$(BUILD)/axon ops --markdown > $(BUILD)/ops.md
+	python3 -c "import sys; d = open('docs/catalog.md').read(); b, e = '<!-- ops:begin -->\\n', '<!-- ops:end -->'; \
+	  i, j = d.index(b) + len(b), d.index(e); open('docs/catalog.md', 'w').write(d[:i] + open(sys.argv[1]).read() + d[j:])" \
+	  $(BUILD)/ops.md
 
 install: build
 	cmake --install $(BUILD)

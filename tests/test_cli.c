@@ -542,7 +542,32 @@ static void bad_usage_and_bad_input(void)
     }
 }
 
+/* The catalog's op reference is what the schemas say (make catalog). */
+static void catalog_matches_the_schemas(void)
+{
+    setup();
+    static char out[1 << 17];
+    CHECK(run("ops --markdown", out, sizeof out) == 0);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/docs/catalog.md", getenv("AXON_SOURCE_DIR"));
+    char *doc = cli_text_of(path);
+    const char *begin = doc ? strstr(doc, "<!-- ops:begin -->\n") : NULL, *end = doc ? strstr(doc, "<!-- ops:end -->") : NULL;
+    CHECK(begin && end);
+    if (begin && end) {
+        begin += strlen("<!-- ops:begin -->\n");
+        const int same = (size_t)(end - begin) == strlen(out) && !strncmp(begin, out, strlen(out));
+        if (!same)
+            printf("  docs/catalog.md's op reference differs from `axon ops --markdown`: run make catalog\n");
+        CHECK(same);
+    }
+    free(doc);
+    /* every op is listed, and one can be asked for by name */
+    CHECK(run("ops --json", out, sizeof out) == 0 && strstr(out, "\"layernorm\"") && strstr(out, "\"pad_top\""));
+    CHECK(run("ops maxout", out, sizeof out) == 0 && strstr(out, "maxout(x)") && strstr(out, "required"));
+    CHECK(run("ops frobnicate", out, sizeof out) == 1 && strstr(out, "no op named 'frobnicate'"));
+}
+
 TEST_MAIN(T(spec_errors_name_line_and_column), T(specs_build_graphs), T(train_eval_predict_info),
           T(standardize_and_predict_new_data), T(resume_from_the_command_line), T(outputs_are_safe), T(epochs_reported),
           T(checkpoints_survive_a_kill), T(the_model_knows_what_it_is), T(pytorch_files_load), T(layers_as_stored),
-          T(bad_usage_and_bad_input))
+          T(bad_usage_and_bad_input), T(catalog_matches_the_schemas))

@@ -44,63 +44,9 @@ static const token *find(const line *l, int first, const char *key)
 
 static const char *value_of(const token *t) { return strchr(t->text, '=') + 1; }
 
-/* Every key=value must be one of `allowed` (space-separated). */
-static ax_status check_keys(const line *l, int first, const char *type, const char *allowed)
-{
-    for (int i = first; i < l->n; i++) {
-        const char *eq = strchr(l->tok[i].text, '=');
-        if (!eq)
-            return spec_error(l, l->tok[i].col, "'%s' is not key=value (the name goes right after the type '%s')",
-                              l->tok[i].text, type);
-        char key[64];
-        snprintf(key, sizeof key, "%.*s", (int)(eq - l->tok[i].text), l->tok[i].text);
-        char pattern[70];
-        snprintf(pattern, sizeof pattern, " %s ", key);
-        char all[512];
-        snprintf(all, sizeof all, " %s inputs frozen ", allowed);
-        if (!strstr(all, pattern)) {
-            char expected[1000];
-            snprintf(expected, sizeof expected, "unknown key '%s' for %s (expected one of: %s inputs frozen)", key, type, allowed);
-            return spec_error(l, l->tok[i].col, "%s%s", expected, NULL);
-        }
-    }
-    return AX_OK;
-}
-
 /* Sizes (units, filters, kernels, strides, ...) are at most this. */
 #define MAX_SIZE (1L << 24)
-
-static ax_status int_value(const line *l, int first, const char *key, long dflt, long min, long max, long *out)
-{
-    const token *t = find(l, first, key);
-    *out = dflt;
-    if (!t)
-        return AX_OK;
-    int64_t v;
-    if (!ax_parse_int(value_of(t), min, max, &v)) {
-        char what[96];
-        snprintf(what, sizeof what, "%s expects a whole number from %ld to %ld", key, min, max);
-        return spec_error(l, t->col, "%s, got '%s'", what, value_of(t));
-    }
-    *out = (long)v;
-    return AX_OK;
-}
-
-/* A finite number in [min, max]. */
-static ax_status float_value(const line *l, int first, const char *key, double dflt, double min, double max,
-                             double *out)
-{
-    const token *t = find(l, first, key);
-    *out = dflt;
-    if (!t)
-        return AX_OK;
-    if (!ax_parse_number(value_of(t), min, max, out)) {
-        char what[128];
-        snprintf(what, sizeof what, "%s expects a number from %g to %g", key, min, max);
-        return spec_error(l, t->col, "%s, got '%s'", what, value_of(t));
-    }
-    return AX_OK;
-}
+#define MAX_KEYS 16
 
 typedef struct built {
     char name[64], type[24];
@@ -120,6 +66,124 @@ static ax_node *lookup(builder *b, const char *name)
         if (!strcmp(b->layers[i].name, name))
             return b->layers[i].node;
     return NULL;
+}
+
+/* ---- the layer table ----------------------------------------------------
+ * A spec line is a layer of this table, or any op by its name with its
+ * schema's attributes as keys (layers of ops that declare parameters get
+ * them made, as ax_op_layer does). A layer that is one op has the op's
+ * name; older spellings are read as aliases. */
+typedef enum { KEY_INT, KEY_FLOAT, KEY_WORD, KEY_INTS } key_type;
+typedef struct layer_key {
+    const char *name;
+    key_type type;
+    double dflt, min, max;
+    const char *doc;
+} layer_key;
+
+/* What a layer's builder gets: the line, the layer's name and inputs, and
+ * each key's value (its default when not given). */
+typedef struct layer_def layer_def;
+typedef struct layer_args {
+    const layer_def *def; /* the layer being built */
+    builder *b;
+    const line *l;
+    int first;
+    ax_spec *spec;
+    const char *name;
+    ax_node *in[8];
+    int n_in;
+    double num[MAX_KEYS];
+    const char *word[MAX_KEYS];
+    const token *given[MAX_KEYS];
+    int64_t list[MAX_KEYS][AX_MAX_DIMS];
+    int list_n[MAX_KEYS];
+} layer_args;
+
+struct layer_def {
+    const char *name;
+    const char *alias; /* an older spelling, or NULL */
+    const char *doc;
+    layer_key keys[MAX_KEYS];
+    ax_node *(*build)(layer_args *a);
+};
+
+static int n_keys(const layer_key *keys)
+{
+    int n = 0;
+    while (n < MAX_KEYS && keys[n].name)
+        n++;
+    return n;
+}
+
+/* Every key=value must be one of the layer's keys, inputs or frozen. */
+static ax_status check_keys(const line *l, int first, const char *type, const layer_key *keys)
+{
+    char allowed[512] = "";
+    for (int k = 0; k < n_keys(keys); k++) {
+        strncat(allowed, keys[k].name, sizeof allowed - strlen(allowed) - 1);
+        strncat(allowed, " ", sizeof allowed - strlen(allowed) - 1);
+    }
+    for (int i = first; i < l->n; i++) {
+        const char *eq = strchr(l->tok[i].text, '=');
+        if (!eq)
+            return spec_error(l, l->tok[i].col, "'%s' is not key=value (the name goes right after the type '%s')",
+                              l->tok[i].text, type);
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - l->tok[i].text), l->tok[i].text);
+        int known = !strcmp(key, "inputs") || !strcmp(key, "frozen");
+        for (int k = 0; k < n_keys(keys) && !known; k++)
+            known = !strcmp(keys[k].name, key);
+        if (!known) {
+            char expected[1000];
+            snprintf(expected, sizeof expected, "unknown key '%s' for %s (expected one of: %sinputs frozen)", key, type,
+                     allowed);
+            return spec_error(l, l->tok[i].col, "%s%s", expected, NULL);
+        }
+    }
+    return AX_OK;
+}
+
+/* Parse every key of the layer from the line into a. */
+static ax_status parse_keys(layer_args *a, const layer_key *keys)
+{
+    for (int k = 0; k < n_keys(keys); k++) {
+        const layer_key *d = &keys[k];
+        const token *t = a->given[k] = find(a->l, a->first, d->name);
+        a->num[k] = d->dflt;
+        a->word[k] = NULL;
+        a->list_n[k] = 0;
+        if (!t)
+            continue;
+        const char *v = value_of(t);
+        char what[160];
+        if (d->type == KEY_WORD) {
+            a->word[k] = v;
+        } else if (d->type == KEY_INTS) { /* a,b,c */
+            char copy[256];
+            snprintf(copy, sizeof copy, "%s", v);
+            for (char *p = strtok(copy, ","); p; p = strtok(NULL, ",")) {
+                int64_t x;
+                if (a->list_n[k] == AX_MAX_DIMS || !ax_parse_int(p, (int64_t)d->min, (int64_t)d->max, &x)) {
+                    snprintf(what, sizeof what, "%s expects up to %d whole numbers from %.0f to %.0f, separated by commas",
+                             d->name, AX_MAX_DIMS, d->min, d->max);
+                    return spec_error(a->l, t->col, "%s, got '%s'", what, v);
+                }
+                a->list[k][a->list_n[k]++] = x;
+            }
+        } else if (d->type == KEY_INT) {
+            int64_t x;
+            if (!ax_parse_int(v, (int64_t)d->min, (int64_t)d->max, &x)) {
+                snprintf(what, sizeof what, "%s expects a whole number from %.0f to %.0f", d->name, d->min, d->max);
+                return spec_error(a->l, t->col, "%s, got '%s'", what, v);
+            }
+            a->num[k] = (double)x;
+        } else if (!ax_parse_number(v, d->min, d->max, &a->num[k])) {
+            snprintf(what, sizeof what, "%s expects a number from %g to %g", d->name, d->min, d->max);
+            return spec_error(a->l, t->col, "%s, got '%s'", what, v);
+        }
+    }
+    return AX_OK;
 }
 
 /* The layer's inputs: inputs=a,b or the previous layer. */
@@ -147,13 +211,212 @@ static ax_status inputs_of(builder *b, const line *l, int first, ax_node **in, i
     return AX_OK;
 }
 
-static ax_status init_of(const line *l, int first, ax_init *init)
+/* Index of a layer key by name (the builders read theirs by name). */
+static int key(const layer_def *d, const char *name)
 {
-    const token *t = find(l, first, "init");
-    *init = AX_DEFAULT_INIT;
-    if (t && ax_init_from_name(value_of(t), init) != AX_OK)
-        return spec_error(l, t->col, "unknown init '%s'%s", value_of(t), NULL);
-    return AX_OK;
+    for (int k = 0; k < n_keys(d->keys); k++)
+        if (!strcmp(d->keys[k].name, name))
+            return k;
+    return -1; /* not reached: the tables and builders agree */
+}
+
+/* A builder's key values, by name. */
+#define NUM(a, name) ((a)->num[key((a)->def, name)])
+#define WORD(a, name) ((a)->word[key((a)->def, name)])
+#define GIVEN(a, name) ((a)->given[key((a)->def, name)])
+
+static ax_node *fail_at(layer_args *a, const char *fmt, const char *what)
+{
+    spec_error(a->l, a->l->tok[0].col, fmt, what, NULL);
+    return ax_graph_error(a->b->g, AX_ERR_FORMAT);
+}
+
+static ax_node *build_dense(layer_args *a)
+{
+    ax_init init = AX_DEFAULT_INIT;
+    if (WORD(a, "init") && ax_init_from_name(WORD(a, "init"), &init) != AX_OK) {
+        spec_error(a->l, GIVEN(a, "init")->col, "unknown init '%s'%s", WORD(a, "init"), NULL);
+        return ax_graph_error(a->b->g, AX_ERR_FORMAT);
+    }
+    if (!GIVEN(a, "units"))
+        return fail_at(a, "dense needs units=N%s", "");
+    ax_graph *g = a->b->g;
+    ax_node *x = a->in[0];
+    if (ax_node_shape(x).ndim > 2)
+        x = ax_flatten(g, x);
+    ax_node *out = (NUM(a, "bias") ? ax_dense : ax_dense_no_bias)(g, x, (int64_t)NUM(a, "units"), WORD(a, "activation"),
+                                                                  init, &a->b->rng, a->name);
+    double l1 = NUM(a, "l1"), l2 = NUM(a, "l2");
+    if (out && (l1 > 0 || l2 > 0)) {
+        char wname[96];
+        snprintf(wname, sizeof wname, "%s.weight", a->name);
+        ax_spec *sp = a->spec;
+        sp->penalties[sp->n_penalties] = ax_graph_find(g, wname); /* one per layer at most */
+        sp->l1[sp->n_penalties] = (float)l1;
+        sp->l2[sp->n_penalties++] = (float)l2;
+    }
+    return out;
+}
+
+static ax_node *build_conv2d(layer_args *a)
+{
+    ax_init init = AX_DEFAULT_INIT;
+    if (WORD(a, "init") && ax_init_from_name(WORD(a, "init"), &init) != AX_OK) {
+        spec_error(a->l, GIVEN(a, "init")->col, "unknown init '%s'%s", WORD(a, "init"), NULL);
+        return ax_graph_error(a->b->g, AX_ERR_FORMAT);
+    }
+    if (!GIVEN(a, "filters"))
+        return fail_at(a, "conv2d needs filters=N%s", "");
+    const int stride = (int)NUM(a, "stride"), dilation = (int)NUM(a, "dilation");
+    ax_conv_options o = {.stride_h = stride, .stride_w = stride, .dil_h = dilation, .dil_w = dilation,
+                         .groups = (int)NUM(a, "groups"), .no_bias = !NUM(a, "bias")};
+    const char *pad = WORD(a, "padding");
+    if (pad && !strcmp(pad, "same"))
+        o.pad_mode = AX_PAD_SAME;
+    else if (pad && strcmp(pad, "valid")) {
+        int64_t p;
+        if (!ax_parse_int(pad, 0, MAX_SIZE, &p)) {
+            spec_error(a->l, GIVEN(a, "padding")->col,
+                       "padding expects same, valid or a whole number from 0 to 16777216, got '%s'%s", pad, NULL);
+            return ax_graph_error(a->b->g, AX_ERR_FORMAT);
+        }
+        o.pad_h = o.pad_w = (int)p;
+    }
+    const int k = (int)NUM(a, "kernel");
+    return ax_conv2d_layer(a->b->g, a->in[0], (int64_t)NUM(a, "filters"), k, k, &o, WORD(a, "activation"), init,
+                           &a->b->rng, a->name);
+}
+
+static ax_node *build_pool(layer_args *a)
+{
+    const int size = (int)NUM(a, "size"), pad = (int)NUM(a, "padding");
+    const int stride = GIVEN(a, "stride") ? (int)NUM(a, "stride") : size;
+    if (a->def->name[0] == 'm')
+        return ax_max_pool2d(a->b->g, a->in[0], size, size, stride, stride, pad, pad);
+    return ax_avg_pool2d(a->b->g, a->in[0], size, size, stride, stride, pad, pad, 1);
+}
+
+static ax_node *build_batch_norm(layer_args *a)
+{
+    return ax_batch_norm_layer(a->b->g, a->in[0], (float)NUM(a, "momentum"), (float)NUM(a, "eps"), a->name);
+}
+
+static ax_node *build_dropout(layer_args *a)
+{
+    const float rate = (float)NUM(a, "rate");
+    return a->def->name[0] == 'd' ? ax_dropout(a->b->g, a->in[0], rate) : ax_spatial_dropout(a->b->g, a->in[0], rate);
+}
+
+static ax_node *build_join(layer_args *a)
+{
+    if (a->n_in < 2)
+        return fail_at(a, "%s needs inputs=a,b (two or more layers)", a->def->name);
+    if (!strcmp(a->def->name, "concat"))
+        return ax_concat(a->b->g, a->in, a->n_in);
+    ax_node *out = a->in[0];
+    for (int i = 1; i < a->n_in; i++)
+        out = ax_add(a->b->g, out, a->in[i]);
+    return out;
+}
+
+static ax_node *build_maxout(layer_args *a)
+{
+    return ax_maxout_dense(a->b->g, a->in[0], (int64_t)NUM(a, "units"), (int64_t)NUM(a, "k"), &a->b->rng, a->name);
+}
+
+static ax_node *build_activation(layer_args *a)
+{
+    if (!WORD(a, "fn"))
+        return fail_at(a, "activation needs fn=NAME%s", "");
+    return ax_activate(a->b->g, a->in[0], WORD(a, "fn"));
+}
+
+static ax_node *build_one(layer_args *a)
+{
+    ax_graph *g = a->b->g;
+    return !strcmp(a->def->name, "flatten") ? ax_flatten(g, a->in[0])
+         : !strcmp(a->def->name, "prelu")   ? ax_prelu_layer(g, a->in[0], a->name)
+                                             : ax_global_avg_pool(g, a->in[0]);
+}
+
+#define SIZE_KEY(n, d, lo, doc) {n, KEY_INT, d, lo, MAX_SIZE, doc}
+static const layer_def layers[] = {
+    {"dense", NULL, "a fully connected layer: y = act(x W^T + b) (flattens its input first)",
+     {SIZE_KEY("units", 0, 1, "outputs (required)"), {"activation", KEY_WORD, 0, 0, 0, "an activation (none)"},
+      {"init", KEY_WORD, 0, 0, 0, "an initialiser (by the activation)"},
+      {"l1", KEY_FLOAT, 0, 0, 1e6, "L1 penalty on the weight"}, {"l2", KEY_FLOAT, 0, 0, 1e6, "L2 penalty on the weight"},
+      {"bias", KEY_INT, 1, 0, 1, "0 leaves the bias out"}},
+     build_dense},
+    {"conv2d", NULL, "a 2-D convolution layer over [C, H, W]",
+     {SIZE_KEY("filters", 0, 1, "output channels (required)"), SIZE_KEY("kernel", 3, 1, "kernel height and width"),
+      SIZE_KEY("stride", 1, 1, "stride"), {"padding", KEY_WORD, 0, 0, 0, "valid, same or a number (valid)"},
+      SIZE_KEY("dilation", 1, 1, "dilation"), SIZE_KEY("groups", 1, 1, "channel groups"),
+      {"activation", KEY_WORD, 0, 0, 0, "an activation (none)"},
+      {"init", KEY_WORD, 0, 0, 0, "an initialiser (by the activation)"}, {"bias", KEY_INT, 1, 0, 1, "0 leaves the bias out"}},
+     build_conv2d},
+    {"max_pool2d", "maxpool", "max pooling over square windows",
+     {SIZE_KEY("size", 2, 1, "window size"), SIZE_KEY("stride", 2, 1, "stride (the size)"),
+      SIZE_KEY("padding", 0, 0, "padding on each side")},
+     build_pool},
+    {"avg_pool2d", "avgpool", "average pooling over square windows (padding counted)",
+     {SIZE_KEY("size", 2, 1, "window size"), SIZE_KEY("stride", 2, 1, "stride (the size)"),
+      SIZE_KEY("padding", 0, 0, "padding on each side")},
+     build_pool},
+    {"global_avg_pool", "globalavgpool", "[C, H, W] -> [C], the mean of each map", {{0}}, build_one},
+    {"flatten", NULL, "[...] -> [n]", {{0}}, build_one},
+    {"batch_norm", "batchnorm", "batch normalisation per channel",
+     {{"momentum", KEY_FLOAT, 0.1, 0, 1, "running statistics' update rate"},
+      {"eps", KEY_FLOAT, 1e-5, 1e-30, 1, "added to the variance"}},
+     build_batch_norm},
+    {"dropout", NULL, "inverted dropout", {{"rate", KEY_FLOAT, 0.5, 0, 0.999999, "the share dropped"}}, build_dropout},
+    {"spatial_dropout", NULL, "dropout of whole maps", {{"rate", KEY_FLOAT, 0.5, 0, 0.999999, "the share dropped"}},
+     build_dropout},
+    {"add", NULL, "the sum of two or more layers (a residual connection)", {{0}}, build_join},
+    {"concat", NULL, "two or more layers joined along the channel (or feature) axis", {{0}}, build_join},
+    {"prelu", NULL, "a ReLU with a learned slope per channel", {{0}}, build_one},
+    {"maxout", NULL, "a dense layer of units x k outputs, the largest of each k",
+     {SIZE_KEY("units", 0, 1, "outputs (required)"), SIZE_KEY("k", 2, 1, "pieces per output")}, build_maxout},
+    {"activation", NULL, "an activation by name", {{"fn", KEY_WORD, 0, 0, 0, "the activation (required)"}},
+     build_activation},
+};
+#define N_LAYERS ((int)(sizeof layers / sizeof layers[0]))
+
+static const layer_def *find_layer(const char *type)
+{
+    for (int i = 0; i < N_LAYERS; i++)
+        if (!strcmp(layers[i].name, type) || (layers[i].alias && !strcmp(layers[i].alias, type)))
+            return &layers[i];
+    return NULL;
+}
+
+/* A line naming an op: its attributes as keys (lists as a,b,c), its data
+ * inputs from inputs= or the line before, its declared parameters made. */
+static ax_node *build_op(layer_args *a)
+{
+    const ax_op_schema *sc = ax_op_schema_of(a->def->name);
+    ax_attr at[MAX_KEYS];
+    int n = 0;
+    for (int k = 0; k < sc->n_attrs && k < MAX_KEYS; k++)
+        if (a->given[k])
+            at[n++] = (ax_attr){sc->attrs[k].name, a->num[k], a->list[k], a->list_n[k]};
+    if (sc->n_params)
+        return ax_op_layer(a->b->g, sc->name, a->in[0], at, n, a->name);
+    return ax_apply(a->b->g, sc->name, a->in, a->n_in, at, n, NULL);
+}
+
+/* An op's schema as a layer definition, in *def. */
+static const layer_def *op_as_layer(const char *type, layer_def *def)
+{
+    const ax_op_schema *sc = ax_op_schema_of(type);
+    if (!sc || sc->n_attrs >= MAX_KEYS)
+        return NULL;
+    *def = (layer_def){.name = sc->name, .doc = sc->doc, .build = build_op};
+    for (int k = 0; k < sc->n_attrs; k++) {
+        const ax_attr_schema *d = &sc->attrs[k];
+        key_type t = d->type == AX_ATTR_FLOAT ? KEY_FLOAT : d->type == AX_ATTR_INTS ? KEY_INTS : KEY_INT;
+        def->keys[k] = (layer_key){d->name, t, d->dflt, d->min, d->max, d->doc};
+    }
+    return def;
 }
 
 /* Build one layer line; *name and *node for the table. */
@@ -172,127 +435,42 @@ static ax_status layer(builder *b, const line *l, ax_spec *spec)
     }
     if (lookup(b, name))
         return spec_error(l, l->tok[1].col, "a layer named '%s' already exists%s", name, NULL);
-    ax_node *in[8];
-    int n_in = 0;
-    ax_status s = AX_OK;
-    ax_node *out = NULL;
-    ax_graph *g = b->g;
-    long iv;
-    double fv;
-    if (!strcmp(type, "dense")) {
-        long units, bias;
-        ax_init init;
-        double l1, l2;
-        const token *act = find(l, first, "activation");
-        if ((s = check_keys(l, first, type, "units activation init l1 l2 bias")) ||
-            (s = inputs_of(b, l, first, in, &n_in)) || (s = int_value(l, first, "units", 0, 1, MAX_SIZE, &units)) ||
-            (s = int_value(l, first, "bias", 1, 0, 1, &bias)) || (s = init_of(l, first, &init)) ||
-            (s = float_value(l, first, "l1", 0, 0, 1e6, &l1)) || (s = float_value(l, first, "l2", 0, 0, 1e6, &l2)))
-            return s;
-        if (!find(l, first, "units"))
-            return spec_error(l, l->tok[0].col, "dense needs units=N%s%s", NULL, NULL);
-        ax_node *x = in[0];
-        if (ax_node_shape(x).ndim > 2)
-            x = ax_flatten(g, x);
-        out = (bias ? ax_dense : ax_dense_no_bias)(g, x, units, act ? value_of(act) : NULL, init, &b->rng, name);
-        if (l1 > 0 || l2 > 0) {
-            char wname[96];
-            snprintf(wname, sizeof wname, "%s.weight", name);
-            spec->penalties[spec->n_penalties] = ax_graph_find(g, wname); /* one per layer at most */
-            spec->l1[spec->n_penalties] = (float)l1;
-            spec->l2[spec->n_penalties++] = (float)l2;
+    layer_def from_op;
+    const layer_def *def = find_layer(type);
+    if (!def)
+        def = op_as_layer(type, &from_op);
+    if (!def) {
+        char known[1024] = "";
+        for (int i = 0; i < N_LAYERS; i++) {
+            strncat(known, i ? ", " : "", sizeof known - strlen(known) - 1);
+            strncat(known, layers[i].name, sizeof known - strlen(known) - 1);
         }
-    } else if (!strcmp(type, "conv2d")) {
-        long filters, kernel, stride, dilation, groups, bias;
-        ax_init init;
-        const token *act = find(l, first, "activation"), *pad = find(l, first, "padding");
-        if ((s = check_keys(l, first, type, "filters kernel stride padding dilation groups activation init bias")) ||
-            (s = inputs_of(b, l, first, in, &n_in)) || (s = int_value(l, first, "filters", 0, 1, MAX_SIZE, &filters)) ||
-            (s = int_value(l, first, "kernel", 3, 1, MAX_SIZE, &kernel)) || (s = int_value(l, first, "stride", 1, 1, MAX_SIZE, &stride)) ||
-            (s = int_value(l, first, "dilation", 1, 1, MAX_SIZE, &dilation)) || (s = int_value(l, first, "groups", 1, 1, MAX_SIZE, &groups)) ||
-            (s = int_value(l, first, "bias", 1, 0, 1, &bias)) || (s = init_of(l, first, &init)))
-            return s;
-        if (!find(l, first, "filters"))
-            return spec_error(l, l->tok[0].col, "conv2d needs filters=N%s%s", NULL, NULL);
-        ax_conv_options o = {.stride_h = (int)stride, .stride_w = (int)stride, .dil_h = (int)dilation,
-                             .dil_w = (int)dilation, .groups = (int)groups, .no_bias = !bias};
-        if (pad && !strcmp(value_of(pad), "same"))
-            o.pad_mode = AX_PAD_SAME;
-        else if (pad && strcmp(value_of(pad), "valid")) {
-            int64_t p;
-            if (!ax_parse_int(value_of(pad), 0, MAX_SIZE, &p))
-                return spec_error(l, pad->col, "padding expects same, valid or a whole number from 0 to 16777216, got '%s'%s",
-                                  value_of(pad), NULL);
-            o.pad_h = o.pad_w = (int)p;
-        }
-        out = ax_conv2d_layer(g, in[0], filters, (int)kernel, (int)kernel, &o, act ? value_of(act) : NULL, init, &b->rng, name);
-    } else if (!strcmp(type, "maxpool") || !strcmp(type, "avgpool")) {
-        long size, stride, padding;
-        if ((s = check_keys(l, first, type, "size stride padding")) || (s = inputs_of(b, l, first, in, &n_in)) ||
-            (s = int_value(l, first, "size", 2, 1, MAX_SIZE, &size)) || (s = int_value(l, first, "stride", size, 1, MAX_SIZE, &stride)) ||
-            (s = int_value(l, first, "padding", 0, 0, MAX_SIZE, &padding)))
-            return s;
-        out = type[0] == 'm' ? ax_max_pool2d(g, in[0], (int)size, (int)size, (int)stride, (int)stride, (int)padding, (int)padding)
-                             : ax_avg_pool2d(g, in[0], (int)size, (int)size, (int)stride, (int)stride, (int)padding, (int)padding, 1);
-    } else if (!strcmp(type, "globalavgpool") || !strcmp(type, "flatten")) {
-        if ((s = check_keys(l, first, type, "")) || (s = inputs_of(b, l, first, in, &n_in)))
-            return s;
-        out = type[0] == 'g' ? ax_global_avg_pool(g, in[0]) : ax_flatten(g, in[0]);
-    } else if (!strcmp(type, "batchnorm")) {
-        double momentum, eps;
-        if ((s = check_keys(l, first, type, "momentum eps")) || (s = inputs_of(b, l, first, in, &n_in)) ||
-            (s = float_value(l, first, "momentum", 0.1, 0, 1, &momentum)) || (s = float_value(l, first, "eps", 1e-5, 1e-30, 1, &eps)))
-            return s;
-        out = ax_batch_norm_layer(g, in[0], (float)momentum, (float)eps, name);
-    } else if (!strcmp(type, "dropout") || !strcmp(type, "spatial_dropout")) {
-        if ((s = check_keys(l, first, type, "rate")) || (s = inputs_of(b, l, first, in, &n_in)) ||
-            (s = float_value(l, first, "rate", 0.5, 0, 0.999999, &fv)))
-            return s;
-        out = type[0] == 'd' ? ax_dropout(g, in[0], (float)fv) : ax_spatial_dropout(g, in[0], (float)fv);
-    } else if (!strcmp(type, "add") || !strcmp(type, "concat")) {
-        if ((s = check_keys(l, first, type, "")) || (s = inputs_of(b, l, first, in, &n_in)))
-            return s;
-        if (n_in < 2)
-            return spec_error(l, l->tok[0].col, "%s needs inputs=a,b (two or more layers)%s", type, NULL);
-        out = in[0];
-        if (type[0] == 'a')
-            for (int i = 1; i < n_in; i++)
-                out = ax_add(g, out, in[i]);
-        else
-            out = ax_concat(g, in, n_in);
-    } else if (!strcmp(type, "prelu")) {
-        if ((s = check_keys(l, first, type, "")) || (s = inputs_of(b, l, first, in, &n_in)))
-            return s;
-        out = ax_prelu_layer(g, in[0], name);
-    } else if (!strcmp(type, "maxout")) {
-        long units, k;
-        if ((s = check_keys(l, first, type, "units k")) || (s = inputs_of(b, l, first, in, &n_in)) ||
-            (s = int_value(l, first, "units", 0, 1, MAX_SIZE, &units)) || (s = int_value(l, first, "k", 2, 1, MAX_SIZE, &k)))
-            return s;
-        out = ax_maxout_dense(g, in[0], units, k, &b->rng, name);
-    } else if (!strcmp(type, "activation")) {
-        const token *fn = find(l, first, "fn");
-        if ((s = check_keys(l, first, type, "fn")) || (s = inputs_of(b, l, first, in, &n_in)))
-            return s;
-        if (!fn)
-            return spec_error(l, l->tok[0].col, "activation needs fn=NAME%s%s", NULL, NULL);
-        out = ax_activate(g, in[0], value_of(fn));
-    } else {
-        (void)iv;
-        return spec_error(l, l->tok[0].col,
-                          "unknown layer type '%s' (expected input, dense, conv2d, maxpool, avgpool, globalavgpool, "
-                          "flatten, batchnorm, dropout, spatial_dropout, add, concat, prelu, maxout, activation, loss)%s",
-                          type, NULL);
+        return spec_error(l, l->tok[0].col, "unknown layer type '%s' (expected input, %s, loss, or an op of `axon ops`)",
+                          type, known);
     }
+    layer_args *a = ax_calloc(1, sizeof *a);
+    if (!a)
+        return ax_fail(AX_ERR_NOMEM, "%s: out of memory", l->source);
+    *a = (layer_args){.def = def, .b = b, .l = l, .first = first, .spec = spec, .name = name};
+    ax_status s;
+    if ((s = check_keys(l, first, type, def->keys)) || (s = inputs_of(b, l, first, a->in, &a->n_in)) ||
+        (s = parse_keys(a, def->keys))) {
+        ax_free(a);
+        return s;
+    }
+    ax_node *out = def->build(a);
+    ax_free(a);
     if (!out) {
         char msg[1000];
         snprintf(msg, sizeof msg, "%s", ax_last_error());
-        return spec_error(l, l->tok[0].col, "%s%s", msg, NULL);
+        /* a builder's own message already names the line */
+        return strncmp(msg, l->source, strlen(l->source)) ? spec_error(l, l->tok[0].col, "%s%s", msg, NULL)
+                                                          : ax_fail(AX_ERR_FORMAT, "%s", msg);
     }
     if (find(l, first, "frozen") && strcmp(value_of(find(l, first, "frozen")), "0"))
-        ax_graph_freeze(g, name, 1, NULL);
+        ax_graph_freeze(b->g, name, 1, NULL);
     snprintf(b->layers[b->n].name, sizeof b->layers[b->n].name, "%s", name);
-    snprintf(b->layers[b->n].type, sizeof b->layers[b->n].type, "%s", type);
+    snprintf(b->layers[b->n].type, sizeof b->layers[b->n].type, "%s", def->name);
     b->layers[b->n++].node = out;
     return AX_OK;
 }
@@ -396,11 +574,18 @@ ax_status ax_spec_build(const char *text, const char *source, int64_t batch, uin
         s = spec_error(&lines[i], 1, "no layers between the input and the loss%s%s", NULL, NULL);
     if (s == AX_OK) { /* the loss: class labels for the cross-entropies, targets like the output otherwise */
         const line *l = &lines[i];
-        double smoothing;
-        if (l->n < 2)
+        static const layer_key loss_keys[MAX_KEYS] = {
+            {"label_smoothing", KEY_FLOAT, 0, 0, 0.999999, "cross-entropies: the share spread over all classes"}};
+        layer_args *a = ax_calloc(1, sizeof *a);
+        if (!a)
+            s = ax_fail(AX_ERR_NOMEM, "%s: out of memory", source);
+        else
+            *a = (layer_args){.b = b, .l = l, .first = 2, .spec = out};
+        if (s == AX_OK && l->n < 2)
             s = spec_error(l, l->tok[0].col, "loss needs a name (softmax_cross_entropy, mse, ...)%s%s", NULL, NULL);
-        else if ((s = check_keys(l, 2, "loss", "label_smoothing")) == AX_OK &&
-                 (s = float_value(l, 2, "label_smoothing", 0, 0, 0.999999, &smoothing)) == AX_OK) {
+        else if (s == AX_OK && (s = check_keys(l, 2, "loss", loss_keys)) == AX_OK &&
+                 (s = parse_keys(a, loss_keys)) == AX_OK) {
+            const double smoothing = a->num[0];
             const char *loss = l->tok[1].text;
             ax_node *o = b->layers[b->n - 1].node;
             int classes = !strcmp(loss, "softmax_cross_entropy") || !strcmp(loss, "categorical_cross_entropy");
@@ -418,6 +603,7 @@ ax_status ax_spec_build(const char *text, const char *source, int64_t batch, uin
             }
             out->classifier = classes;
         }
+        ax_free(a);
     }
     if (s == AX_OK)
         s = ax_graph_compile(b->g);

@@ -169,6 +169,17 @@ def batch_norm(v, p):
             "dbeta": bn.bias.grad, "rm": bn.running_mean, "rv": bn.running_var}
 
 
+def layernorm(v, p):
+    ln = torch.nn.LayerNorm([4, 5], eps=float(p["eps"]))
+    with torch.no_grad():
+        ln.weight.copy_(v["w"].reshape(4, 5)); ln.bias.copy_(v["b"].reshape(4, 5))
+    x = v["x"].reshape(3, 4, 5).requires_grad_()
+    y = ln(x)
+    y.backward(v["dy"].reshape(y.shape))
+    return {"y": y.detach().flatten(), "dx": x.grad.flatten(), "dw": ln.weight.grad.flatten(),
+            "db": ln.bias.grad.flatten()}
+
+
 def safetensors(path, v):
     """Read the file by the format's definition and give its tensors, as
     PyTorch tensors of the shapes the header names."""
@@ -239,6 +250,8 @@ def main():
             want, title = pool(name, v, kv(c["args"])), name + " " + " ".join(c["args"])
         elif c["kind"] == "st":
             want, title = safetensors(name, v), "safetensors read by PyTorch: " + ", ".join(sorted(v))
+        elif c["kind"] == "ln":
+            want, title = layernorm(v, kv(c["args"])), "layernorm " + " ".join(c["args"])
         elif c["kind"] == "bn":
             want, title = batch_norm(v, kv(c["args"])), "batch_norm " + " ".join(c["args"])
         else:

@@ -286,6 +286,39 @@ static int batch_norm_case(int training)
     return 0;
 }
 
+/* Layer norm on [3, 4, 5] over the last two axes, weight and bias random. */
+static int layernorm_case(void)
+{
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape3(3, 4, 5));
+    ax_node_set_requires_grad(x, 1);
+    ax_attr at[2] = {AX_ATTR("axis", 1), AX_ATTR("eps", 1e-4)};
+    ax_node *y = ax_op_layer(g, "layernorm", x, at, 2, "ln");
+    if (ax_graph_compile(g) != AX_OK)
+        return fail("layernorm");
+    ax_node *w = ax_graph_find(g, "ln.weight"), *b = ax_graph_find(g, "ln.bias");
+    randomize(ax_node_data(w), 20, 0.5f, 2);
+    randomize(ax_node_data(b), 20, -1, 1);
+    randomize(ax_node_data(x), 60, -2, 3);
+    float seed[60];
+    randomize(seed, 60, -1, 1);
+    if (ax_graph_forward(g) != AX_OK || ax_graph_backward(g, y, seed) != AX_OK)
+        return fail("layernorm");
+    fprintf(out, "case ln layernorm eps=1e-4\n");
+    vec("w", ax_node_data(w), 20);
+    vec("b", ax_node_data(b), 20);
+    vec("x", ax_node_data(x), 60);
+    vec("dy", seed, 60);
+    vec("y", ax_node_data(y), 60);
+    vec("dx", ax_node_grad(x), 60);
+    vec("dw", ax_node_grad(w), 20);
+    vec("db", ax_node_grad(b), 20);
+    fprintf(out, "end\n");
+    ax_graph_free(g);
+    return 0;
+}
+
 /* A model saved as safetensors, for compare.py to read with PyTorch (by
  * the format's definition, not through axon) and check tensor by tensor. */
 static int safetensors_case(const char *dump_path)
@@ -388,6 +421,7 @@ int main(int argc, char **argv)
     bad |= safetensors_case(argv[1]);
     bad |= batch_norm_case(1);
     bad |= batch_norm_case(0);
+    bad |= layernorm_case();
 
     ax_optim_config c;
 #define OPT(name, args, ...)                                                                        \

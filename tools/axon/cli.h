@@ -13,6 +13,7 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_ops(int argc, char **argv);
 
 /* DATA: fashion-mnist[:test], mnist[:test], idx:IMAGES,LABELS, csv:FILE[:label=COL|:targets=A,B],
  * images:DIR, synthetic. `test` picks the built-in sets' test split. */

@@ -1,6 +1,6 @@
 /* axon: train, evaluate, inspect and use models from model-spec files.
  *   axon train SPEC --data DATA ...    axon eval MODEL --data DATA
- *   axon predict MODEL --input DATA    axon info MODEL
+ *   axon predict MODEL --input DATA    axon info MODEL    axon ops
  * `axon COMMAND --help` for each. */
 #include "cli.h"
 
@@ -13,6 +13,7 @@ static void usage(FILE *f)
                "  eval MODEL --data DATA   loss, accuracy and confusion matrix\n"
                "  predict MODEL --input DATA [--output FILE]   class and probabilities per sample (CSV)\n"
                "  info MODEL               the layers, their output shapes and parameter counts\n"
+               "  ops [NAME]               every op with its attributes and defaults (--json, --markdown)\n"
                "axon COMMAND --help for a command's options; docs/model-spec.md for specs.\n");
 }
 
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
         return cmd_predict(argc - 1, argv + 1);
     if (!strcmp(argv[1], "info"))
         return cmd_info(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "ops"))
+        return cmd_ops(argc - 1, argv + 1);
     fprintf(stderr, "axon: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return CLI_USAGE;
