@@ -17,6 +17,7 @@
 #include "axon/safetensors.h"
 #include "axon/spec.h"
 #include "axon/checkpoint.h"
+#include "axon/model_file.h"
 #include "axon/plot.h"
 
 #endif

@@ -567,7 +567,121 @@ static void catalog_matches_the_schemas(void)
     CHECK(run("ops frobnicate", out, sizeof out) == 1 && strstr(out, "no op named 'frobnicate'"));
 }
 
+/* Rows "row,class,z0,z1,z2" of two prediction files agree to 1e-5 (relative) */
+static int same_predictions(const char *a_path, const char *b_path, int rows)
+{
+    FILE *a = fopen(a_path, "r"), *b = fopen(b_path, "r");
+    char la[512], lb[512];
+    int ok = a && b && fgets(la, sizeof la, a) && fgets(lb, sizeof lb, b) && !strcmp(la, lb), seen = 0;
+    while (ok && seen < rows && fgets(la, sizeof la, a) && fgets(lb, sizeof lb, b)) {
+        char *pa = la, *pb = lb;
+        for (int k = 0; k < 5 && ok; k++) {
+            double x = strtod(pa, &pa), y = strtod(pb, &pb);
+            ok = fabs(x - y) <= 1e-5 * fmax(1.0, fabs(y));
+            pa += *pa == ',', pb += *pb == ',';
+        }
+        seen++;
+    }
+    if (a)
+        fclose(a);
+    if (b)
+        fclose(b);
+    return ok && seen == rows;
+}
+
+/* A model file written before graph files (spec and weights only) loads
+ * and predicts what the axon that wrote it predicted. */
+static void files_of_the_first_format_load(void)
+{
+    setup();
+    char out[8192], cmd[2048];
+    const char *src = getenv("AXON_SOURCE_DIR");
+    snprintf(cmd, sizeof cmd, "predict %s/tests/data/model-v1.safetensors --input synthetic --raw --output %s", src,
+             file("v1.csv", NULL));
+    CHECK(run(cmd, out, sizeof out) == 0);
+    char want[4096];
+    snprintf(want, sizeof want, "%s/tests/data/model-v1.predictions.csv", src);
+    CHECK(same_predictions(file("v1.csv", NULL), want, 20));
+    snprintf(cmd, sizeof cmd, "info %s/tests/data/model-v1.safetensors", src);
+    CHECK(run(cmd, out, sizeof out) == 0 && strstr(out, "bn (batch_norm)") && strstr(out, "standardized"));
+}
+
+/* A graph built through the C API alone, saved with ax_save_model: axon
+ * info lists it, axon predict gives the library's outputs, and it loads
+ * back into a graph that computes the same. */
+static void c_graphs_save_and_run(void)
+{
+    setup();
+    enum { N = 37, F = 8, C = 3 };
+    ax_rng rng;
+    ax_rng_seed(&rng, 5, 5);
+    ax_graph *g;
+    CHECK_OK(ax_graph_new(&g));
+    ax_node *x = ax_input(g, "features", ax_shape2(16, F));
+    ax_node *h = ax_dense(g, x, 6, NULL, AX_DEFAULT_INIT, &rng, "fc1");
+    ax_attr ln_at = AX_ATTR("eps", 1e-4);
+    h = ax_leaky_relu(g, ax_op_layer(g, "layernorm", h, &ln_at, 1, "ln"), 0.2f);
+    ax_node *logits = ax_dense(g, h, C, NULL, AX_DEFAULT_INIT, &rng, "fc2");
+    ax_node *label = ax_input(g, "label", ax_shape1(16));
+    ax_model m = {g, x, label, logits, ax_softmax_cross_entropy(g, logits, label)};
+    CHECK_OK(ax_graph_compile(g));
+    float *bias = ax_node_data(ax_graph_find(g, "ln.bias"));
+    for (int i = 0; i < 6; i++)
+        bias[i] = 0.1f * (float)i; /* not the default, so loading it matters */
+    CHECK_OK(ax_save_model(file("c.safetensors", NULL), &m, NULL, NULL, 0));
+    /* features to predict on, as a CSV and as a data set */
+    float xs[N * F];
+    FILE *csv = fopen(file("x.csv", NULL), "w");
+    for (int k = 0; k < F; k++)
+        fprintf(csv, k ? ",f%d" : "f%d", k);
+    fprintf(csv, "\n");
+    for (int r = 0; r < N; r++)
+        for (int k = 0; k < F; k++) {
+            xs[r * F + k] = 2 * ax_rng_uniform(&rng) - 1;
+            fprintf(csv, k < F - 1 ? "%.9g," : "%.9g\n", (double)xs[r * F + k]);
+        }
+    fclose(csv);
+    ax_dataset *ds;
+    CHECK_OK(ax_dataset_from_floats(xs, N, F, NULL, C, NULL, 0, &ds));
+    float lib[N * C];
+    CHECK_OK(ax_predict(&m, ds, lib));
+    char cmd[1024], out[8192];
+    snprintf(cmd, sizeof cmd, "predict c.safetensors --input csv:x.csv --raw --output p.csv");
+    CHECK(run(cmd, out, sizeof out) == 0);
+    FILE *p = fopen(file("p.csv", NULL), "r");
+    char line[512];
+    int rows = 0, bad = 0;
+    if (p && fgets(line, sizeof line, p))
+        while (fgets(line, sizeof line, p)) {
+            char *q = line;
+            strtod(q, &q), q++;           /* row */
+            strtod(q, &q), q++;           /* class */
+            for (int k = 0; k < C; k++) { /* raw outputs */
+                double v = strtod(q, &q);
+                q += *q == ',';
+                bad += !(fabs(v - lib[rows * C + k]) <= 1e-6 * fmax(1.0, fabs(v)));
+            }
+            rows++;
+        }
+    if (p)
+        fclose(p);
+    CHECK(rows == N && bad == 0);
+    CHECK(run("info c.safetensors", out, sizeof out) == 0 && strstr(out, "(layernorm)") && strstr(out, "Total params: 87") &&
+          strstr(out, "Input: features"));
+    /* and back into a graph through the library */
+    ax_model back;
+    CHECK_OK(ax_load_model(file("c.safetensors", NULL), 16, &back));
+    CHECK(back.input && back.loss && !strcmp(ax_node_op(back.loss), "softmax_cross_entropy"));
+    float again[N * C];
+    CHECK_OK(ax_predict(&back, ds, again));
+    CHECK(memcmp(lib, again, sizeof lib) == 0);
+    ax_graph_free(back.graph);
+    ax_dataset_free(ds);
+    ax_graph_free(g);
+}
+
 TEST_MAIN(T(spec_errors_name_line_and_column), T(specs_build_graphs), T(train_eval_predict_info),
           T(standardize_and_predict_new_data), T(resume_from_the_command_line), T(outputs_are_safe), T(epochs_reported),
           T(checkpoints_survive_a_kill), T(the_model_knows_what_it_is), T(pytorch_files_load), T(layers_as_stored),
-          T(bad_usage_and_bad_input), T(catalog_matches_the_schemas))
+          T(bad_usage_and_bad_input), T(catalog_matches_the_schemas), T(files_of_the_first_format_load),
+          T(c_graphs_save_and_run))

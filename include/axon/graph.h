@@ -208,6 +208,14 @@ ax_rng ax_graph_rng(const ax_graph *g);
 void ax_graph_set_rng(ax_graph *g, ax_rng rng);
 
 ax_status ax_graph_compile(ax_graph *g);
+/* Compile for inference alone: no gradients, and activation buffers
+ * share the arena by liveness (a buffer is reused once the last op that
+ * reads it has run), so the arena is a fraction of a training graph's.
+ * After a forward pass only the inputs, the nodes in keep and the nodes
+ * no op reads hold their values. The graph stays in eval mode and has no
+ * backward pass; ax_graph_compile makes it a training graph again. */
+ax_status ax_graph_compile_inference(ax_graph *g, ax_node *const *keep, int n_keep);
+int ax_graph_inference_only(const ax_graph *g);
 /* Run the compiled graph on the first n rows of its inputs (n <= max). */
 ax_status ax_graph_set_batch(ax_graph *g, int64_t n);
 int64_t ax_graph_batch(const ax_graph *g);
@@ -280,6 +288,21 @@ int64_t ax_node_span_offset(const ax_node *param);
  * numel. */
 ax_status ax_node_read(const ax_node *n, float *dst, int64_t count);
 ax_status ax_node_write(ax_node *n, const float *src, int64_t count);
+
+/* ---- graph files -------------------------------------------------------
+ * A graph as JSON text: its nodes in order (inputs with their per-sample
+ * shapes, parameters and buffers with their shapes and frozen flags, ops
+ * with their inputs and named attributes) and named roles (a model's
+ * "input", "target", "output", "loss"). Parameter values are not in it:
+ * model files keep them beside it (axon/model_file.h). The text is ax_free'd
+ * by the caller. Reading checks every field and builds the graph with the
+ * builders, which check op names, attributes and shapes; errors name the
+ * source and the node. The graph read is not compiled; inputs get batch
+ * `batch`; roles not in the text come back NULL. */
+ax_status ax_graph_to_json(const ax_graph *g, const char *const *role_keys, ax_node *const *role_nodes, int n_roles,
+                           char **out);
+ax_status ax_graph_from_json(const char *text, const char *source, int64_t batch, ax_graph **out,
+                             const char *const *role_keys, ax_node **role_nodes, int n_roles);
 
 #ifdef __cplusplus
 }

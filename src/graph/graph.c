@@ -14,6 +14,7 @@ struct ax_graph {
     int n_params, cap_params;
     ax_status status;  /* first builder error */
     int compiled;
+    int inference; /* compiled by ax_graph_compile_inference: no gradients, buffers shared */
     int training;
     int64_t max_batch, batch;
     ax_arena *arena;
@@ -342,11 +343,104 @@ static ax_status gather_spans(ax_graph *g)
     return AX_OK;
 }
 
-ax_status ax_graph_compile(ax_graph *g)
+#define ALIGN 64
+static size_t round_up(size_t b) { return (b + ALIGN - 1) / ALIGN * ALIGN; }
+
+/* ---- the inference planner -------------------------------------------
+ * Blocks of the arena given out in topological order and taken back after
+ * their last reader: a first-fit allocator over offsets. Live blocks are
+ * kept sorted by offset; a new block goes into the first gap that holds it. */
+typedef struct block {
+    size_t off, len;
+    int owner; /* the node (its data: id, its scratch: -1 - id) */
+} block;
+typedef struct planner {
+    block *live;
+    int n;
+    size_t peak;
+} planner;
+
+static size_t plan_take(planner *p, size_t len, int owner)
+{
+    size_t off = 0;
+    int at = 0;
+    while (at < p->n && p->live[at].off < off + len) { /* the gap before live[at] is too small */
+        off = p->live[at].off + p->live[at].len;
+        at++;
+    }
+    memmove(p->live + at + 1, p->live + at, (size_t)(p->n - at) * sizeof *p->live);
+    p->live[at] = (block){off, len, owner};
+    p->n++;
+    if (off + len > p->peak)
+        p->peak = off + len;
+    return off;
+}
+
+static void plan_release(planner *p, int owner)
+{
+    for (int i = 0; i < p->n; i++)
+        if (p->live[i].owner == owner) {
+            memmove(p->live + i, p->live + i + 1, (size_t)(p->n - i - 1) * sizeof *p->live);
+            p->n--;
+            return;
+        }
+}
+
+/* Offsets of every node's data and scratch in an arena where a node's
+ * values live from its op to its last reader; inputs, kept nodes and
+ * nodes nobody reads live to the end. Returns the arena's size. */
+static ax_status plan_inference(ax_graph *g, ax_node *const *keep, int n_keep, size_t *data_off, size_t *scratch_off,
+                                size_t *total)
+{
+    int *last = ax_alloc((size_t)g->n_nodes * sizeof *last);
+    planner p = {ax_alloc((size_t)(2 * g->n_nodes + 1) * sizeof(block)), 0, 0};
+    if (!last || !p.live) {
+        ax_free(last), ax_free(p.live);
+        return ax_fail(AX_ERR_NOMEM, "graph: out of memory planning the arena");
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        last[i] = g->nodes[i]->kind == AX_NODE_OP ? -1 : g->n_nodes; /* inputs: written by the host */
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int j = 0; j < g->nodes[i]->n_in; j++)
+            if (last[g->nodes[i]->in[j]->id] < i)
+                last[g->nodes[i]->in[j]->id] = i;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (last[i] < 0)
+            last[i] = g->n_nodes; /* read by nobody in the graph: the caller's result */
+    for (int k = 0; k < n_keep; k++)
+        if (keep[k])
+            last[keep[k]->id] = g->n_nodes;
+    /* inputs first: the host writes them all before the pass */
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i]->kind == AX_NODE_INPUT)
+            data_off[i] = plan_take(&p, round_up((size_t)g->nodes[i]->max_numel * sizeof(float)), i);
+    for (int i = 0; i < g->n_nodes; i++) {
+        ax_node *n = g->nodes[i];
+        if (n->kind != AX_NODE_OP)
+            continue;
+        data_off[i] = plan_take(&p, round_up((size_t)n->max_numel * sizeof(float)), i);
+        if (n->kind == AX_NODE_OP && n->op->scratch) { /* only while the op runs */
+            scratch_off[i] = plan_take(&p, round_up(n->op->scratch(n) * sizeof(float)), -1 - i);
+            plan_release(&p, -1 - i);
+        }
+        for (int j = 0; j < n->n_in; j++) /* inputs read for the last time */
+            if (n->in[j]->kind != AX_NODE_PARAM && last[n->in[j]->id] == i)
+                plan_release(&p, n->in[j]->id);
+    }
+    *total = p.peak;
+    ax_free(last);
+    ax_free(p.live);
+    return AX_OK;
+}
+
+static ax_status compile(ax_graph *g, int inference, ax_node *const *keep, int n_keep)
 {
     if (g->status != AX_OK)
         return ax_fail(g->status, "graph: cannot compile, an earlier build step failed (%s)",
                        ax_status_str(g->status));
+    for (int k = 0; k < n_keep; k++)
+        if (keep[k] && (keep[k]->id >= g->n_nodes || g->nodes[keep[k]->id] != keep[k]))
+            return ax_fail(AX_ERR_INVALID_ARG, "graph: a node to keep is not in this graph");
     int threads = ax_get_num_threads(); /* also settles the thread pools */
     ax_governor_init(&g->governor[0]);
     ax_governor_init(&g->governor[1]);
@@ -358,10 +452,12 @@ ax_status ax_graph_compile(ax_graph *g)
     if (s != AX_OK)
         return s;
 
-    /* Which nodes a gradient flows into. */
+    /* Which nodes a gradient flows into (none, for inference). */
     for (int i = 0; i < g->n_nodes; i++) {
         ax_node *n = g->nodes[i];
-        if (n->kind == AX_NODE_PARAM)
+        if (inference)
+            n->needs_grad = 0;
+        else if (n->kind == AX_NODE_PARAM)
             n->needs_grad = !n->frozen;
         else if (n->kind == AX_NODE_INPUT)
             n->needs_grad = n->requires_grad;
@@ -370,48 +466,74 @@ ax_status ax_graph_compile(ax_graph *g)
             for (int j = 0; j < n->n_in; j++)
                 n->needs_grad |= n->in[j]->needs_grad;
         }
-    }
-
-    /* Plan: every buffer at its largest size, 64-byte aligned, in one block. */
-    size_t total = 0;
-    const size_t align = 64;
-#define ROUND(b) (((b) + align - 1) / align * align)
-    for (int i = 0; i < g->n_nodes; i++) {
-        ax_node *n = g->nodes[i];
         n->threads = threads;
         n->max_numel = ax_numel(n);
-        size_t bytes = (size_t)n->max_numel * sizeof(float);
-        if (n->kind != AX_NODE_PARAM)
-            total += ROUND(bytes);
-        if (n->needs_grad && n->kind != AX_NODE_PARAM)
-            total += ROUND(bytes);
-        if (n->kind == AX_NODE_OP && n->op->scratch)
-            total += ROUND(n->op->scratch(n) * sizeof(float));
     }
-#undef ROUND
+
+    /* Plan. Training: every buffer at its largest size, 64-byte aligned,
+     * each its own, in one block (backward reads them all). Inference:
+     * buffers share the arena by liveness. */
+    size_t total = 0, *data_off = NULL, *scratch_off = NULL;
+    if (inference) {
+        data_off = ax_calloc((size_t)g->n_nodes, sizeof *data_off);
+        scratch_off = ax_calloc((size_t)g->n_nodes, sizeof *scratch_off);
+        s = data_off && scratch_off ? plan_inference(g, keep, n_keep, data_off, scratch_off, &total)
+                                    : ax_fail(AX_ERR_NOMEM, "graph: out of memory planning the arena");
+    } else
+        for (int i = 0; i < g->n_nodes; i++) {
+            ax_node *n = g->nodes[i];
+            size_t bytes = round_up((size_t)n->max_numel * sizeof(float));
+            total += (n->kind != AX_NODE_PARAM) * bytes + (n->needs_grad && n->kind != AX_NODE_PARAM) * bytes;
+            if (n->kind == AX_NODE_OP && n->op->scratch)
+                total += round_up(n->op->scratch(n) * sizeof(float));
+        }
     /* A parameter frozen since the last compile keeps no stale gradient. */
     memset(g->grad_span, 0, (size_t)(g->param_span_n ? g->param_span_n : 1) * sizeof(float));
     ax_arena_free(g->arena);
     g->arena = NULL;
-    s = ax_arena_new(total, &g->arena);
-    if (s != AX_OK)
-        return s;
-    for (int i = 0; i < g->n_nodes; i++) {
+    if (s == AX_OK)
+        s = ax_arena_new(total ? total : ALIGN, &g->arena);
+    for (int i = 0; s == AX_OK && i < g->n_nodes; i++) {
         ax_node *n = g->nodes[i];
         size_t bytes = (size_t)n->max_numel * sizeof(float);
+        const int has_scratch = n->kind == AX_NODE_OP && n->op->scratch;
+        if (inference) {
+            char *base = ax_arena_take(g->arena, 0);
+            if (n->kind != AX_NODE_PARAM)
+                n->data = (float *)(base + data_off[i]);
+            n->grad = NULL;
+            n->scratch = has_scratch ? (float *)(base + scratch_off[i]) : NULL;
+            continue;
+        }
         if (n->kind != AX_NODE_PARAM)
             n->data = ax_arena_take(g->arena, bytes);
         if (n->kind == AX_NODE_PARAM)
             n->grad = n->needs_grad ? g->grad_span + n->span_offset : NULL;
         else
             n->grad = n->needs_grad ? ax_arena_take(g->arena, bytes) : NULL;
-        n->scratch = NULL;
-        if (n->kind == AX_NODE_OP && n->op->scratch)
-            n->scratch = ax_arena_take(g->arena, n->op->scratch(n) * sizeof(float));
+        n->scratch = has_scratch ? ax_arena_take(g->arena, n->op->scratch(n) * sizeof(float)) : NULL;
     }
+    if (s == AX_OK && inference) /* the arena's use is the plan's peak */
+        ax_arena_take(g->arena, total);
+    ax_free(data_off);
+    ax_free(scratch_off);
+    if (s != AX_OK)
+        return s;
+    g->inference = inference;
+    if (inference)
+        g->training = 0;
     g->compiled = 1;
     return AX_OK;
 }
+
+ax_status ax_graph_compile(ax_graph *g) { return compile(g, 0, NULL, 0); }
+
+ax_status ax_graph_compile_inference(ax_graph *g, ax_node *const *keep, int n_keep)
+{
+    return compile(g, 1, keep, n_keep);
+}
+
+int ax_graph_inference_only(const ax_graph *g) { return g->inference; }
 
 ax_status ax_graph_set_batch(ax_graph *g, int64_t n)
 {
@@ -429,7 +551,7 @@ ax_status ax_graph_set_batch(ax_graph *g, int64_t n)
 int64_t ax_graph_batch(const ax_graph *g) { return g->batch; }
 int64_t ax_graph_max_batch(const ax_graph *g) { return g->max_batch; }
 int ax_graph_compiled(const ax_graph *g) { return g->compiled; }
-void ax_graph_set_training(ax_graph *g, int training) { g->training = training != 0; }
+void ax_graph_set_training(ax_graph *g, int training) { g->training = training != 0 && !g->inference; }
 int ax_graph_training(const ax_graph *g) { return g->training; }
 
 /* ---- running ---------------------------------------------------------- */
@@ -459,6 +581,8 @@ ax_status ax_graph_backward(ax_graph *g, ax_node *output, const float *seed)
 {
     if (!g->compiled)
         return ax_fail(AX_ERR_STATE, "graph: backward before compile");
+    if (g->inference)
+        return ax_fail(AX_ERR_STATE, "graph: compiled for inference (ax_graph_compile_inference): no backward pass");
     if (!output || output->id >= g->n_nodes || g->nodes[output->id] != output)
         return ax_fail(AX_ERR_INVALID_ARG, "graph: backward from a node not in this graph");
     if (!output->needs_grad)

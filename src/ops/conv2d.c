@@ -129,7 +129,9 @@ static dims dims_of(const ax_node *n)
     d.B = d.B < max_n ? d.B : max_n;
     d.direct = d.direct && d.B == 1;
     d.max_chunks = (max_n + d.B - 1) / d.B;
-    d.saved = !d.direct && !n->hint[RECOMPUTE] && d.max_chunks * d.G * d.K * d.B * d.HW <= SAVED_COL_MAX_FLOATS;
+    /* kept only for a backward pass that will run */
+    d.saved = n->needs_grad && !d.direct && !n->hint[RECOMPUTE] &&
+              d.max_chunks * d.G * d.K * d.B * d.HW <= SAVED_COL_MAX_FLOATS;
     return d;
 }
 

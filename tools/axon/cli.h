@@ -21,7 +21,10 @@ ax_status cli_load_data(const char *spec, int test, ax_dataset **out);
 
 /* A model file's spec and graph (batch `batch`), weights loaded, the
  * layers it was trained with frozen marked frozen, and, when standardize
- * is not NULL, the standardization it was trained with (NULL when none). */
+ * is not NULL, the standardization it was trained with (NULL when none).
+ * A file with a spec is rebuilt from it; one with only a graph (saved by
+ * ax_save_model from any C graph) from the graph: then *spec_text is NULL
+ * and out has no layers, only the graph and its roles. */
 ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **spec_text,
                          ax_standardizer **standardize);
 
@@ -67,9 +70,10 @@ char *cli_read_file(const char *path);
  * (its folder is missing or read-only), or exists and may not be replaced. */
 ax_status cli_check_writable(const char *path, int may_replace, const char *what);
 
-/* Save a trained model: its weights with the spec, the standardization
- * (may be NULL) and the frozen layers (may be NULL) in the metadata. */
-ax_status cli_save_model(const char *path, ax_graph *g, const char *spec_text, const char *standardize_json,
+/* Save a trained model: its graph and weights (ax_save_model) with the
+ * spec, the standardization (may be NULL) and the frozen layers (may be
+ * NULL) in the metadata. */
+ax_status cli_save_model(const char *path, const ax_model *m, const char *spec_text, const char *standardize_json,
                          const char *frozen);
 
 #endif

@@ -66,11 +66,23 @@ ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **s
             s = ax_standardizer_from_json(stats, path, standardize);
         ax_free(stats);
     }
-    if (s == AX_OK && !*spec_text)
-        s = ax_fail(AX_ERR_FORMAT, "%s: no model spec in the file's metadata (is it an axon model?)", path);
-    if (s == AX_OK)
+    char *graph = NULL;
+    if (s == AX_OK && !*spec_text && (s = ax_safetensors_metadata(path, "graph", &graph)) == AX_OK && !graph)
+        s = ax_fail(AX_ERR_FORMAT, "%s: no model spec or graph in the file's metadata (is it an axon model?)", path);
+    ax_free(graph);
+    if (s == AX_OK && !*spec_text) { /* a graph built in C */
+        ax_model m;
+        memset(out, 0, sizeof *out);
+        if ((s = ax_load_model(path, batch, &m)) == AX_OK) {
+            *out = (ax_spec){.graph = m.graph, .input = m.input, .target = m.target, .output = m.output, .loss = m.loss};
+            const char *loss = m.loss ? ax_node_op(m.loss) : "";
+            out->classifier = !strcmp(loss, "softmax_cross_entropy") || !strcmp(loss, "categorical_cross_entropy");
+            if (!m.input || !m.output)
+                s = ax_fail(AX_ERR_FORMAT, "%s: the graph names no input or no output node", path);
+        }
+    } else if (s == AX_OK)
         s = ax_spec_build(*spec_text, path, batch, 1, out);
-    if (s == AX_OK)
+    if (s == AX_OK && *spec_text)
         s = ax_load_safetensors(path, out->graph, 1, NULL);
     char *frozen = NULL;
     if (s == AX_OK && (s = ax_safetensors_metadata(path, "frozen", &frozen)) == AX_OK && frozen)
@@ -150,6 +162,10 @@ ax_status cli_run_open(const char *model_path, const char *data, cli_run *out)
 {
     memset(out, 0, sizeof *out);
     ax_status s = cli_load_model(model_path, 256, &out->spec, &out->spec_text, &out->standardize);
+    if (s == AX_OK) { /* eval and predict run forward only: buffers shared by liveness */
+        ax_node *keep[2] = {out->spec.output, out->spec.loss};
+        s = ax_graph_compile_inference(out->spec.graph, keep, 2);
+    }
     if (s == AX_OK) {
         out->outputs = ax_node_numel(out->spec.output) / ax_graph_batch(out->spec.graph);
         s = load_model_data(data, &out->spec, out->outputs, out->standardize, &out->data);
@@ -241,14 +257,14 @@ ax_status cli_check_writable(const char *path, int may_replace, const char *what
     return AX_OK;
 }
 
-ax_status cli_save_model(const char *path, ax_graph *g, const char *spec_text, const char *standardize_json,
+ax_status cli_save_model(const char *path, const ax_model *m, const char *spec_text, const char *standardize_json,
                          const char *frozen)
 {
-    const char *keys[4] = {"spec", "format"}, *vals[4] = {spec_text, "axon model 1"};
-    int n = 2;
+    const char *keys[3] = {"spec"}, *vals[3] = {spec_text};
+    int n = 1;
     if (standardize_json)
         keys[n] = "standardize", vals[n++] = standardize_json;
     if (frozen)
         keys[n] = "frozen", vals[n++] = frozen;
-    return ax_save_safetensors(path, g, keys, vals, n);
+    return ax_save_model(path, m, keys, vals, n);
 }

@@ -57,6 +57,34 @@ static void tensors(ax_graph *g)
     }
 }
 
+/* A model saved from a C graph (no spec): every op node, its op, its
+ * output shape and the parameters it reads directly. */
+static void graph_nodes(const char *model, const ax_spec *spec)
+{
+    const char *rule = "-----------------------------------------------------------------------------";
+    printf("Model: %s (a graph: %d nodes)\n%s\n%-34s %-26s %14s\n%s\n", model, ax_graph_num_nodes(spec->graph), rule,
+           "Node (op)", "Output shape", "Param #", rule);
+    int64_t total = 0;
+    for (int i = 0; i < ax_graph_num_nodes(spec->graph); i++) {
+        ax_node *n = ax_graph_node(spec->graph, i);
+        if (!ax_node_schema(n) && strcmp(ax_node_op(n), "input"))
+            continue; /* parameters are counted with the op that reads them */
+        int64_t count = 0;
+        for (int k = 0; k < ax_node_num_inputs(n); k++)
+            if (!strcmp(ax_node_op(ax_node_input(n, k)), "param"))
+                count += ax_node_numel(ax_node_input(n, k));
+        char name[128], shape[96], num[32];
+        snprintf(name, sizeof name, "%s (%s)", ax_node_name(n), ax_node_op(n));
+        printf("%-34s %-26s %14s\n", name, sample_shape(n, shape, sizeof shape), grouped(count, num, sizeof num));
+    }
+    for (int i = 0; i < ax_graph_num_params(spec->graph); i++)
+        if (!ax_node_is_buffer(ax_graph_param(spec->graph, i)))
+            total += ax_node_numel(ax_graph_param(spec->graph, i));
+    char a[32];
+    printf("%s\nTotal params: %s\nInput: %s  Output: %s  Loss: %s\n", rule, grouped(total, a, sizeof a),
+           ax_node_name(spec->input), ax_node_name(spec->output), spec->loss ? ax_node_op(spec->loss) : "(none)");
+}
+
 int cmd_info(int argc, char **argv)
 {
     const char *model = NULL;
@@ -81,6 +109,8 @@ int cmd_info(int argc, char **argv)
     }
     if (list_tensors)
         tensors(spec.graph);
+    else if (!text)
+        graph_nodes(model, &spec);
     else {
         const char *rule = "-----------------------------------------------------------------------------";
         printf("Model: %s\n%s\n%-34s %-26s %14s\n%s\n", model, rule, "Layer (type)", "Output shape", "Param #", rule);

@@ -49,7 +49,7 @@ static ax_status checkpoint_epoch(ax_callback *cb, ax_model *m, const ax_epoch_l
     const checkpointing *c = cb->state;
     if (log->epoch % c->every || log->epoch == c->epochs)
         return AX_OK;
-    ax_status s = cli_save_model(c->out, m->graph, c->spec_text, c->standardize, c->frozen);
+    ax_status s = cli_save_model(c->out, m, c->spec_text, c->standardize, c->frozen);
     if (s == AX_OK)
         s = ax_save_training_state(c->state, m->graph, c->opt, log->epoch);
     if (s == AX_OK && !c->quiet)
@@ -208,8 +208,8 @@ int cmd_train(int argc, char **argv)
         else
             *checkpoint = (ax_callback){.name = "checkpoint", .state = &ck, .epoch_end = checkpoint_epoch};
     }
+    ax_model m = {spec.graph, spec.input, spec.target, spec.output, spec.loss};
     if (s == AX_OK) {
-        ax_model m = {spec.graph, spec.input, spec.target, spec.output, spec.loss};
         ax_fit_config fc = ax_fit_defaults();
         fc.epochs = (int)epochs;
         fc.initial_epoch = done;
@@ -220,7 +220,7 @@ int cmd_train(int argc, char **argv)
         s = ax_fit(&m, opt, train, held, &fc, hist);
     }
     if (s == AX_OK)
-        s = cli_save_model(out, spec.graph, text, stats_json, freeze);
+        s = cli_save_model(out, &m, text, stats_json, freeze);
     if (s == AX_OK && state)
         s = ax_save_training_state(state, spec.graph, opt, (int)epochs);
     if (s == AX_OK) {
