@@ -216,7 +216,7 @@ static void shape_mismatch_is_reported(void)
     begin();
     ax_node *a = in("a", ax_shape2(1, 4)), *c = in("c", ax_shape2(1, 3));
     CHECK(ax_add(g, a, c) == NULL);
-    CHECK(strstr(ax_last_error(), "operand [1, 4] and operand [1, 3] differ in shape") != NULL);
+    CHECK(strstr(ax_last_error(), "shapes [1, 4] and [1, 3] do not broadcast") != NULL);
     end();
 }
 

@@ -93,6 +93,12 @@ ax_node *ax_graph_error(ax_graph *g, ax_status s);
 
 /* A batched input. shape.dim[0] is the largest batch size. */
 ax_node *ax_input(ax_graph *g, const char *name, ax_shape shape);
+/* A batched input whose dimension 1 is a sequence (time) axis:
+ * shape.dim[1] is the longest sequence the graph will see, and
+ * ax_graph_set_seq runs it on shorter ones, as ax_graph_set_batch does
+ * for the batch (planned at the maximum: nothing is allocated). All
+ * sequence inputs of a graph share the length. */
+ax_node *ax_input_seq(ax_graph *g, const char *name, ax_shape shape);
 /* A learnable parameter, zero-filled; the graph owns its storage. */
 ax_node *ax_param(ax_graph *g, const char *name, ax_shape shape);
 /* State that belongs to the model but is not learned by gradient (batch
@@ -180,8 +186,29 @@ ax_node *ax_global_avg_pool(ax_graph *g, ax_node *x);
 ax_node *ax_dropout(ax_graph *g, ax_node *x, float p);
 ax_node *ax_spatial_dropout(ax_graph *g, ax_node *x, float p);
 
-/* Join 2..8 tensors along axis 1 (channels or features). */
+/* Join tensors along axis 1 (channels or features), or any sample axis
+ * (negative: from the end). */
 ax_node *ax_concat(ax_graph *g, ax_node *const *inputs, int n);
+ax_node *ax_concat_axis(ax_graph *g, ax_node *const *inputs, int n, int axis);
+
+/* ---- shapes beyond the batch ------------------------------------------ */
+/* Element-wise with NumPy broadcasting (ax_add and ax_mul broadcast too). */
+ax_node *ax_sub(ax_graph *g, ax_node *a, ax_node *b);
+ax_node *ax_div(ax_graph *g, ax_node *a, ax_node *b);
+/* x[:, start:end:step] along a sample axis (Python's rules for negative
+ * and out-of-range bounds). */
+ax_node *ax_slice(ax_graph *g, ax_node *x, int axis, int64_t start, int64_t end, int64_t step);
+/* n pieces of x along a sample axis, of the given sizes: out[i] receives
+ * piece i. Returns the number made (n), 0 on error. */
+int ax_split(ax_graph *g, ax_node *x, int axis, const int64_t *sizes, int n, ax_node **out);
+/* n tensors of one shape stacked along a new axis (>= 1). */
+ax_node *ax_stack(ax_graph *g, ax_node *const *inputs, int n, int axis);
+/* Axes reordered: output axis d is input axis perm[d], perm[0] = 0. */
+ax_node *ax_transpose(ax_graph *g, ax_node *x, const int64_t *perm, int ndim);
+/* weight [V, D] rows picked by indices [N, ...] -> [N, ..., D]. */
+ax_node *ax_embedding(ax_graph *g, ax_node *indices, ax_node *weight);
+/* a [B..., M, K] @ b [B..., K, P] item by item (b may be one 2-D matrix). */
+ax_node *ax_batch_matmul(ax_graph *g, ax_node *a, ax_node *b, int transpose_a, int transpose_b);
 
 /* Losses, by name: mse, sse, mae, huber, binary_cross_entropy,
  * binary_cross_entropy_with_logits, softmax_cross_entropy (logits),
@@ -219,6 +246,11 @@ int ax_graph_inference_only(const ax_graph *g);
 /* Run the compiled graph on the first n rows of its inputs (n <= max). */
 ax_status ax_graph_set_batch(ax_graph *g, int64_t n);
 int64_t ax_graph_batch(const ax_graph *g);
+/* The sequence length of the sequence inputs (1..max; after compile). An
+ * op that cannot take a length is an error, and the graph keeps its last. */
+ax_status ax_graph_set_seq(ax_graph *g, int64_t t);
+int64_t ax_graph_seq(const ax_graph *g);
+int64_t ax_graph_max_seq(const ax_graph *g); /* 0 without sequence inputs */
 int64_t ax_graph_max_batch(const ax_graph *g);
 int ax_graph_compiled(const ax_graph *g);
 void ax_graph_set_training(ax_graph *g, int training);

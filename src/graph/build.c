@@ -155,3 +155,83 @@ ax_node *ax_dropout(ax_graph *g, ax_node *x, float p) { return dropout(g, x, p, 
 ax_node *ax_spatial_dropout(ax_graph *g, ax_node *x, float p) { return dropout(g, x, p, 1); }
 
 ax_node *ax_concat(ax_graph *g, ax_node *const *inputs, int n) { return ax_apply(g, "concat", inputs, n, NULL, 0, NULL); }
+
+ax_node *ax_concat_axis(ax_graph *g, ax_node *const *inputs, int n, int axis)
+{
+    ax_attr at = AX_ATTR("axis", axis);
+    return ax_apply(g, "concat", inputs, n, &at, 1, NULL);
+}
+
+ax_node *ax_sub(ax_graph *g, ax_node *a, ax_node *b) { return binary(g, "sub", a, b); }
+ax_node *ax_div(ax_graph *g, ax_node *a, ax_node *b) { return binary(g, "div", a, b); }
+
+ax_node *ax_slice(ax_graph *g, ax_node *x, int axis, int64_t start, int64_t end, int64_t step)
+{
+    ax_attr at[4] = {AX_ATTR("axis", axis), AX_ATTR("start", start), AX_ATTR("end", end), AX_ATTR("step", step)};
+    return ax_apply(g, "slice", &x, 1, at, 4, NULL);
+}
+
+int ax_split(ax_graph *g, ax_node *x, int axis, const int64_t *sizes, int n, ax_node **out)
+{
+    int64_t at = 0;
+    for (int i = 0; i < n; i++) {
+        if (sizes[i] < 1) {
+            ax_fail(AX_ERR_INVALID_ARG, "split: piece %d has size %lld", i, (long long)sizes[i]);
+            ax_graph_error(g, AX_ERR_INVALID_ARG);
+            return 0;
+        }
+        if (!(out[i] = ax_slice(g, x, axis, at, at + sizes[i], 1)))
+            return 0;
+        at += sizes[i];
+    }
+    const ax_shape xs = x ? ax_node_shape(x) : ax_shape0();
+    const int a = axis < 0 ? axis + xs.ndim : axis;
+    if (a >= 1 && a < xs.ndim && at != xs.dim[a]) {
+        ax_fail(AX_ERR_SHAPE, "split: the pieces add up to %lld, the axis holds %lld", (long long)at,
+                (long long)xs.dim[a]);
+        ax_graph_error(g, AX_ERR_SHAPE);
+        return 0;
+    }
+    return n;
+}
+
+ax_node *ax_stack(ax_graph *g, ax_node *const *inputs, int n, int axis)
+{
+    if (n < 1 || !inputs[0])
+        return ax_apply(g, "concat", inputs, n, NULL, 0, NULL); /* reports it */
+    const ax_shape s = ax_node_shape(inputs[0]);
+    const int a = axis < 0 ? axis + s.ndim + 1 : axis;
+    if (a < 1 || a > s.ndim || s.ndim + 1 > AX_MAX_DIMS) {
+        ax_fail(AX_ERR_SHAPE, "stack: axis %d outside 1..%d", axis, s.ndim);
+        return ax_graph_error(g, AX_ERR_SHAPE);
+    }
+    /* each input gets a new axis of 1 at `a`, then they are joined there */
+    ax_shape per = {s.ndim, {0}};
+    for (int d = 1, o = 0; d <= s.ndim; d++)
+        per.dim[o++] = d == a ? 1 : s.dim[d - (d > a)];
+    ax_node **r = ax_alloc((size_t)n * sizeof *r);
+    if (!r) {
+        ax_fail(AX_ERR_NOMEM, "stack: out of memory");
+        return ax_graph_error(g, AX_ERR_NOMEM);
+    }
+    for (int i = 0; i < n; i++)
+        r[i] = ax_reshape(g, inputs[i], per);
+    ax_node *y = n == 1 ? r[0] : ax_concat_axis(g, r, n, a);
+    ax_free(r);
+    return y;
+}
+
+ax_node *ax_transpose(ax_graph *g, ax_node *x, const int64_t *perm, int ndim)
+{
+    ax_attr at = {"perm", 0, perm, ndim};
+    return ax_apply(g, "transpose", &x, 1, &at, 1, NULL);
+}
+
+ax_node *ax_embedding(ax_graph *g, ax_node *indices, ax_node *weight) { return binary(g, "embedding", indices, weight); }
+
+ax_node *ax_batch_matmul(ax_graph *g, ax_node *a, ax_node *b, int transpose_a, int transpose_b)
+{
+    ax_attr at[2] = {AX_ATTR("transpose_a", transpose_a != 0), AX_ATTR("transpose_b", transpose_b != 0)};
+    ax_node *in[2] = {a, b};
+    return ax_apply(g, "batch_matmul", in, 2, at, 2, NULL);
+}

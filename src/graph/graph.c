@@ -17,6 +17,7 @@ struct ax_graph {
     int inference; /* compiled by ax_graph_compile_inference: no gradients, buffers shared */
     int training;
     int64_t max_batch, batch;
+    int64_t max_seq, seq; /* 0 when no input has a sequence axis */
     ax_arena *arena;
     /* Made at the first compile and kept by every later one (an optimizer
      * holds them): learnable parameters, their gradients (same offsets),
@@ -51,6 +52,7 @@ void ax_graph_free(ax_graph *g)
     for (int i = 0; i < g->n_nodes; i++) {
         if (g->nodes[i]->kind == AX_NODE_PARAM && !g->param_span)
             ax_free(g->nodes[i]->data); /* not gathered into the spans yet */
+        ax_free(g->nodes[i]->in);
         ax_free(g->nodes[i]);
     }
     ax_free(g->param_span);
@@ -137,6 +139,25 @@ ax_node *ax_input(ax_graph *g, const char *name, ax_shape shape)
     }
     g->max_batch = g->batch = shape.dim[0];
     n->shape = shape;
+    return n;
+}
+
+ax_node *ax_input_seq(ax_graph *g, const char *name, ax_shape shape)
+{
+    if (g->status == AX_OK && shape.ndim < 2) {
+        ax_fail(AX_ERR_SHAPE, "input '%s': a sequence input needs [batch, time, ...]", name ? name : "?");
+        return ax_graph_error(g, AX_ERR_SHAPE);
+    }
+    if (g->status == AX_OK && g->max_seq && shape.dim[1] != g->max_seq) {
+        ax_fail(AX_ERR_SHAPE, "input '%s': sequence length %lld differs from the graph's other sequence inputs (%lld)",
+                name ? name : "?", (long long)shape.dim[1], (long long)g->max_seq);
+        return ax_graph_error(g, AX_ERR_SHAPE);
+    }
+    ax_node *n = ax_input(g, name, shape);
+    if (n) {
+        n->seq = 1;
+        g->max_seq = g->seq = shape.dim[1];
+    }
     return n;
 }
 
@@ -266,6 +287,11 @@ ax_node *ax_apply(ax_graph *g, const char *op, ax_node *const *inputs, int n_inp
     if (!n)
         return NULL;
     n->op = def;
+    n->in = ax_alloc((size_t)(n_inputs ? n_inputs : 1) * sizeof *n->in);
+    if (!n->in) {
+        ax_fail(AX_ERR_NOMEM, "graph: out of memory");
+        return ax_graph_error(g, AX_ERR_NOMEM);
+    }
     n->n_in = n_inputs;
     for (int i = 0; i < n_inputs; i++)
         n->in[i] = inputs[i];
@@ -292,9 +318,11 @@ static ax_status infer_all(ax_graph *g)
 {
     for (int i = 0; i < g->n_nodes; i++) {
         ax_node *n = g->nodes[i];
-        if (n->kind == AX_NODE_INPUT)
+        if (n->kind == AX_NODE_INPUT) {
             n->shape.dim[0] = g->batch;
-        else if (n->kind == AX_NODE_OP) {
+            if (n->seq)
+                n->shape.dim[1] = g->seq;
+        } else if (n->kind == AX_NODE_OP) {
             ax_status s = n->op->infer(n);
             if (s != AX_OK)
                 return s;
@@ -446,6 +474,7 @@ static ax_status compile(ax_graph *g, int inference, ax_node *const *keep, int n
     ax_governor_init(&g->governor[1]);
     g->last_pass = -1;
     g->batch = g->max_batch;
+    g->seq = g->max_seq; /* planned at the largest batch and length */
     ax_status s = infer_all(g);
     if (s == AX_OK)
         s = gather_spans(g);
@@ -547,6 +576,33 @@ ax_status ax_graph_set_batch(ax_graph *g, int64_t n)
     g->batch = n;
     return infer_all(g);
 }
+
+ax_status ax_graph_set_seq(ax_graph *g, int64_t t)
+{
+    if (!g->compiled)
+        return ax_fail(AX_ERR_STATE, "graph: set_seq before compile");
+    if (!g->max_seq)
+        return ax_fail(AX_ERR_STATE, "graph: no input has a sequence axis (ax_input_seq)");
+    if (t < 1 || t > g->max_seq)
+        return ax_fail(AX_ERR_INVALID_ARG, "graph: sequence length %lld outside 1..%lld", (long long)t,
+                       (long long)g->max_seq);
+    if (t == g->seq)
+        return AX_OK;
+    const int64_t old = g->seq;
+    g->seq = t;
+    ax_status s = infer_all(g);
+    if (s != AX_OK) { /* an op that cannot take this length: back to the last one */
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", ax_last_error());
+        g->seq = old;
+        infer_all(g);
+        return ax_fail(s, "graph: sequence length %lld: %s", (long long)t, msg);
+    }
+    return AX_OK;
+}
+
+int64_t ax_graph_seq(const ax_graph *g) { return g->seq; }
+int64_t ax_graph_max_seq(const ax_graph *g) { return g->max_seq; }
 
 int64_t ax_graph_batch(const ax_graph *g) { return g->batch; }
 int64_t ax_graph_max_batch(const ax_graph *g) { return g->max_batch; }

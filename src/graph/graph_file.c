@@ -24,16 +24,22 @@ static cJSON *shape_json(const ax_shape *s, int from)
     return a;
 }
 
-static cJSON *node_json(const ax_node *n)
+static cJSON *node_json(const ax_graph *g, const ax_node *n)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", n->name);
     if (n->kind != AX_NODE_OP) {
         cJSON_AddStringToObject(o, "kind", n->kind == AX_NODE_INPUT ? "input" : n->buffer ? "buffer" : "param");
-        /* an input's batch is chosen when the graph is read */
-        cJSON_AddItemToObject(o, "shape", shape_json(&n->shape, n->kind == AX_NODE_INPUT));
+        /* an input's batch is chosen when the graph is read; a sequence
+         * input is saved at its longest */
+        ax_shape s = n->shape;
+        if (n->kind == AX_NODE_INPUT && n->seq)
+            s.dim[1] = ax_graph_max_seq(g);
+        cJSON_AddItemToObject(o, "shape", shape_json(&s, n->kind == AX_NODE_INPUT));
         if (n->kind == AX_NODE_INPUT && n->requires_grad)
             cJSON_AddBoolToObject(o, "requires_grad", 1);
+        if (n->kind == AX_NODE_INPUT && n->seq) /* shape[0] is the longest sequence */
+            cJSON_AddBoolToObject(o, "seq", 1);
         if (n->kind == AX_NODE_PARAM && !n->buffer && n->frozen)
             cJSON_AddBoolToObject(o, "frozen", 1);
         return o;
@@ -66,7 +72,7 @@ ax_status ax_graph_to_json(const ax_graph *g, const char *const *role_keys, ax_n
     cJSON_AddStringToObject(root, "format", GRAPH_FORMAT);
     cJSON *nodes = cJSON_AddArrayToObject(root, "nodes");
     for (int i = 0; i < ax_graph_num_nodes(g); i++)
-        cJSON_AddItemToArray(nodes, node_json(ax_graph_node((ax_graph *)g, i)));
+        cJSON_AddItemToArray(nodes, node_json(g, ax_graph_node((ax_graph *)g, i)));
     if (n_roles > 0) {
         cJSON *roles = cJSON_AddObjectToObject(root, "roles");
         for (int i = 0; i < n_roles; i++)
@@ -126,14 +132,17 @@ static ax_status read_node(ax_graph *g, const cJSON *o, int i, int64_t batch, co
     if (op) {
         const cJSON *ins = cJSON_GetObjectItemCaseSensitive(o, "inputs"), *at = cJSON_GetObjectItemCaseSensitive(o, "attrs");
         if (!cJSON_IsArray(ins) || cJSON_GetArraySize(ins) > AX_MAX_INPUTS || (at && !cJSON_IsObject(at)))
-            return bad(source, i, "an op needs \"inputs\" (at most 8 node names) and may have \"attrs\" (an object)");
-        ax_node *in[AX_MAX_INPUTS];
+            return bad(source, i, "an op needs \"inputs\" (at most 4096 node names) and may have \"attrs\" (an object)");
+        ax_node **in = ax_alloc((size_t)(cJSON_GetArraySize(ins) + 1) * sizeof *in);
+        if (!in)
+            return ax_fail(AX_ERR_NOMEM, "%s: out of memory", source);
         int n_in = 0;
         const cJSON *v;
         cJSON_ArrayForEach(v, ins)
         {
             if (!cJSON_IsString(v) || !(in[n_in] = ax_graph_find(g, v->valuestring))) {
                 snprintf(msg, sizeof msg, "input %d of '%s' is not the name of an earlier node", n_in, name);
+                ax_free(in);
                 return bad(source, i, msg);
             }
             n_in++;
@@ -143,8 +152,10 @@ static ax_status read_node(ax_graph *g, const cJSON *o, int i, int64_t batch, co
         int n_at = 0;
         cJSON_ArrayForEach(v, at)
         {
-            if (n_at == AX_MAX_ATTRS)
+            if (n_at == AX_MAX_ATTRS) {
+                ax_free(in);
                 return bad(source, i, "more than 16 attributes");
+            }
             attrs[n_at] = (ax_attr){v->string, 0, lists[n_at], 0};
             if (cJSON_IsNumber(v))
                 attrs[n_at].value = v->valuedouble;
@@ -153,18 +164,23 @@ static ax_status read_node(ax_graph *g, const cJSON *o, int i, int64_t batch, co
                 cJSON_ArrayForEach(e, v)
                 {
                     if (!cJSON_IsNumber(e) || !(fabs(e->valuedouble) <= (double)AX_MAX_NUMEL) ||
-                        e->valuedouble != floor(e->valuedouble))
+                        e->valuedouble != floor(e->valuedouble)) {
+                        ax_free(in);
                         return bad(source, i, "a list attribute holds whole numbers");
+                    }
                     lists[n_at][attrs[n_at].n++] = (int64_t)e->valuedouble;
                 }
             } else {
                 snprintf(msg, sizeof msg, "attribute '%s' is neither a number nor a list of at most %d", v->string,
                          AX_MAX_DIMS);
+                ax_free(in);
                 return bad(source, i, msg);
             }
             n_at++;
         }
-        if (!ax_apply(g, op, in, n_in, attrs, n_at, name)) {
+        ax_node *made = ax_apply(g, op, in, n_in, attrs, n_at, name);
+        ax_free(in);
+        if (!made) {
             snprintf(msg, sizeof msg, "%s", ax_last_error());
             return bad(source, i, msg);
         }
@@ -181,7 +197,9 @@ static ax_status read_node(ax_graph *g, const cJSON *o, int i, int64_t batch, co
                  name, AX_MAX_DIMS - is_input);
         return bad(source, i, msg);
     }
-    ax_node *n = is_input ? ax_input(g, name, s) : !strcmp(kind, "param") ? ax_param(g, name, s) : ax_buffer(g, name, s);
+    const int seq = is_input && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "seq"));
+    ax_node *n = seq ? ax_input_seq(g, name, s) : is_input ? ax_input(g, name, s)
+               : !strcmp(kind, "param") ? ax_param(g, name, s) : ax_buffer(g, name, s);
     if (!n) {
         snprintf(msg, sizeof msg, "%s", ax_last_error());
         return bad(source, i, msg);

@@ -91,7 +91,7 @@ typedef struct layer_args {
     int first;
     ax_spec *spec;
     const char *name;
-    ax_node *in[8];
+    ax_node *in[64];
     int n_in;
     double num[MAX_KEYS];
     const char *word[MAX_KEYS];
@@ -204,8 +204,8 @@ static ax_status inputs_of(builder *b, const line *l, int first, ax_node **in, i
         ax_node *nd = lookup(b, s);
         if (!nd)
             return spec_error(l, t->col, "inputs: no layer named '%s' before this line%s", s, NULL);
-        if (*n_in == 8)
-            return spec_error(l, t->col, "inputs: at most 8%s%s", NULL, NULL);
+        if (*n_in == 64)
+            return spec_error(l, t->col, "inputs: at most 64%s%s", NULL, NULL);
         in[(*n_in)++] = nd;
     }
     return AX_OK;

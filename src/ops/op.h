@@ -9,7 +9,8 @@
 
 #include "axon/graph.h"
 
-#define AX_MAX_INPUTS 8
+/* inputs of one op (concat takes any number up to this) */
+#define AX_MAX_INPUTS 4096
 #define AX_MAX_ATTRS 16
 #define AX_MAX_HINTS 4
 
@@ -29,7 +30,7 @@ struct ax_node {
     int id;
     char name[64];
     int n_in;
-    ax_node *in[AX_MAX_INPUTS];
+    ax_node **in;       /* n_in of them, owned by the node */
     double attr[AX_MAX_ATTRS];  /* by the op's schema order; defaults filled in */
     int64_t list[AX_MAX_DIMS];  /* the op's list attribute (at most one), list_n values */
     int list_n;
@@ -41,6 +42,7 @@ struct ax_node {
     float *scratch;     /* op-private, sized by op->scratch at max batch */
     int needs_grad;     /* a gradient flows into this node */
     int requires_grad;  /* inputs: asked for by the user */
+    int seq;            /* inputs: dimension 1 is the graph's sequence length */
     int frozen;         /* params: excluded from updates */
     int buffer;         /* params: state, never learned (always frozen) */
     int64_t span_offset; /* params, after compile: where data (and grad) sit in the graph's spans */
@@ -82,6 +84,7 @@ static inline int64_t ax_attr_int(const ax_node *n, int i) { return (int64_t)n->
 /* Ranges for sizes and for unbounded values. */
 #define AX_SIZE_MAX 16777216.0
 #define AX_BIG 1e30
+#define AX_NUMEL_BOUND 1099511627776.0 /* 2^40, AX_MAX_NUMEL */
 /* Gradients are not zeroed before a backward pass. An op's backward calls
  * one of these for each input, once, before writing that input's gradient:
  *  - ax_grad_accumulate returns 1 when the gradient already holds another

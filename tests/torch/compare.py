@@ -180,6 +180,28 @@ def layernorm(v, p):
             "db": ln.bias.grad.flatten()}
 
 
+def shape_op(name, v, shapes):
+    """The shape ops of dump.c's shape_case, with the shapes it records."""
+    if name == "embedding":
+        w = v["w"].reshape(6, 3).requires_grad_()
+        y = F.embedding(v["ix"].long().reshape(2, 4), w)
+        y.backward(v["dy"].reshape(y.shape))
+        return {"y": y.detach().flatten(), "dw": w.grad.flatten()}
+    sa, sb = shapes[name]
+    a = v["a"].reshape(sa).requires_grad_()
+    b = v["b"].reshape(sb).requires_grad_() if sb else None
+    ops = {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b, "div": lambda: a / b,
+           "slice": lambda: a[:, 1:6:2], "concat": lambda: torch.cat([a, b], dim=2),
+           "transpose": lambda: a.permute(0, 2, 3, 1), "bmm": lambda: a.transpose(-1, -2) @ b.transpose(-1, -2),
+           "bmm_shared": lambda: a @ b}
+    y = ops[name]()
+    y.backward(v["dy"].reshape(y.shape))
+    out = {"y": y.detach().flatten(), "da": a.grad.flatten()}
+    if b is not None:
+        out["db"] = b.grad.flatten()
+    return out
+
+
 def safetensors(path, v):
     """Read the file by the format's definition and give its tensors, as
     PyTorch tensors of the shapes the header names."""
@@ -250,6 +272,13 @@ def main():
             want, title = pool(name, v, kv(c["args"])), name + " " + " ".join(c["args"])
         elif c["kind"] == "st":
             want, title = safetensors(name, v), "safetensors read by PyTorch: " + ", ".join(sorted(v))
+        elif c["kind"] == "shape":
+            shapes = {"slice": ((2, 7, 3), None), "concat": ((2, 3, 4), (2, 3, 2)),
+                      "transpose": ((2, 3, 4, 5), None), "bmm": ((2, 3, 4, 5), (2, 3, 6, 4)),
+                      "bmm_shared": ((2, 5, 4), (4, 3))}
+            for op in ("add", "sub", "mul", "div"):
+                shapes[op] = ((2, 3, 4), (3, 1) if "b" in v and v["b"].numel() == 3 else (2, 3, 4))
+            want, title = shape_op(name, v, shapes), name + (f" b{list(shapes[name][1])}" if name in shapes and shapes[name][1] else "")
         elif c["kind"] == "ln":
             want, title = layernorm(v, kv(c["args"])), "layernorm " + " ".join(c["args"])
         elif c["kind"] == "bn":

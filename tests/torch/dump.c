@@ -286,6 +286,81 @@ static int batch_norm_case(int training)
     return 0;
 }
 
+/* The shape ops: op NAME on inputs a (and b) of the shapes given, seeded
+ * backward; compare.py runs the same in PyTorch. */
+static int shape_case(const char *name, ax_shape sa, ax_shape sb, int b_is_param)
+{
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *a = ax_input(g, "a", sa), *b = NULL, *y;
+    ax_node_set_requires_grad(a, 1);
+    if (sb.ndim) {
+        b = b_is_param ? ax_param(g, "b", sb) : ax_input(g, "b", sb);
+        if (!b_is_param)
+            ax_node_set_requires_grad(b, 1);
+    }
+    if (!strcmp(name, "slice"))
+        y = ax_slice(g, a, 1, 1, 6, 2);
+    else if (!strcmp(name, "concat"))
+        y = ax_concat_axis(g, (ax_node *const[]){a, b}, 2, 2);
+    else if (!strcmp(name, "transpose"))
+        y = ax_transpose(g, a, (int64_t[]){0, 2, 3, 1}, 4);
+    else if (!strcmp(name, "bmm"))
+        y = ax_batch_matmul(g, a, b, 1, 1);
+    else if (!strcmp(name, "bmm_shared"))
+        y = ax_batch_matmul(g, a, b, 0, 0);
+    else
+        y = ax_apply(g, name, (ax_node *const[]){a, b}, 2, NULL, 0, NULL);
+    if (ax_graph_compile(g) != AX_OK)
+        return fail(name);
+    randomize(ax_node_data(a), ax_node_numel(a), -2, 2);
+    if (b)
+        randomize(ax_node_data(b), ax_node_numel(b), 0.5f, 2); /* away from 0: div */
+    static float seed[4096];
+    randomize(seed, ax_node_numel(y), -1, 1);
+    if (ax_graph_forward(g) != AX_OK || ax_graph_backward(g, y, seed) != AX_OK)
+        return fail(name);
+    fprintf(out, "case shape %s\n", name);
+    vec("a", ax_node_data(a), ax_node_numel(a));
+    vec("da", ax_node_grad(a), ax_node_numel(a));
+    if (b) {
+        vec("b", ax_node_data(b), ax_node_numel(b));
+        vec("db", ax_node_grad(b), ax_node_numel(b));
+    }
+    vec("y", ax_node_data(y), ax_node_numel(y));
+    vec("dy", seed, ax_node_numel(y));
+    fprintf(out, "end\n");
+    ax_graph_free(g);
+    return 0;
+}
+
+/* Embedding: rows of a [6, 3] table by index, some taken twice. */
+static int embedding_case(void)
+{
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *ix = ax_input(g, "ix", ax_shape2(2, 4)), *w = ax_param(g, "w", ax_shape2(6, 3));
+    ax_node *y = ax_embedding(g, ix, w);
+    if (ax_graph_compile(g) != AX_OK)
+        return fail("embedding");
+    const float idx[8] = {5, 0, 2, 2, 1, 5, 5, 3};
+    memcpy(ax_node_data(ix), idx, sizeof idx);
+    randomize(ax_node_data(w), 18, -1, 1);
+    float seed[24];
+    randomize(seed, 24, -1, 1);
+    if (ax_graph_forward(g) != AX_OK || ax_graph_backward(g, y, seed) != AX_OK)
+        return fail("embedding");
+    fprintf(out, "case shape embedding\n");
+    vec("ix", idx, 8);
+    vec("w", ax_node_data(w), 18);
+    vec("dw", ax_node_grad(w), 18);
+    vec("y", ax_node_data(y), 24);
+    vec("dy", seed, 24);
+    fprintf(out, "end\n");
+    ax_graph_free(g);
+    return 0;
+}
+
 /* Layer norm on [3, 4, 5] over the last two axes, weight and bias random. */
 static int layernorm_case(void)
 {
@@ -422,6 +497,17 @@ int main(int argc, char **argv)
     bad |= batch_norm_case(1);
     bad |= batch_norm_case(0);
     bad |= layernorm_case();
+    const char *arith[4] = {"add", "sub", "mul", "div"};
+    for (int i = 0; i < 4; i++) {
+        bad |= shape_case(arith[i], ax_shape3(2, 3, 4), ax_shape2(3, 1), 1);
+        bad |= shape_case(arith[i], ax_shape3(2, 3, 4), ax_shape3(2, 3, 4), 0);
+    }
+    bad |= shape_case("slice", ax_shape3(2, 7, 3), ax_shape0(), 0);
+    bad |= shape_case("concat", ax_shape3(2, 3, 4), ax_shape3(2, 3, 2), 0);
+    bad |= shape_case("transpose", ax_shape4(2, 3, 4, 5), ax_shape0(), 0);
+    bad |= shape_case("bmm", ax_shape4(2, 3, 4, 5), ax_shape4(2, 3, 6, 4), 0);
+    bad |= shape_case("bmm_shared", ax_shape3(2, 5, 4), ax_shape2(4, 3), 1);
+    bad |= embedding_case();
 
     ax_optim_config c;
 #define OPT(name, args, ...)                                                                        \
