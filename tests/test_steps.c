@@ -356,7 +356,27 @@ static void node_read_and_write_check_sizes(void)
     ax_graph_free(m.graph);
 }
 
-TEST_MAIN(T(spans_hold_every_parameter_in_order), T(hooks_see_complete_gradients_before_the_update),
+static void the_backend_is_chosen_before_compile(void)
+{
+    ax_graph *g;
+    CHECK_OK(ax_graph_new(&g));
+    CHECK(!strcmp(ax_graph_backend(g), "cpu") && ax_backend_count() >= 1 && !strcmp(ax_backend_name(0), "cpu"));
+    CHECK_ERR(ax_graph_set_backend(g, "cuda"), AX_ERR_INVALID_ARG, "no backend 'cuda' in this build of axon (it has: cpu");
+    CHECK_OK(ax_graph_set_backend(g, "cpu"));
+    CHECK(ax_dense(g, ax_input(g, "in0", ax_shape2(2, 3)), 2, NULL, AX_DEFAULT_INIT, NULL, "no_rng") == NULL);
+    CHECK(strstr(ax_last_error(), "needs a random stream") != NULL);
+    ax_graph_free(g);
+    CHECK_OK(ax_graph_new(&g));
+    ax_rng rng;
+    ax_rng_seed(&rng, 1, 1);
+    ax_node *x = ax_input(g, "x", ax_shape2(2, 3));
+    ax_dense(g, x, 2, NULL, AX_DEFAULT_INIT, &rng, "fc");
+    CHECK_OK(ax_graph_compile(g));
+    CHECK_OK(ax_graph_set_backend(g, "cpu")); /* the same one: nothing to move */
+    ax_graph_free(g);
+}
+
+TEST_MAIN(T(the_backend_is_chosen_before_compile), T(spans_hold_every_parameter_in_order), T(hooks_see_complete_gradients_before_the_update),
           T(accumulating_k_batches_is_one_batch_k_times_larger), T(recompiling_mid_training_changes_nothing),
           T(freezing_is_a_mask_over_the_span), T(train_step_stops_on_a_bad_loss),
           T(node_read_and_write_check_sizes))

@@ -321,6 +321,14 @@ int64_t ax_node_span_offset(const ax_node *param);
 ax_status ax_node_read(const ax_node *n, float *dst, int64_t count);
 ax_status ax_node_write(ax_node *n, const float *src, int64_t count);
 
+/* ---- backends ------------------------------------------------------------
+ * Where a graph computes: "cpu" (the default, and the only backend of
+ * this build for now). Chosen before the first compile. */
+int ax_backend_count(void);
+const char *ax_backend_name(int i);
+ax_status ax_graph_set_backend(ax_graph *g, const char *name);
+const char *ax_graph_backend(const ax_graph *g);
+
 /* ---- graph files -------------------------------------------------------
  * A graph as JSON text: its nodes in order (inputs with their per-sample
  * shapes, parameters and buffers with their shapes and frozen flags, ops

@@ -1,7 +1,7 @@
 /* The one thread-count knob, the team governor and the denormal-flushing
  * switch. All of axon's threads are OpenMP's: OpenBLAS is kept
  * single-threaded and GEMMs are split across OpenMP threads in
- * kernels/cpu/gemm.c.
+ * backends/cpu/gemm.c.
  *
  * Why a governor: OpenMP threads spin at the end of every parallel region
  * waiting for the others. When another process is busy on one of the

@@ -11,6 +11,13 @@
 
 #include <stdint.h>
 
+/* Element counts below this run on one thread: an OpenMP region costs a
+ * few microseconds, about what one core needs for this many elements.
+ * Write `if (parallel : ...)` on `parallel for simd`: a bare `if` applies
+ * to the simd part too (OpenMP 5), and a false condition then turns the
+ * vectorisation off. */
+#define AX_PARALLEL_MIN 32768
+
 /* Monotonic wall-clock seconds. */
 double ax_now_seconds(void);
 

@@ -1,5 +1,6 @@
 /* The computation graph: building, compiling (shapes + one arena), and the
  * forward and backward passes. */
+#include "backends/backend.h"
 #include "core/threads.h"
 #include "ops/op.h"
 
@@ -19,6 +20,7 @@ struct ax_graph {
     int64_t max_batch, batch;
     int64_t max_seq, seq; /* 0 when no input has a sequence axis */
     ax_arena *arena;
+    const ax_backend *backend;
     /* Made at the first compile and kept by every later one (an optimizer
      * holds them): learnable parameters, their gradients (same offsets),
      * and buffers, each in parameter order at 64-byte aligned offsets.
@@ -41,6 +43,7 @@ ax_status ax_graph_new(ax_graph **out)
         return ax_fail(AX_ERR_NOMEM, "graph: out of memory");
     (*out)->training = 1;
     (*out)->last_pass = -1;
+    (*out)->backend = ax_backend_cpu();
     ax_rng_seed(&(*out)->rng, 0x5eed, 7);
     return AX_OK;
 }
@@ -55,9 +58,11 @@ void ax_graph_free(ax_graph *g)
         ax_free(g->nodes[i]->in);
         ax_free(g->nodes[i]);
     }
-    ax_free(g->param_span);
-    ax_free(g->grad_span);
-    ax_free(g->buffer_span);
+    if (g->param_span) {
+        g->backend->free(g->param_span);
+        g->backend->free(g->grad_span);
+        g->backend->free(g->buffer_span);
+    }
     ax_free(g->nodes);
     ax_free(g->params);
     ax_arena_free(g->arena);
@@ -110,6 +115,7 @@ static ax_node *new_node(ax_graph *g, ax_node_kind kind, const char *name, const
         return ax_graph_error(g, AX_ERR_NOMEM);
     }
     n->kind = kind;
+    n->backend = g->backend;
     n->id = g->n_nodes - 1;
     if (name)
         snprintf(n->name, sizeof n->name, "%s", name);
@@ -348,11 +354,12 @@ static ax_status gather_spans(ax_graph *g)
         p->span_offset = *len;
         *len += span_round(ax_numel(p));
     }
-    float *ps = ax_alloc_aligned((size_t)(np ? np : 1) * sizeof(float));
-    float *gs = ax_alloc_aligned((size_t)(np ? np : 1) * sizeof(float));
-    float *bs = ax_alloc_aligned((size_t)(nb ? nb : 1) * sizeof(float));
+    const ax_backend *be = g->backend;
+    float *ps = be->alloc((size_t)(np ? np : 1) * sizeof(float));
+    float *gs = be->alloc((size_t)(np ? np : 1) * sizeof(float));
+    float *bs = be->alloc((size_t)(nb ? nb : 1) * sizeof(float));
     if (!ps || !gs || !bs) {
-        ax_free(ps), ax_free(gs), ax_free(bs);
+        be->free(ps), be->free(gs), be->free(bs);
         return ax_fail(AX_ERR_NOMEM, "graph: cannot allocate the parameter spans (%lld + %lld values)",
                        (long long)np, (long long)nb);
     }
@@ -480,6 +487,14 @@ static ax_status compile(ax_graph *g, int inference, ax_node *const *keep, int n
         s = gather_spans(g);
     if (s != AX_OK)
         return s;
+
+    /* Each op's kernels on the graph's backend. */
+    for (int i = 0; i < g->n_nodes; i++) {
+        ax_node *n = g->nodes[i];
+        if (n->kind == AX_NODE_OP && !g->backend->kernels(n->op, &n->run_forward, &n->run_backward))
+            return ax_fail(AX_ERR_STATE, "graph: op %s of node '%s' has no kernels on the %s backend", n->op->schema.name,
+                           n->name, g->backend->name);
+    }
 
     /* Which nodes a gradient flows into (none, for inference). */
     for (int i = 0; i < g->n_nodes; i++) {
@@ -623,7 +638,7 @@ ax_status ax_graph_forward_to(ax_graph *g, ax_node *upto)
     for (int i = 0; i <= last; i++) {
         ax_node *n = g->nodes[i];
         if (n->kind == AX_NODE_OP) {
-            ax_status s = n->op->forward(n, &ctx);
+            ax_status s = n->run_forward(n, &ctx);
             if (s != AX_OK)
                 return s;
         }
@@ -663,7 +678,7 @@ ax_status ax_graph_backward(ax_graph *g, ax_node *output, const float *seed)
     for (int i = output->id; i >= 0; i--) {
         ax_node *n = g->nodes[i];
         if (n->kind == AX_NODE_OP && n->needs_grad && n->grad_written)
-            n->op->backward(n, &ctx);
+            n->run_backward(n, &ctx);
     }
     /* What the caller reads (parameters, inputs) must be zero, not stale,
      * when nothing reached it. */
@@ -725,7 +740,7 @@ ax_status ax_node_read(const ax_node *n, float *dst, int64_t count)
 {
     ax_status s = check_count(n, count, "read");
     if (s == AX_OK)
-        memcpy(dst, n->data, (size_t)count * sizeof(float));
+        n->backend->to_host(dst, n->data, (size_t)count * sizeof(float));
     return s;
 }
 
@@ -733,9 +748,32 @@ ax_status ax_node_write(ax_node *n, const float *src, int64_t count)
 {
     ax_status s = check_count(n, count, "write");
     if (s == AX_OK)
-        memcpy(n->data, src, (size_t)count * sizeof(float));
+        n->backend->from_host(n->data, src, (size_t)count * sizeof(float));
     return s;
 }
+
+ax_status ax_graph_set_backend(ax_graph *g, const char *name)
+{
+    const ax_backend *be = ax_backend_find(name);
+    if (!be) {
+        char known[256] = "";
+        for (int i = 0; i < ax_backend_count(); i++) {
+            strncat(known, i ? ", " : "", sizeof known - strlen(known) - 1);
+            strncat(known, ax_backend_name(i), sizeof known - strlen(known) - 1);
+        }
+        return ax_fail(AX_ERR_INVALID_ARG, "graph: no backend '%s' in this build of axon (it has: %s)",
+                       name ? name : "(null)", known);
+    }
+    if (g->param_span && be != g->backend)
+        return ax_fail(AX_ERR_STATE, "graph: choose the backend before the first compile");
+    g->backend = be;
+    for (int i = 0; i < g->n_nodes; i++)
+        g->nodes[i]->backend = be;
+    return AX_OK;
+}
+
+const char *ax_graph_backend(const ax_graph *g) { return g->backend->name; }
+const ax_backend *ax_graph_backend_of(const ax_graph *g) { return g->backend; }
 
 ax_status ax_node_set_requires_grad(ax_node *n, int on)
 {

@@ -116,6 +116,8 @@ ax_status ax_init_fill(float *w, ax_shape shape, ax_init init, ax_rng *rng)
     int64_t n = ax_shape_numel(&shape), fan_in, fan_out;
     if (shape.ndim < 1 || n <= 0)
         return ax_fail(AX_ERR_INVALID_ARG, "init: needs a non-empty tensor");
+    if (!rng && init.kind != AX_INIT_ZEROS && init.kind != AX_INIT_CONSTANT)
+        return ax_fail(AX_ERR_INVALID_ARG, "init %s: needs a random stream (rng is NULL)", ax_init_name(init.kind));
     if (shape.ndim == 1) {
         fan_in = fan_out = shape.dim[0];
     } else {

@@ -4,7 +4,7 @@
  * Parameters are the first two attributes of the op's schema.
  * The formulas, with references, are in docs/catalog.md. */
 #include "ops/op.h"
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 #include <math.h>
 

@@ -9,7 +9,7 @@
  * each input's strides (0 along its repeated axes), in order, so the sums
  * are the same bits for any thread count. */
 #include "ops/op.h"
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 #include <string.h>
 

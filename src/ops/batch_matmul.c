@@ -6,7 +6,7 @@
  *   dA = dY op(B)^T (transposed back when transpose_a),
  *   dB = op(A)^T dY (summed over the items when b is shared). */
 #include "ops/op.h"
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 enum { TA, TB };
 

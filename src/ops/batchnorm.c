@@ -10,7 +10,7 @@
  *   eval:     dx = gamma dy / sqrt(var + eps)
  *   dgamma = sum dy xh;  dbeta = sum dy. */
 #include "ops/op.h"
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 #include <math.h>
 

@@ -1,7 +1,7 @@
 /* bias_add: y = x + b, b of shape [C] broadcast along axis 1 of x
  * ([N, C] for dense layers, [N, C, H, W] for conv maps). */
 #include "ops/op.h"
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 #include <string.h>
 

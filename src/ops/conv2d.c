@@ -34,7 +34,7 @@
  * and shifted-row loops without a GEMM for a first layer of 1 -> 32
  * channels (34 s against 28 s: rows of 26 floats are too short). */
 #include "ops/op.h"
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 #include "core/threads.h"
 

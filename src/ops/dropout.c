@@ -5,7 +5,7 @@
  * (axis 1) of [N, C, ...] together. The mask comes from the graph's seeded
  * stream and is kept for the backward pass. */
 #include "ops/op.h"
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 #include <string.h>
 

@@ -9,7 +9,7 @@
  *   dweight = sum over rows of dy xh;  dbias = sum over rows of dy.
  * The statistics are in double and kept per row for the backward pass. */
 #include "ops/op.h"
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 #include <math.h>
 

@@ -13,7 +13,7 @@
  * Gradients: logits d/dx_j = (sum_c a_c) p_j - a_j; probabilities
  * d/dp_j = -a_j / p_j; targets d/dt_c = -(1 - eps) w_c log p_c. */
 #include "ops/op.h"
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 #include <math.h>
 

@@ -6,7 +6,7 @@
  * Attribute reduction: 0 = mean over elements (default), 1 = sum (not sse).
  * The gradient goes to both the prediction (+) and the target (-). */
 #include "ops/op.h"
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 #include <math.h>
 

@@ -3,7 +3,7 @@
  * rows. b is 2-D: [K, N], or [N, K] when transposed (PyTorch's dense
  * weight layout [out, in]). */
 #include "ops/op.h"
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 static int trans_b(const ax_node *n) { return ax_attr_int(n, 0) != 0; }
 

@@ -26,6 +26,7 @@ typedef struct ax_op_def ax_op_def;
 
 struct ax_node {
     const ax_op_def *op; /* NULL for inputs and parameters */
+    const struct ax_backend *backend; /* the graph's: where data and grad live */
     ax_node_kind kind;
     int id;
     char name[64];
@@ -48,6 +49,9 @@ struct ax_node {
     int64_t span_offset; /* params, after compile: where data (and grad) sit in the graph's spans */
     int threads;        /* the most threads the op may use (its scratch is planned for these) */
     int grad_written;   /* backward: grad holds a contribution already (else it is garbage) */
+    /* ops, after compile: the kernels of the graph's backend */
+    ax_status (*run_forward)(ax_node *n, const ax_run_ctx *ctx);
+    void (*run_backward)(ax_node *n, const ax_run_ctx *ctx);
 };
 
 struct ax_op_def {

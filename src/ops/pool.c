@@ -7,7 +7,7 @@
  *     by the number of real pixels in the window.
  *   global_avg_pool: [N, C, H, W] -> [N, C], the mean of each map. */
 #include "ops/op.h"
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 #include <string.h>
 

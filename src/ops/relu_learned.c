@@ -7,7 +7,7 @@
  *   else s x with s ~ U(lower, upper) drawn per element (kept in scratch for
  *   the backward pass); eval: s = (lower + upper) / 2 (Xu et al. 2015). */
 #include "ops/op.h"
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 static ax_status prelu_infer(ax_node *n)
 {

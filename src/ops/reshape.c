@@ -3,7 +3,7 @@
  * the new per-sample dimensions, one of which may be -1 (inferred). flatten makes
  * every sample 1-D. */
 #include "ops/op.h"
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 #include <string.h>
 

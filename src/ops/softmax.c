@@ -5,7 +5,7 @@
  *   log_softmax: y_i = x_i - m - log sum_j exp(x_j - m)
  *                dx_i = dy_i - exp(y_i) sum_j dy_j */
 #include "ops/op.h"
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 #include <math.h>
 

@@ -4,7 +4,7 @@
 #define AXON_OPTIM_ALGO_H
 
 #include "axon/optim.h"
-#include "kernels/cpu/kernels.h"
+#include "core/threads.h"
 
 #define AX_OPTIM_MAX_STATE 3
 #define AX_OPTIM_AUX 4

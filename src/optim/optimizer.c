@@ -2,6 +2,7 @@
  * clipping before the update and constraints after it, and the list of
  * algorithms by name. */
 #include "optim/algo.h"
+#include "backends/backend.h"
 
 #include <math.h>
 #include <string.h>
@@ -22,6 +23,7 @@ static const ax_optim_algo *const algorithms[] = {ALGORITHMS(ENTRY)};
  * unfrozen parameters). A span is cut into segments, one per parameter:
  * what freezing, max_norm and the per-parameter checkpoint names see. */
 typedef struct span {
+    const ax_backend *backend; /* where the span lives: its dot and scale */
     float *w;
     float *g;            /* NULL for gradient-free algorithms */
     int64_t n;
@@ -120,7 +122,8 @@ void ax_optimizer_free(ax_optimizer *o)
         return;
     for (int i = 0; i < o->n_spans; i++)
         for (int k = 0; k < AX_OPTIM_MAX_STATE; k++)
-            ax_free(o->spans[i].state[k]);
+            if (o->spans[i].state[k])
+                o->spans[i].backend->free(o->spans[i].state[k]);
     ax_free(o->spans);
     ax_free(o->segs);
     ax_free(o);
@@ -143,17 +146,17 @@ static int reserve(void **arr, int n, int *cap, size_t item)
     return 1;
 }
 
-static ax_status add_span(ax_optimizer *o, float *w, float *g, int64_t n)
+static ax_status add_span(ax_optimizer *o, const ax_backend *be, float *w, float *g, int64_t n)
 {
     if (!reserve((void **)&o->spans, o->n_spans, &o->cap_spans, sizeof *o->spans))
         return ax_fail(AX_ERR_NOMEM, "optimizer: out of memory");
     span *sp = &o->spans[o->n_spans];
-    *sp = (span){w, g, n, {NULL}};
+    *sp = (span){be, w, g, n, {NULL}};
     for (int k = 0; k < o->algo->n_state; k++) {
-        sp->state[k] = ax_alloc_aligned((size_t)n * sizeof(float));
+        sp->state[k] = be->alloc((size_t)n * sizeof(float));
         if (!sp->state[k]) {
             for (int j = 0; j < k; j++)
-                ax_free(sp->state[j]);
+                be->free(sp->state[j]);
             return ax_fail(AX_ERR_NOMEM, "optimizer: cannot allocate state for %lld values", (long long)n);
         }
         memset(sp->state[k], 0, (size_t)n * sizeof(float));
@@ -177,7 +180,7 @@ static ax_status add_array(ax_optimizer *o, float *w, const float *g, int64_t n,
     if (rows < 0 || (rows > 0 && n % rows))
         return ax_fail(AX_ERR_INVALID_ARG, "optimizer: %lld values do not make %lld rows",
                        (long long)n, (long long)rows);
-    ax_status s = add_span(o, w, (float *)g, n);
+    ax_status s = add_span(o, ax_backend_cpu(), w, (float *)g, n);
     return s != AX_OK ? s : add_segment(o, 0, n, rows, NULL);
 }
 
@@ -200,7 +203,7 @@ ax_status ax_optimizer_add_graph(ax_optimizer *o, ax_graph *g)
         return AX_OK; /* nothing learnable */
     /* Every learnable parameter is a segment, frozen or not: which ones
      * are updated is decided at each step. */
-    ax_status s = add_span(o, w.data, o->algo->update ? grad.data : NULL, w.n);
+    ax_status s = add_span(o, ax_graph_backend_of(g), w.data, o->algo->update ? grad.data : NULL, w.n);
     for (int i = 0; i < ax_graph_num_params(g) && s == AX_OK; i++) {
         ax_node *p = ax_graph_param(g, i);
         if (ax_node_is_buffer(p))
@@ -241,7 +244,7 @@ static void for_each_run(ax_optimizer *o, run_fn fn, void *ctx)
 static void run_sq_norm(ax_optimizer *o, span *sp, int64_t off, int64_t n, void *ctx)
 {
     (void)o;
-    *(double *)ctx += ax_k_dot(n, sp->g + off, sp->g + off);
+    *(double *)ctx += sp->backend->dot(n, sp->g + off, sp->g + off);
 }
 
 static void run_clip(ax_optimizer *o, span *sp, int64_t off, int64_t n, void *ctx)
@@ -281,13 +284,11 @@ static void constrain(ax_optimizer *o)
             continue;
         int64_t cols = s->n / s->rows;
         for (int64_t r = 0; r < s->rows; r++) {
-            float *row = o->spans[s->span].w + s->off + r * cols;
-            double norm = sqrt(ax_k_dot(cols, row, row));
-            if (norm > c) {
-                float f = (float)(c / (norm + 1e-7));
-                for (int64_t k = 0; k < cols; k++)
-                    row[k] *= f;
-            }
+            const span *sp = &o->spans[s->span];
+            float *row = sp->w + s->off + r * cols;
+            double norm = sqrt(sp->backend->dot(cols, row, row));
+            if (norm > c)
+                sp->backend->scale(cols, (float)(c / (norm + 1e-7)), row);
         }
     }
 }

@@ -1,6 +1,6 @@
 /* fit, evaluate, predict: the training loop over mini-batches. */
 #include "axon/train.h"
-#include "kernels/cpu/kernels.h"
+#include "train/rows.h"
 #include "train/progress.h"
 
 #include <math.h>
@@ -51,8 +51,8 @@ static int64_t count_correct(ax_node *output, const float *targets, int64_t widt
     int64_t c = ax_node_shape(output).dim[1], correct = 0;
     const float *y = ax_node_data(output);
     for (int64_t r = 0; r < rows; r++) {
-        int64_t label = width == 1 ? (int64_t)targets[r] : ax_k_argmax(width, targets + r * width);
-        correct += ax_k_argmax(c, y + r * c) == label;
+        int64_t label = width == 1 ? (int64_t)targets[r] : ax_row_argmax(width, targets + r * width);
+        correct += ax_row_argmax(c, y + r * c) == label;
     }
     return correct;
 }

@@ -1,6 +1,6 @@
 /* Classification and regression metrics on arrays of predictions. */
 #include "axon/train.h"
-#include "kernels/cpu/kernels.h"
+#include "train/rows.h"
 
 #include <math.h>
 #include <string.h>
@@ -36,7 +36,7 @@ ax_status ax_confusion_add(ax_confusion *c, const float *scores, const int32_t *
             return ax_fail(AX_ERR_INVALID_ARG, "confusion: label %d of row %lld is not one of %d classes",
                            labels[r], (long long)r, k);
     for (int64_t r = 0; r < rows; r++)
-        c->counts[(int64_t)labels[r] * k + ax_k_argmax(k, scores + r * k)]++;
+        c->counts[(int64_t)labels[r] * k + ax_row_argmax(k, scores + r * k)]++;
     c->total += rows;
     return AX_OK;
 }

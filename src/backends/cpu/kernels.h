@@ -5,12 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Element counts below this run on one thread: an OpenMP region costs a
- * few microseconds, about what one core needs for this many elements. */
-#define AX_PARALLEL_MIN 32768
-/* Write `if (parallel : ...)` on `parallel for simd`: a bare `if` applies
- * to the simd part too (OpenMP 5), and a false condition then turns the
- * vectorisation off. */
+#include "core/threads.h" /* AX_PARALLEL_MIN */
 
 /* Row-major C = alpha * op(A) * op(B) + beta * C, op(X) = X or X^T.
  * op(A) is M x K, op(B) is K x N. Through CBLAS (OpenBLAS). */
@@ -32,8 +27,6 @@ void ax_k_acc_mul(int64_t n, const float *a, const float *b, float *dst);
 double ax_k_sum(int64_t n, const float *x);
 /* sum of x[i] * y[i] */
 double ax_k_dot(int64_t n, const float *x, const float *y);
-/* index of the largest of x[0..n) (first one on ties) */
-int64_t ax_k_argmax(int64_t n, const float *x);
 /* largest of x[0..n) */
 float ax_k_max(int64_t n, const float *x);
 

@@ -1,7 +1,7 @@
 /* Vectorised element-wise operations and reductions. `omp simd` lets gcc
  * vectorise the float reductions it otherwise keeps scalar (it may not
  * reorder float additions without permission). */
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 void ax_k_acc(int64_t n, const float *src, float *dst)
 {
@@ -54,15 +54,6 @@ double ax_k_dot(int64_t n, const float *x, const float *y)
     for (int64_t i = 0; i < n; i++)
         s += (double)x[i] * y[i];
     return s;
-}
-
-int64_t ax_k_argmax(int64_t n, const float *x)
-{
-    int64_t best = 0;
-    for (int64_t i = 1; i < n; i++)
-        if (x[i] > x[best])
-            best = i;
-    return best;
 }
 
 float ax_k_max(int64_t n, const float *x)

@@ -4,7 +4,7 @@
  * weights [out, C kh kw] @ col [C kh kw, oh ow]. Padding reads as zero.
  * ld is the column matrix's row stride: oh ow for one image, N oh ow when
  * the images of a batch sit side by side (image s at column s oh ow). */
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 #include <string.h>
 

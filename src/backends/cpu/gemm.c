@@ -6,7 +6,7 @@
  * made 2 threads slower than 1). The blocks depend on the thread setting
  * alone, not on how many threads the team has now (core/threads.h), so
  * the bits do not change when the governor shrinks the team. */
-#include "kernels/cpu/kernels.h"
+#include "backends/cpu/kernels.h"
 
 #include "axon/core.h"
 #include "core/threads.h"

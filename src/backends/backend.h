@@ -1,0 +1,38 @@
+/* The backend seam (internal). An op is a device-free definition in
+ * src/ops/ (schema, shape inference, scratch size) with its CPU kernels
+ * beside it; a backend supplies, for a compiled graph, the memory its
+ * buffers live in, copies to and from the host, each op's forward and
+ * backward kernels, and the span kernels optimizers and clipping use.
+ * Host code (train, optim, io, tools) reaches tensor data through
+ * ax_node_read/write and the spans, never through a backend's kernels
+ * directly. The CPU backend (backends/cpu/backend.c) is the only one
+ * built today; a GPU backend adds a table like it. */
+#ifndef AXON_BACKENDS_BACKEND_H
+#define AXON_BACKENDS_BACKEND_H
+
+#include "ops/op.h"
+
+typedef ax_status (*ax_forward_fn)(ax_node *n, const ax_run_ctx *ctx);
+typedef void (*ax_backward_fn)(ax_node *n, const ax_run_ctx *ctx);
+
+typedef struct ax_backend {
+    const char *name;
+    /* device memory: 64-byte aligned blocks, and copies to and from host memory */
+    void *(*alloc)(size_t bytes);
+    void (*free)(void *p);
+    void (*to_host)(void *host, const void *device, size_t bytes);
+    void (*from_host)(void *device, const void *host, size_t bytes);
+    /* an op's kernels; 0 when the backend has none for it */
+    int (*kernels)(const ax_op_def *op, ax_forward_fn *forward, ax_backward_fn *backward);
+    /* span kernels: sum x*y in double, x *= s */
+    double (*dot)(int64_t n, const float *x, const float *y);
+    void (*scale)(int64_t n, float s, float *x);
+} ax_backend;
+
+/* By name ("cpu"); NULL when axon was built without it. */
+const ax_backend *ax_backend_find(const char *name);
+const ax_backend *ax_backend_cpu(void);
+/* The backend a graph computes on (the CPU before any choice). */
+const ax_backend *ax_graph_backend_of(const ax_graph *g);
+
+#endif
