@@ -73,6 +73,7 @@ bench: deps-bench build
 	bench/run.sh $(BUILD)
 	bench/run_cnn.sh $(BUILD)
 	bench/contention.sh $(BUILD)
+	$(BUILD)/bench_arena examples/specs/fashion_cnn.spec 256
 
 # the generated block of docs/catalog.md, from `axon ops --markdown`
 catalog: build
