@@ -66,6 +66,10 @@ int test_main(const test_case *tests, int n);
  * report (a test expecting an error exit must not take one for it). */
 void check_no_sanitizer_report(const char *output, const char *command);
 
+/* n samples of four noisy blobs in 12-D, as bytes: class c is bright in
+ * features 3c..3c+2 (the training tests' data set). */
+ax_dataset *test_blobs(int n, uint64_t seed);
+
 #define TEST_MAIN(...)                                                                             \
     int main(void)                                                                                 \
     {                                                                                              \

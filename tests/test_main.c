@@ -28,3 +28,23 @@ int test_main(const test_case *tests, int n)
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
+
+ax_dataset *test_blobs(int n, uint64_t seed)
+{
+    ax_rng r;
+    ax_rng_seed(&r, seed, 11);
+    uint8_t *x = malloc((size_t)n * 12);
+    int32_t *y = malloc((size_t)n * sizeof *y);
+    for (int i = 0; i < n; i++) {
+        y[i] = (int32_t)ax_rng_below(&r, 4);
+        for (int k = 0; k < 12; k++) {
+            float v = (k / 3 == y[i] ? 170.0f : 70.0f) + 40.0f * ax_rng_normal(&r);
+            x[i * 12 + k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+        }
+    }
+    ax_dataset *ds = NULL;
+    ax_dataset_from_memory(x, y, n, (int64_t[]){12}, 1, 4, 1.0f / 255, &ds);
+    free(x);
+    free(y);
+    return ds;
+}

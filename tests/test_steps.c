@@ -7,27 +7,6 @@
 #define CLASSES 4
 #define N 256
 
-/* Four noisy blobs in 12-D, as bytes: class c is bright in features 3c..3c+2. */
-static ax_dataset *blobs(int n, uint64_t seed)
-{
-    ax_rng r;
-    ax_rng_seed(&r, seed, 11);
-    uint8_t *x = malloc((size_t)n * DIM);
-    int32_t *y = malloc((size_t)n * sizeof *y);
-    for (int i = 0; i < n; i++) {
-        y[i] = (int32_t)ax_rng_below(&r, CLASSES);
-        for (int k = 0; k < DIM; k++) {
-            float v = (k / 3 == y[i] ? 170.0f : 70.0f) + 40.0f * ax_rng_normal(&r);
-            x[i * DIM + k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-        }
-    }
-    ax_dataset *ds = NULL;
-    CHECK_OK(ax_dataset_from_memory(x, y, n, (int64_t[]){DIM}, 1, CLASSES, 1.0f / 255, &ds));
-    free(x);
-    free(y);
-    return ds;
-}
-
 /* x -> dense 10 (odd sizes, so parameters leave gaps in the span) ->
  * batch norm (with_bn) -> relu -> dense 4, softmax cross-entropy. */
 static ax_model build_net(int batch, const char *optimizer, int with_bn, ax_optimizer **opt)
@@ -168,7 +147,7 @@ static void hooks_see_complete_gradients_before_the_update(void)
 {
     ax_optimizer *opt;
     ax_model m = build(32, "adam", &opt);
-    ax_dataset *ds = blobs(N, 1);
+    ax_dataset *ds = test_blobs(N, 1);
     watcher w = {0};
     ax_callback cb = {.name = "watcher", .state = &w, .grads_ready = watch_grads, .step_end = watch_end};
     ax_callback *cbs[] = {&cb};
@@ -211,7 +190,7 @@ static void load_rows(ax_model *m, const ax_dataset *ds, int64_t first, int64_t 
 
 static void accumulating_k_batches_is_one_batch_k_times_larger(void)
 {
-    ax_dataset *ds = blobs(N, 2);
+    ax_dataset *ds = test_blobs(N, 2);
     for (int k = 2; k <= 4; k *= 2) {
         /* one step on 16k rows ... */
         ax_optimizer *o1, *o2;
@@ -256,7 +235,7 @@ static void accumulating_k_batches_is_one_batch_k_times_larger(void)
 
 static void recompiling_mid_training_changes_nothing(void)
 {
-    ax_dataset *ds = blobs(N, 3);
+    ax_dataset *ds = test_blobs(N, 3);
     ax_optimizer *o1, *o2;
     ax_model a = build(32, "adam", &o1), b = build(32, "adam", &o2);
     ax_fit_config c = quiet(3);
@@ -280,7 +259,7 @@ static void recompiling_mid_training_changes_nothing(void)
 
 static void freezing_is_a_mask_over_the_span(void)
 {
-    ax_dataset *ds = blobs(N, 4);
+    ax_dataset *ds = test_blobs(N, 4);
     ax_optimizer *o;
     ax_model m = build(32, "sgd", &o);
     ax_fit_config c = quiet(1);
@@ -321,7 +300,7 @@ static void freezing_is_a_mask_over_the_span(void)
 
 static void train_step_stops_on_a_bad_loss(void)
 {
-    ax_dataset *ds = blobs(N, 5);
+    ax_dataset *ds = test_blobs(N, 5);
     ax_optimizer *o;
     ax_model m = build(16, "sgd", &o);
     load_rows(&m, ds, 0, 16);

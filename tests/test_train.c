@@ -7,27 +7,6 @@
 #define DIM 12
 #define CLASSES 4
 
-/* Four blobs in 12-D, as bytes: class c is bright in features 3c..3c+2. */
-static ax_dataset *blobs(int n, uint64_t seed)
-{
-    ax_rng r;
-    ax_rng_seed(&r, seed, 11);
-    uint8_t *x = malloc((size_t)n * DIM);
-    int32_t *y = malloc((size_t)n * sizeof *y);
-    for (int i = 0; i < n; i++) {
-        y[i] = (int32_t)ax_rng_below(&r, CLASSES);
-        for (int k = 0; k < DIM; k++) {
-            float v = (k / 3 == y[i] ? 170.0f : 70.0f) + 40.0f * ax_rng_normal(&r);
-            x[i * DIM + k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-        }
-    }
-    ax_dataset *ds = NULL;
-    ax_dataset_from_memory(x, y, n, (int64_t[]){DIM}, 1, CLASSES, 1.0f / 255, &ds);
-    free(x);
-    free(y);
-    return ds;
-}
-
 typedef struct run {
     ax_model m;
     ax_optimizer *opt;
@@ -69,7 +48,7 @@ static ax_fit_config quiet(int epochs)
 
 static void learns_blobs(void)
 {
-    ax_dataset *train = blobs(N_TRAIN, 1), *test = blobs(N_TEST, 2);
+    ax_dataset *train = test_blobs(N_TRAIN, 1), *test = test_blobs(N_TEST, 2);
     run r;
     build(&r, "adam", 0.01f, 32);
     ax_metrics before;
@@ -93,7 +72,7 @@ static void learns_blobs(void)
 
 static void same_seed_same_bits(void)
 {
-    ax_dataset *train = blobs(N_TRAIN, 1), *test = blobs(N_TEST, 2);
+    ax_dataset *train = test_blobs(N_TRAIN, 1), *test = test_blobs(N_TEST, 2);
     ax_epoch_log h1[3], h2[3];
     float *w[2];
     for (int k = 0; k < 2; k++) {
@@ -119,7 +98,7 @@ static void same_seed_same_bits(void)
 
 static void nan_stops_training(void)
 {
-    ax_dataset *train = blobs(N_TRAIN, 1);
+    ax_dataset *train = test_blobs(N_TRAIN, 1);
     run r;
     build(&r, "adam", 0.01f, 32);
     ax_node_data(ax_graph_find(r.m.graph, "fc2.weight"))[0] = NAN;
@@ -132,7 +111,7 @@ static void nan_stops_training(void)
 
 static void evaluate_and_predict_agree(void)
 {
-    ax_dataset *train = blobs(N_TRAIN, 1), *test = blobs(N_TEST, 2);
+    ax_dataset *train = test_blobs(N_TRAIN, 1), *test = test_blobs(N_TEST, 2);
     run r;
     build(&r, "adam", 0.01f, 64); /* 200 = 3 x 64 + 8: a short last batch */
     ax_fit_config c = quiet(2);

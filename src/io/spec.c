@@ -231,13 +231,22 @@ static ax_node *fail_at(layer_args *a, const char *fmt, const char *what)
     return ax_graph_error(a->b->g, AX_ERR_FORMAT);
 }
 
+/* The layer's init=, or the default; 0 (with the error set) for an unknown name. */
+static int init_of(layer_args *a, ax_init *init)
+{
+    *init = AX_DEFAULT_INIT;
+    if (WORD(a, "init") && ax_init_from_name(WORD(a, "init"), init) != AX_OK) {
+        spec_error(a->l, GIVEN(a, "init")->col, "unknown init '%s'%s", WORD(a, "init"), NULL);
+        return 0;
+    }
+    return 1;
+}
+
 static ax_node *build_dense(layer_args *a)
 {
-    ax_init init = AX_DEFAULT_INIT;
-    if (WORD(a, "init") && ax_init_from_name(WORD(a, "init"), &init) != AX_OK) {
-        spec_error(a->l, GIVEN(a, "init")->col, "unknown init '%s'%s", WORD(a, "init"), NULL);
+    ax_init init;
+    if (!init_of(a, &init))
         return ax_graph_error(a->b->g, AX_ERR_FORMAT);
-    }
     if (!GIVEN(a, "units"))
         return fail_at(a, "dense needs units=N%s", "");
     ax_graph *g = a->b->g;
@@ -260,11 +269,9 @@ static ax_node *build_dense(layer_args *a)
 
 static ax_node *build_conv2d(layer_args *a)
 {
-    ax_init init = AX_DEFAULT_INIT;
-    if (WORD(a, "init") && ax_init_from_name(WORD(a, "init"), &init) != AX_OK) {
-        spec_error(a->l, GIVEN(a, "init")->col, "unknown init '%s'%s", WORD(a, "init"), NULL);
+    ax_init init;
+    if (!init_of(a, &init))
         return ax_graph_error(a->b->g, AX_ERR_FORMAT);
-    }
     if (!GIVEN(a, "filters"))
         return fail_at(a, "conv2d needs filters=N%s", "");
     const int stride = (int)NUM(a, "stride"), dilation = (int)NUM(a, "dilation");
