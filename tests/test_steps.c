@@ -327,6 +327,11 @@ static void node_read_and_write_check_sizes(void)
     CHECK_OK(ax_node_read(b, back, CLASSES));
     CHECK(memcmp(v, back, sizeof v) == 0 && ax_node_data(b)[2] == 3);
     CHECK_ERR(ax_node_write(b, v, 3), AX_ERR_SHAPE, "write of 3 values, it holds 4");
+    float *view = ax_node_map(b); /* a host view: written through, copied back at unmap */
+    view[1] = 7;
+    ax_node_unmap(b, 1);
+    CHECK_OK(ax_node_read(b, back, CLASSES));
+    CHECK(back[1] == 7 && back[0] == 1);
     CHECK_OK(ax_graph_set_batch(m.graph, 5));
     float x[5 * DIM];
     CHECK_OK(ax_node_read(m.input, x, 5 * DIM));

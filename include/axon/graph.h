@@ -320,6 +320,14 @@ int64_t ax_node_span_offset(const ax_node *param);
  * numel. */
 ax_status ax_node_read(const ax_node *n, float *dst, int64_t count);
 ax_status ax_node_write(ax_node *n, const float *src, int64_t count);
+/* A host view of a node's whole buffer (room for its largest batch),
+ * valid until ax_node_unmap, which copies changes back when write_back is
+ * set. On the CPU backend it is the node's memory itself and costs
+ * nothing; host code (training, file readers and writers) uses these so
+ * that it runs unchanged on a device backend. NULL before compile (inputs
+ * and ops). */
+float *ax_node_map(ax_node *n);
+void ax_node_unmap(ax_node *n, int write_back);
 
 /* ---- backends ------------------------------------------------------------
  * Where a graph computes: "cpu" (the default, and the only backend of

@@ -22,6 +22,10 @@ typedef struct ax_backend {
     void (*free)(void *p);
     void (*to_host)(void *host, const void *device, size_t bytes);
     void (*from_host)(void *device, const void *host, size_t bytes);
+    /* a host view of device memory (the memory itself on the CPU), and its
+     * release, copying back when write_back is set */
+    void *(*map)(void *device, size_t bytes);
+    void (*unmap)(void *host, void *device, size_t bytes, int write_back);
     /* an op's kernels; 0 when the backend has none for it */
     int (*kernels)(const ax_op_def *op, ax_forward_fn *forward, ax_backward_fn *backward);
     /* span kernels: sum x*y in double, x *= s */

@@ -752,6 +752,20 @@ ax_status ax_node_write(ax_node *n, const float *src, int64_t count)
     return s;
 }
 
+/* The bytes a node's buffer holds: its largest batch once compiled. */
+static size_t buffer_bytes(const ax_node *n)
+{
+    return (size_t)(n->max_numel > 0 ? n->max_numel : ax_numel(n)) * sizeof(float);
+}
+
+float *ax_node_map(ax_node *n) { return n->data ? n->backend->map(n->data, buffer_bytes(n)) : NULL; }
+
+void ax_node_unmap(ax_node *n, int write_back)
+{
+    if (n->data)
+        n->backend->unmap(n->data, n->data, buffer_bytes(n), write_back);
+}
+
 ax_status ax_graph_set_backend(ax_graph *g, const char *name)
 {
     const ax_backend *be = ax_backend_find(name);

@@ -131,11 +131,13 @@ ax_status ax_save_safetensors(const char *path, ax_graph *g, const char *const *
     ax_st_entry *e = ax_alloc((size_t)(n > 0 ? n : 1) * sizeof *e);
     if (!e)
         return ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++) { /* host views of the parameters while the file is written */
         ax_node *p = ax_graph_param(g, i);
-        e[i] = (ax_st_entry){ax_node_name(p), ax_node_data(p), ax_node_shape(p)};
+        e[i] = (ax_st_entry){ax_node_name(p), ax_node_map(p), ax_node_shape(p)};
     }
     ax_status s = ax_st_write(path, e, n, meta_keys, meta_values, n_meta);
+    for (int i = 0; i < n; i++)
+        ax_node_unmap(ax_graph_param(g, i), 0);
     ax_free(e);
     return s;
 }
@@ -368,7 +370,9 @@ ax_status ax_load_safetensors(const char *path, ax_graph *g, int strict, int *lo
                 continue;
             }
             /* pass 0 checks every value, pass 1 copies */
-            s = read_floats(&f, t, ax_node_name(p), pass ? ax_node_data(p) : NULL, ax_node_numel(p));
+            s = read_floats(&f, t, ax_node_name(p), pass ? ax_node_map(p) : NULL, ax_node_numel(p));
+            if (pass)
+                ax_node_unmap(p, 1);
             n++;
         }
     }

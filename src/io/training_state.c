@@ -31,7 +31,7 @@ ax_status ax_save_training_state(const char *path, ax_graph *g, ax_optimizer *op
     int n = 0, k_name = 0;
     for (int i = 0; i < np; i++) {
         ax_node *p = ax_graph_param(g, i);
-        e[n++] = (ax_st_entry){ax_node_name(p), ax_node_data(p), ax_node_shape(p)};
+        e[n++] = (ax_st_entry){ax_node_name(p), ax_node_map(p), ax_node_shape(p)};
         int a = array_of(opt, p);
         for (int k = 0; a >= 0 && k < ns; k++) {
             int64_t len;
@@ -51,6 +51,8 @@ ax_status ax_save_training_state(const char *path, ax_graph *g, ax_optimizer *op
     const char *keys[9] = {"format", "epochs_done", "optimizer", "optimizer_step", "aux0", "aux1", "aux2", "aux3", "graph_rng"};
     const char *vals[9] = {"axon training state 1", epochs, ax_optimizer_name(opt), step, aux[0], aux[1], aux[2], aux[3], rng};
     ax_status s = ax_st_write(path, e, n, keys, vals, 9);
+    for (int i = 0; i < np; i++)
+        ax_node_unmap(ax_graph_param(g, i), 0);
     ax_free(e);
     ax_free(names);
     return s;
@@ -91,7 +93,7 @@ ax_status ax_load_training_state(const char *path, ax_graph *g, ax_optimizer *op
         for (int i = 0; i < ax_graph_num_params(g) && s == AX_OK; i++) {
             ax_node *p = ax_graph_param(g, i);
             int64_t numel = ax_node_numel(p);
-            float *scratch = pass ? ax_node_data(p) : ax_alloc((size_t)numel * sizeof(float));
+            float *scratch = pass ? ax_node_map(p) : ax_alloc((size_t)numel * sizeof(float));
             if (!scratch) {
                 s = ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
                 break;
@@ -114,6 +116,8 @@ ax_status ax_load_training_state(const char *path, ax_graph *g, ax_optimizer *op
             }
             if (!pass)
                 ax_free(scratch);
+            else
+                ax_node_unmap(p, 1);
         }
     if (s == AX_OK) {
         memcpy(ax_optimizer_aux(opt), aux, sizeof aux);

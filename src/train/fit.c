@@ -49,11 +49,12 @@ static ax_status check_model(const ax_model *m, const ax_dataset *ds, const char
 static int64_t count_correct(ax_node *output, const float *targets, int64_t width, int64_t rows)
 {
     int64_t c = ax_node_shape(output).dim[1], correct = 0;
-    const float *y = ax_node_data(output);
+    const float *y = ax_node_map(output);
     for (int64_t r = 0; r < rows; r++) {
         int64_t label = width == 1 ? (int64_t)targets[r] : ax_row_argmax(width, targets + r * width);
         correct += ax_row_argmax(c, y + r * c) == label;
     }
+    ax_node_unmap(output, 0);
     return correct;
 }
 
@@ -69,18 +70,22 @@ static ax_status run_eval(ax_model *m, const ax_dataset *ds, ax_metrics *out, fl
     ax_batcher_start_epoch(b);
     double loss_sum = 0.0;
     int64_t correct = 0, seen = 0, rows;
-    float *labels = ax_node_data(m->target);
-    while (s == AX_OK && (rows = ax_batcher_next(b, ax_node_data(m->input), labels)) > 0) {
+    /* the batcher fills the input and the targets through host views */
+    float *x = ax_node_map(m->input), *labels = ax_node_map(m->target);
+    while (s == AX_OK && (rows = ax_batcher_next(b, x, labels)) > 0) {
+        ax_node_unmap(m->input, 1);
+        ax_node_unmap(m->target, 1);
         if ((s = ax_graph_set_batch(m->graph, rows)) != AX_OK)
             break;
         if ((s = ax_graph_forward_to(m->graph, predictions ? m->output : m->loss)) != AX_OK)
             break;
         if (predictions) {
             int64_t width = ax_node_numel(m->output) / rows;
-            memcpy(predictions + seen * width, ax_node_data(m->output),
-                   (size_t)(rows * width) * sizeof(float));
+            s = ax_node_read(m->output, predictions + seen * width, rows * width);
         } else {
-            loss_sum += (double)ax_node_data(m->loss)[0] * (double)rows;
+            float loss;
+            s = ax_node_read(m->loss, &loss, 1);
+            loss_sum += (double)loss * (double)rows;
             if (ds->labels)
                 correct += count_correct(m->output, labels, ds->targets ? ds->n_targets : 1, rows);
         }
@@ -116,7 +121,9 @@ ax_status ax_train_step(ax_model *m, ax_optimizer *opt, ax_callback *const *call
     ax_status s = ax_graph_forward_to(g, m->loss);
     if (s != AX_OK)
         return s;
-    float loss = ax_node_data(m->loss)[0];
+    float loss;
+    if ((s = ax_node_read(m->loss, &loss, 1)) != AX_OK)
+        return s;
     if (!isfinite(loss))
         return ax_fail(AX_ERR_NUMERIC,
                        "fit: the loss became %s at epoch %d, step %lld (exploding gradients? "
@@ -155,13 +162,13 @@ static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_loader *l, const
         step.step++;
         if ((s = ax_graph_set_batch(g, rows)) != AX_OK)
             return s;
-        memcpy(ax_node_data(m->input), bx, (size_t)(rows * per_x) * sizeof(float));
-        memcpy(ax_node_data(m->target), bt, (size_t)(rows * per_t) * sizeof(float));
-        if ((s = ax_train_step(m, opt, c->callbacks, c->n_callbacks, &step)) != AX_OK)
+        if ((s = ax_node_write(m->input, bx, rows * per_x)) != AX_OK ||
+            (s = ax_node_write(m->target, bt, rows * per_t)) != AX_OK ||
+            (s = ax_train_step(m, opt, c->callbacks, c->n_callbacks, &step)) != AX_OK)
             return s;
         loss_sum += step.loss * (double)rows;
         if (classify)
-            correct += count_correct(m->output, ax_node_data(m->target), per_t, rows);
+            correct += count_correct(m->output, bt, per_t, rows);
         seen += rows;
         ax_progress_step(prog, step.step, loss_sum / (double)seen, classify ? (double)correct / (double)seen : NAN);
     }

@@ -8,6 +8,17 @@
 static void *cpu_alloc(size_t bytes) { return ax_alloc_aligned(bytes); }
 static void copy(void *dst, const void *src, size_t bytes) { memcpy(dst, src, bytes); }
 
+static void *cpu_map(void *device, size_t bytes)
+{
+    (void)bytes;
+    return device;
+}
+
+static void cpu_unmap(void *host, void *device, size_t bytes, int write_back)
+{
+    (void)host, (void)device, (void)bytes, (void)write_back; /* the same memory */
+}
+
 static int cpu_kernels(const ax_op_def *op, ax_forward_fn *forward, ax_backward_fn *backward)
 {
     *forward = op->forward;
@@ -27,6 +38,8 @@ static const ax_backend cpu = {
     .free = ax_free,
     .to_host = copy,
     .from_host = copy,
+    .map = cpu_map,
+    .unmap = cpu_unmap,
     .kernels = cpu_kernels,
     .dot = ax_k_dot,
     .scale = cpu_scale,
