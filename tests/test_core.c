@@ -131,6 +131,26 @@ static void flush_denormals(void)
     CHECK(y != 0.0f);
 }
 
+static int released;
+static void count_release(void *p)
+{
+    released++;
+    ax_free(p);
+}
+
+/* an arena over a block from elsewhere (a backend's memory) */
+static void arena_over_a_given_block(void)
+{
+    ax_arena *a;
+    char *block = ax_alloc_aligned(256);
+    CHECK_ERR(ax_arena_adopt(block + 8, 128, NULL, &a), AX_ERR_INVALID_ARG, "64-byte aligned");
+    CHECK_ERR(ax_arena_adopt(block, 100, NULL, &a), AX_ERR_INVALID_ARG, "a multiple of 64");
+    CHECK_OK(ax_arena_adopt(block, 256, count_release, &a));
+    CHECK(ax_arena_take(a, 100) == block && ax_arena_take(a, 100) == block + 128 && ax_arena_take(a, 64) == NULL);
+    ax_arena_free(a);
+    CHECK(released == 1);
+}
+
 static void shapes(void)
 {
     ax_shape s = ax_shape3(2, 3, 4);
@@ -145,4 +165,4 @@ static void shapes(void)
 
 TEST_MAIN(T(status_messages), T(arena_alignment_and_capacity), T(rng_streams_are_reproducible),
           T(rng_reference_values), T(rng_distributions), T(shuffle_is_a_permutation), T(thread_knob), T(allocation_limit),
-          T(flush_denormals), T(shapes))
+          T(flush_denormals), T(shapes), T(arena_over_a_given_block))

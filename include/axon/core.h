@@ -69,6 +69,10 @@ ax_status ax_read_file(const char *path, size_t max_bytes, char **out, size_t *l
 typedef struct ax_arena ax_arena;
 
 ax_status ax_arena_new(size_t capacity_bytes, ax_arena **out);
+/* An arena over a block allocated elsewhere (a backend's memory, 64-byte
+ * aligned, capacity_bytes a multiple of 64); release(base) frees it with
+ * the arena. The block is used as it is (not zeroed). */
+ax_status ax_arena_adopt(void *base, size_t capacity_bytes, void (*release)(void *), ax_arena **out);
 void ax_arena_free(ax_arena *a);
 /* NULL when the arena cannot fit the request (capacity is fixed). */
 void *ax_arena_take(ax_arena *a, size_t bytes);

@@ -72,7 +72,11 @@ ax_status ax_optimizer_trial(ax_optimizer *o, ax_loss_fn loss, void *ctx, int *a
  * arrays as long as it; the step count and the per-step scalars. */
 int ax_optimizer_num_arrays(const ax_optimizer *o);
 int ax_optimizer_num_state(const ax_optimizer *o);
+/* A host view of state array k of array i (the memory itself on the CPU
+ * backend); ax_optimizer_unmap_state releases it, copying back changes
+ * when write_back is set. */
 float *ax_optimizer_state(ax_optimizer *o, int array, int k, int64_t *n);
+void ax_optimizer_unmap_state(ax_optimizer *o, int array, int k, float *view, int write_back);
 const ax_node *ax_optimizer_array_node(const ax_optimizer *o, int array); /* NULL if not a graph's */
 void ax_optimizer_set_steps(ax_optimizer *o, int64_t t);
 double *ax_optimizer_aux(ax_optimizer *o); /* 4 values */

@@ -12,6 +12,10 @@
 
 #include "ops/op.h"
 
+struct ax_optim_algo;
+struct ax_optim_config;
+typedef void (*ax_optim_update_fn)(const struct ax_optim_config *cfg, int64_t t, const double *aux, float *w,
+                                   const float *g, float *const *state, int64_t n);
 typedef ax_status (*ax_forward_fn)(ax_node *n, const ax_run_ctx *ctx);
 typedef void (*ax_backward_fn)(ax_node *n, const ax_run_ctx *ctx);
 
@@ -28,9 +32,13 @@ typedef struct ax_backend {
     void (*unmap)(void *host, void *device, size_t bytes, int write_back);
     /* an op's kernels; 0 when the backend has none for it */
     int (*kernels)(const ax_op_def *op, ax_forward_fn *forward, ax_backward_fn *backward);
-    /* span kernels: sum x*y in double, x *= s */
+    /* span kernels: sum x*y in double, x *= s, zero bytes */
     double (*dot)(int64_t n, const float *x, const float *y);
     void (*scale)(int64_t n, float s, float *x);
+    void (*zero)(void *p, size_t bytes);
+    /* an optimizer algorithm's update over (a run of) a span; NULL when
+     * the backend has none for it */
+    ax_optim_update_fn (*optim_update)(const struct ax_optim_algo *algo);
 } ax_backend;
 
 /* By name ("cpu"); NULL when axon was built without it. */

@@ -38,6 +38,7 @@ struct ax_arena {
     unsigned char *base;
     size_t capacity;
     size_t used;
+    void (*release)(void *base);
 };
 
 ax_status ax_arena_new(size_t capacity_bytes, ax_arena **out)
@@ -53,6 +54,20 @@ ax_status ax_arena_new(size_t capacity_bytes, ax_arena **out)
         return ax_fail(AX_ERR_NOMEM, "arena: cannot allocate %zu bytes", capacity_bytes);
     }
     memset(a->base, 0, a->capacity);
+    a->release = ax_free;
+    *out = a;
+    return AX_OK;
+}
+
+ax_status ax_arena_adopt(void *base, size_t capacity_bytes, void (*release)(void *), ax_arena **out)
+{
+    *out = NULL;
+    if (!base || ((uintptr_t)base % AX_ALIGN) || capacity_bytes % AX_ALIGN)
+        return ax_fail(AX_ERR_INVALID_ARG, "arena: a block to adopt must be 64-byte aligned, its size a multiple of 64");
+    ax_arena *a = ax_calloc(1, sizeof *a);
+    if (!a)
+        return ax_fail(AX_ERR_NOMEM, "arena: cannot allocate header");
+    *a = (ax_arena){base, capacity_bytes, 0, release};
     *out = a;
     return AX_OK;
 }
@@ -61,7 +76,8 @@ void ax_arena_free(ax_arena *a)
 {
     if (!a)
         return;
-    ax_free(a->base);
+    if (a->release)
+        a->release(a->base);
     ax_free(a);
 }
 

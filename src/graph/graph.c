@@ -535,8 +535,16 @@ static ax_status compile(ax_graph *g, int inference, ax_node *const *keep, int n
     memset(g->grad_span, 0, (size_t)(g->param_span_n ? g->param_span_n : 1) * sizeof(float));
     ax_arena_free(g->arena);
     g->arena = NULL;
-    if (s == AX_OK)
-        s = ax_arena_new(total ? total : ALIGN, &g->arena);
+    if (s == AX_OK) { /* the arena in the backend's memory, zeroed */
+        const size_t cap = round_up(total ? total : ALIGN);
+        void *base = g->backend->alloc(cap);
+        if (base)
+            g->backend->zero(base, cap);
+        s = base ? ax_arena_adopt(base, cap, g->backend->free, &g->arena)
+                 : ax_fail(AX_ERR_NOMEM, "graph: cannot allocate an arena of %zu bytes", cap);
+        if (s != AX_OK && base)
+            g->backend->free(base);
+    }
     for (int i = 0; s == AX_OK && i < g->n_nodes; i++) {
         ax_node *n = g->nodes[i];
         size_t bytes = (size_t)n->max_numel * sizeof(float);

@@ -51,8 +51,15 @@ ax_status ax_save_training_state(const char *path, ax_graph *g, ax_optimizer *op
     const char *keys[9] = {"format", "epochs_done", "optimizer", "optimizer_step", "aux0", "aux1", "aux2", "aux3", "graph_rng"};
     const char *vals[9] = {"axon training state 1", epochs, ax_optimizer_name(opt), step, aux[0], aux[1], aux[2], aux[3], rng};
     ax_status s = ax_st_write(path, e, n, keys, vals, 9);
-    for (int i = 0; i < np; i++)
-        ax_node_unmap(ax_graph_param(g, i), 0);
+    /* release the host views, in the order they were taken */
+    for (int i = 0, at = 0; i < np; i++) {
+        ax_node *p = ax_graph_param(g, i);
+        ax_node_unmap(p, 0);
+        at++;
+        int a = array_of(opt, p);
+        for (int k = 0; a >= 0 && k < ns; k++)
+            ax_optimizer_unmap_state(opt, a, k, (float *)e[at++].data, 0);
+    }
     ax_free(e);
     ax_free(names);
     return s;
@@ -110,9 +117,9 @@ ax_status ax_load_training_state(const char *path, ax_graph *g, ax_optimizer *op
                 if (ax_node_frozen(p) && !ax_st_has(f, tname)) {
                     if (pass)
                         memset(st, 0, (size_t)len * sizeof(float));
-                    continue;
-                }
-                s = ax_st_get(f, tname, pass ? st : scratch, len);
+                } else
+                    s = ax_st_get(f, tname, pass ? st : scratch, len);
+                ax_optimizer_unmap_state(opt, a, k, st, pass);
             }
             if (!pass)
                 ax_free(scratch);

@@ -23,7 +23,8 @@ static const ax_optim_algo *const algorithms[] = {ALGORITHMS(ENTRY)};
  * unfrozen parameters). A span is cut into segments, one per parameter:
  * what freezing, max_norm and the per-parameter checkpoint names see. */
 typedef struct span {
-    const ax_backend *backend; /* where the span lives: its dot and scale */
+    const ax_backend *backend; /* where the span lives: its kernels */
+    ax_optim_update_fn update; /* the algorithm's update on that backend */
     float *w;
     float *g;            /* NULL for gradient-free algorithms */
     int64_t n;
@@ -151,7 +152,9 @@ static ax_status add_span(ax_optimizer *o, const ax_backend *be, float *w, float
     if (!reserve((void **)&o->spans, o->n_spans, &o->cap_spans, sizeof *o->spans))
         return ax_fail(AX_ERR_NOMEM, "optimizer: out of memory");
     span *sp = &o->spans[o->n_spans];
-    *sp = (span){be, w, g, n, {NULL}};
+    *sp = (span){be, o->algo->update ? be->optim_update(o->algo) : NULL, w, g, n, {NULL}};
+    if (o->algo->update && !sp->update)
+        return ax_fail(AX_ERR_STATE, "optimizer %s: no update kernel on the %s backend", o->algo->name, be->name);
     for (int k = 0; k < o->algo->n_state; k++) {
         sp->state[k] = be->alloc((size_t)n * sizeof(float));
         if (!sp->state[k]) {
@@ -304,7 +307,7 @@ static void run_update(ax_optimizer *o, span *sp, int64_t off, int64_t n, void *
     float *state[AX_OPTIM_MAX_STATE] = {NULL};
     for (int k = 0; k < o->algo->n_state; k++)
         state[k] = sp->state[k] + off;
-    o->algo->update(&o->cfg, o->t, o->aux, w, sp->g + off, state, n);
+    sp->update(&o->cfg, o->t, o->aux, w, sp->g + off, state, n);
 }
 
 ax_status ax_optimizer_step(ax_optimizer *o)
@@ -361,8 +364,18 @@ float *ax_optimizer_state(ax_optimizer *o, int array, int k, int64_t *n)
     if (array < 0 || array >= o->n_segs || k < 0 || k >= o->algo->n_state)
         return NULL;
     const segment *s = &o->segs[array];
+    const span *sp = &o->spans[s->span];
     *n = s->n;
-    return o->spans[s->span].state[k] + s->off;
+    return (float *)sp->backend->map(sp->state[k] + s->off, (size_t)s->n * sizeof(float));
+}
+
+void ax_optimizer_unmap_state(ax_optimizer *o, int array, int k, float *view, int write_back)
+{
+    if (array < 0 || array >= o->n_segs || k < 0 || k >= o->algo->n_state)
+        return;
+    const segment *s = &o->segs[array];
+    const span *sp = &o->spans[s->span];
+    sp->backend->unmap(view, sp->state[k] + s->off, (size_t)s->n * sizeof(float), write_back);
 }
 const ax_node *ax_optimizer_array_node(const ax_optimizer *o, int array)
 {

@@ -2,6 +2,7 @@
  * the span kernels of backends/cpu/vector.c. */
 #include "backends/backend.h"
 #include "backends/cpu/kernels.h"
+#include "optim/algo.h"
 
 #include <string.h>
 
@@ -32,6 +33,11 @@ static void cpu_scale(int64_t n, float s, float *x)
         x[i] *= s;
 }
 
+static void cpu_zero(void *p, size_t bytes) { memset(p, 0, bytes); }
+
+/* the update loop each algorithm's file defines */
+static ax_optim_update_fn cpu_optim_update(const ax_optim_algo *algo) { return algo->update; }
+
 static const ax_backend cpu = {
     .name = "cpu",
     .alloc = cpu_alloc,
@@ -43,6 +49,8 @@ static const ax_backend cpu = {
     .kernels = cpu_kernels,
     .dot = ax_k_dot,
     .scale = cpu_scale,
+    .zero = cpu_zero,
+    .optim_update = cpu_optim_update,
 };
 
 const ax_backend *ax_backend_cpu(void) { return &cpu; }
