@@ -2,7 +2,7 @@
 # Install the Debian packages axon needs for a purpose, only if missing.
 #   scripts/install-deps.sh build|test|demo|bench
 set -eu
-build="cmake make gcc pkg-config libopenblas-dev zlib1g-dev libcjson-dev libstb-dev libprotobuf-c-dev protobuf-c-compiler"
+build="cmake make gcc pkg-config libopenblas-dev libdnnl-dev zlib1g-dev libcjson-dev libstb-dev libprotobuf-c-dev protobuf-c-compiler"
 case "${1:-build}" in
   build) pkgs="$build" ;;
   demo) pkgs="$build dataset-fashion-mnist" ;;

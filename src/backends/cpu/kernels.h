@@ -13,6 +13,13 @@ void ax_k_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float 
                const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                int64_t ldc);
 
+/* The GEMM library in use and why, e.g. "OpenBLAS (OpenBLAS kernels: Zen;
+ * CPU: AVX2)". */
+const char *ax_gemm_name(void);
+/* Whether oneDNN should do the GEMMs: OpenBLAS's kernels `core` do not use
+ * the CPU's widest vectors. */
+int ax_gemm_prefers_onednn(const char *core, int cpu_avx2, int cpu_avx512);
+
 /* dst[i] += src[i] */
 void ax_k_acc(int64_t n, const float *src, float *dst);
 /* dst[i] += alpha * src[i] */
