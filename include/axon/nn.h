@@ -85,6 +85,39 @@ ax_node *ax_prelu_layer(ax_graph *g, ax_node *x, const char *name);
 ax_node *ax_maxout_dense(ax_graph *g, ax_node *x, int64_t units, int64_t k, ax_rng *rng,
                          const char *name);
 
+/* ---- recurrent layers ---------------------------------------------------
+ * PyTorch's nn.RNN, nn.LSTM and nn.GRU with batch_first: x [N, T, I]
+ * (T may be a sequence input's length, ax_input_seq). Parameters are
+ * named as PyTorch names them, "<name>.weight_ih_l<k>" [G H, I],
+ * "<name>.weight_hh_l<k>" [G H, H], "<name>.bias_ih_l<k>",
+ * "<name>.bias_hh_l<k>" [G H] ("_reverse" added for the backward
+ * direction), G = 1, 4 (gates i f g o) or 3 (r z n), all drawn from
+ * U(-1/sqrt(H), 1/sqrt(H)), PyTorch's default; so weights move between
+ * the two by name. */
+typedef enum ax_rnn_cell { AX_RNN_TANH, AX_RNN_RELU, AX_LSTM, AX_GRU } ax_rnn_cell;
+typedef struct ax_rnn_options {
+    int layers;        /* stacked layers; 0 means 1 */
+    int bidirectional; /* a second direction per layer from the last step back; its h joins the first's */
+    int no_bias;       /* leave out b_ih and b_hh */
+    float dropout;     /* on the outputs of every layer but the last, in training */
+    ax_node *h0, *c0;  /* initial states [N, layers * directions, H] (c0: LSTM); NULL: zeros */
+    ax_node *lengths;  /* [N] each sample's steps 1..T (packed sequences: later steps are padding, their
+                        * outputs zero and the final state taken at the sample's last step); NULL: all T */
+} ax_rnn_options;
+typedef struct ax_rnn_result {
+    ax_node *output; /* [N, T, directions * H]: the last layer's h at each step */
+    ax_node *h_n;    /* [N, layers * directions, H]: each layer's and direction's final h */
+    ax_node *c_n;    /* LSTM: the final c, likewise; NULL for the others */
+    ax_node *last;   /* [N, directions * H]: the last layer's final h of each direction, joined */
+} ax_rnn_result;
+/* A recurrent layer of `hidden` units; returns the output. With result,
+ * the final states are made too (h_n, c_n, last), else only the output.
+ * options may be NULL (one layer, one direction, biases, zero states). */
+ax_node *ax_rnn_layer(ax_graph *g, ax_node *x, ax_rnn_cell cell, int64_t hidden, const ax_rnn_options *options,
+                      ax_rng *rng, const char *name, ax_rnn_result *result);
+/* The cell by name: "rnn" (tanh), "rnn_relu", "lstm", "gru". */
+ax_status ax_rnn_cell_from_name(const char *name, ax_rnn_cell *out);
+
 /* loss + l1 sum |w| + l2 sum w^2 over the parameter (Keras's convention;
  * PyTorch's weight_decay wd matches l2 = wd / 2). Returns the new loss. */
 ax_node *ax_regularize(ax_graph *g, ax_node *loss, ax_node *param, float l1, float l2);

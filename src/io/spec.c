@@ -145,6 +145,12 @@ static ax_status check_keys(const line *l, int first, const char *type, const la
 }
 
 /* Parse every key of the layer from the line into a. */
+/* A key's bound as a whole number (op schemas use 1e30 for "none"). */
+static int64_t int_bound(double v)
+{
+    return v >= 9.2e18 ? INT64_MAX : v <= -9.2e18 ? INT64_MIN : (int64_t)v;
+}
+
 static ax_status parse_keys(layer_args *a, const layer_key *keys)
 {
     for (int k = 0; k < n_keys(keys); k++) {
@@ -164,17 +170,18 @@ static ax_status parse_keys(layer_args *a, const layer_key *keys)
             snprintf(copy, sizeof copy, "%s", v);
             for (char *p = strtok(copy, ","); p; p = strtok(NULL, ",")) {
                 int64_t x;
-                if (a->list_n[k] == AX_MAX_DIMS || !ax_parse_int(p, (int64_t)d->min, (int64_t)d->max, &x)) {
+                if (a->list_n[k] == AX_MAX_DIMS || !ax_parse_int(p, int_bound(d->min), int_bound(d->max), &x)) {
                     snprintf(what, sizeof what, "%s expects up to %d whole numbers from %.0f to %.0f, separated by commas",
-                             d->name, AX_MAX_DIMS, d->min, d->max);
+                             d->name, AX_MAX_DIMS, (double)int_bound(d->min), (double)int_bound(d->max));
                     return spec_error(a->l, t->col, "%s, got '%s'", what, v);
                 }
                 a->list[k][a->list_n[k]++] = x;
             }
         } else if (d->type == KEY_INT) {
             int64_t x;
-            if (!ax_parse_int(v, (int64_t)d->min, (int64_t)d->max, &x)) {
-                snprintf(what, sizeof what, "%s expects a whole number from %.0f to %.0f", d->name, d->min, d->max);
+            if (!ax_parse_int(v, int_bound(d->min), int_bound(d->max), &x)) {
+                snprintf(what, sizeof what, "%s expects a whole number from %.0f to %.0f", d->name,
+                         (double)int_bound(d->min), (double)int_bound(d->max));
                 return spec_error(a->l, t->col, "%s, got '%s'", what, v);
             }
             a->num[k] = (double)x;
@@ -346,7 +353,39 @@ static ax_node *build_one(layer_args *a)
                                              : ax_global_avg_pool(g, a->in[0]);
 }
 
+static ax_node *build_recurrent(layer_args *a)
+{
+    ax_rnn_cell cell = a->def->name[0] == 'l' ? AX_LSTM : a->def->name[0] == 'g' ? AX_GRU : AX_RNN_TANH;
+    const char *act = WORD(a, "activation"), *ret = WORD(a, "return");
+    if (act && (cell != AX_RNN_TANH || (strcmp(act, "tanh") && strcmp(act, "relu")))) {
+        spec_error(a->l, GIVEN(a, "activation")->col, "activation: %s", cell == AX_RNN_TANH ? "tanh or relu" : "only rnn has one", NULL);
+        return ax_graph_error(a->b->g, AX_ERR_FORMAT);
+    }
+    if (ret && strcmp(ret, "sequence") && strcmp(ret, "last")) {
+        spec_error(a->l, GIVEN(a, "return")->col, "return expects sequence or last, got '%s'%s", ret, NULL);
+        return ax_graph_error(a->b->g, AX_ERR_FORMAT);
+    }
+    if (!GIVEN(a, "units"))
+        return fail_at(a, "%s needs units=N", a->def->name);
+    if (act && !strcmp(act, "relu"))
+        cell = AX_RNN_RELU;
+    ax_rnn_options o = {.layers = (int)NUM(a, "layers"), .bidirectional = (int)NUM(a, "bidirectional"),
+                        .no_bias = !NUM(a, "bias"), .dropout = (float)NUM(a, "dropout")};
+    ax_rnn_result r;
+    const int last = ret && !strcmp(ret, "last");
+    ax_node *out = ax_rnn_layer(a->b->g, a->in[0], cell, (int64_t)NUM(a, "units"), &o, &a->b->rng, a->name,
+                                last ? &r : NULL);
+    return out && last ? r.last : out;
+}
+
 #define SIZE_KEY(n, d, lo, doc) {n, KEY_INT, d, lo, MAX_SIZE, doc}
+#define RECURRENT_KEYS                                                                                        \
+    {SIZE_KEY("units", 0, 1, "hidden units (required)"), {"layers", KEY_INT, 1, 1, 1024, "stacked layers"},        \
+     {"bidirectional", KEY_INT, 0, 0, 1, "1 adds a backward direction"},                                          \
+     {"dropout", KEY_FLOAT, 0, 0, 0.999999, "dropout between stacked layers"},                                     \
+     {"bias", KEY_INT, 1, 0, 1, "0 leaves the biases out"},                                                        \
+     {"return", KEY_WORD, 0, 0, 0, "sequence (every step's h) or last (the final h)"},                              \
+     {"activation", KEY_WORD, 0, 0, 0, "rnn only: tanh or relu (tanh)"}}
 static const layer_def layers[] = {
     {"dense", NULL, "a fully connected layer: y = act(x W^T + b) (flattens its input first)",
      {SIZE_KEY("units", 0, 1, "outputs (required)"), {"activation", KEY_WORD, 0, 0, 0, "an activation (none)"},
@@ -385,6 +424,9 @@ static const layer_def layers[] = {
      {SIZE_KEY("units", 0, 1, "outputs (required)"), SIZE_KEY("k", 2, 1, "pieces per output")}, build_maxout},
     {"activation", NULL, "an activation by name", {{"fn", KEY_WORD, 0, 0, 0, "the activation (required)"}},
      build_activation},
+    {"rnn", NULL, "an Elman RNN over [T, features] (PyTorch's nn.RNN)", RECURRENT_KEYS, build_recurrent},
+    {"lstm", NULL, "an LSTM over [T, features] (PyTorch's nn.LSTM)", RECURRENT_KEYS, build_recurrent},
+    {"gru", NULL, "a GRU over [T, features] (PyTorch's nn.GRU)", RECURRENT_KEYS, build_recurrent},
 };
 #define N_LAYERS ((int)(sizeof layers / sizeof layers[0]))
 

@@ -202,6 +202,45 @@ def shape_op(name, v, shapes):
     return out
 
 
+def recurrent(name, v, p):
+    """torch.nn.RNN/LSTM/GRU (batch_first) with axon's weights by name,
+    packed sequences for lengths, seeded on the output and final states
+    (h_n, c_n as [N, layers * directions, H])."""
+    L, D, bias = int(p["layers"]), int(p["directions"]), p["bias"] == "1"
+    N, T, I, H = 3, 5, 4, 3
+    kw = dict(input_size=I, hidden_size=H, num_layers=L, bias=bias, batch_first=True, bidirectional=D == 2)
+    if name.startswith("rnn"):
+        net = torch.nn.RNN(nonlinearity="relu" if name == "rnn_relu" else "tanh", **kw)
+    else:
+        net = (torch.nn.LSTM if name == "lstm" else torch.nn.GRU)(**kw)
+    params = dict(net.named_parameters())
+    with torch.no_grad():
+        for k, t in params.items():
+            t.copy_(v["rnn." + k].reshape(t.shape))
+    x = v["x"].reshape(N, T, I).clone().requires_grad_()
+    states = []
+    for key in ("h0", "c0"):
+        if key in v:
+            states.append(v[key].reshape(N, L * D, H).transpose(0, 1).contiguous().requires_grad_())
+    hx = None if not states else (tuple(states) if name == "lstm" else states[0])
+    inp = x
+    if "lengths" in v:
+        inp = torch.nn.utils.rnn.pack_padded_sequence(x, v["lengths"].long(), batch_first=True, enforce_sorted=False)
+    out, hn = net(inp, hx)
+    if "lengths" in v:
+        out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=T)
+    finals = list(hn) if name == "lstm" else [hn]
+    # dump.c joins them per sample: [N, T D H + (L D H) per state]
+    allv = torch.cat([out.reshape(N, -1)] + [f.transpose(0, 1).reshape(N, -1) for f in finals], dim=1).flatten()
+    (allv * v["seed"]).sum().backward()
+    want = {"all": allv.detach(), "dx": x.grad.flatten()}
+    for key, s in zip(("dh0", "dc0"), states):
+        want[key] = s.grad.transpose(0, 1).flatten()
+    for k, t in params.items():
+        want["d:rnn." + k] = t.grad.flatten()
+    return want
+
+
 def safetensors(path, v):
     """Read the file by the format's definition and give its tensors, as
     PyTorch tensors of the shapes the header names."""
@@ -221,6 +260,62 @@ def safetensors(path, v):
         out[name] = torch.frombuffer(bytearray(data[b:e]), dtype=torch.float32).reshape(t["shape"]).double().flatten()
     assert set(out) == set(v), f"tensors {sorted(out)} against {sorted(v)}"
     return out
+
+
+def read_safetensors(path):
+    import json
+    import struct
+    raw = open(path, "rb").read()
+    (n,) = struct.unpack_from("<Q", raw, 0)
+    header, data = json.loads(raw[8:8 + n]), raw[8 + n:]
+    out = {}
+    for name, t in header.items():
+        if name != "__metadata__":
+            b, e = t["data_offsets"]
+            out[name] = torch.frombuffer(bytearray(data[b:e]), dtype=torch.float32).reshape(t["shape"]).double()
+    return out
+
+
+def write_safetensors(path, tensors):
+    """The format by its definition: an 8-byte header length, the JSON
+    header (padded with spaces to 8 bytes), the little-endian data."""
+    import json
+    import struct
+    header, blobs, off = {}, [], 0
+    for name, t in tensors.items():
+        b = t.detach().float().contiguous().numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def lstm_files(path, v):
+    """axon's LSTM file loaded into torch.nn.LSTM (strict), and a PyTorch
+    LSTM's state dict written for `torch_dump --check-torch-lstm`."""
+    N, T, I, H = 3, 5, 4, 3
+    net = torch.nn.LSTM(I, H, num_layers=2, batch_first=True, bidirectional=True)
+    tensors = read_safetensors(path)
+    net.load_state_dict({k[len("rnn."):]: t for k, t in tensors.items()}, strict=True)
+    x = v["x"].reshape(N, T, I)
+    with torch.no_grad():
+        out, (h, c) = net(x)
+    want = {"output": out.flatten(), "h_n": h.transpose(0, 1).flatten(), "c_n": c.transpose(0, 1).flatten()}
+    torch.manual_seed(5)
+    theirs = torch.nn.LSTM(I, H, num_layers=2, batch_first=True, bidirectional=True).float().double()  # float32 values
+    stem = path[:-len(".lstm.safetensors")]
+    write_safetensors(stem + ".torch.safetensors", {"rnn." + k: t for k, t in theirs.state_dict().items()})
+    x2 = (torch.rand(N, T, I) * 2 - 1).float().double()
+    with torch.no_grad():
+        o2, (h2, c2) = theirs(x2)
+    with open(stem + ".torch.txt", "w") as f:
+        for label, t in (("x", x2), ("output", o2), ("h_n", h2.transpose(0, 1)), ("c_n", c2.transpose(0, 1))):
+            vals = t.float().flatten().tolist()
+            f.write(f"{label} {len(vals)} " + " ".join(f"{val:.9g}" for val in vals) + "\n")
+    return want
 
 
 def optimizer(args, v):
@@ -279,6 +374,10 @@ def main():
             for op in ("add", "sub", "mul", "div"):
                 shapes[op] = ((2, 3, 4), (3, 1) if "b" in v and v["b"].numel() == 3 else (2, 3, 4))
             want, title = shape_op(name, v, shapes), name + (f" b{list(shapes[name][1])}" if name in shapes and shapes[name][1] else "")
+        elif c["kind"] == "stlstm":
+            want, title = lstm_files(name, v), "axon's LSTM file in torch.nn.LSTM (load_state_dict strict)"
+        elif c["kind"] == "rnn":
+            want, title = recurrent(name, v, kv(c["args"])), name + " " + " ".join(c["args"])
         elif c["kind"] == "ln":
             want, title = layernorm(v, kv(c["args"])), "layernorm " + " ".join(c["args"])
         elif c["kind"] == "bn":

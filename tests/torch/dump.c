@@ -7,6 +7,7 @@
  * Usage: torch_dump OUT_FILE */
 #include <axon.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -394,6 +395,76 @@ static int layernorm_case(void)
     return 0;
 }
 
+/* A recurrent layer (cell rnn, rnn_relu, lstm or gru) of L layers and D
+ * directions, with or without biases, given states and per-sample
+ * lengths: the output and final states seeded, every gradient dumped. */
+static int recurrent_case(const char *cell_name, int L, int D, int bias, int state, int with_lengths)
+{
+    enum { N = 3, T = 5, I = 4, H = 3 };
+    ax_rnn_cell cell;
+    if (ax_rnn_cell_from_name(cell_name, &cell) != AX_OK)
+        return fail(cell_name);
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape3(N, T, I)), *h0 = NULL, *c0 = NULL, *len = NULL;
+    ax_node_set_requires_grad(x, 1);
+    ax_rnn_options o = {.layers = L, .bidirectional = D == 2, .no_bias = !bias};
+    if (state) {
+        o.h0 = h0 = ax_input(g, "h0", ax_shape3(N, L * D, H));
+        ax_node_set_requires_grad(h0, 1);
+        if (cell == AX_LSTM) {
+            o.c0 = c0 = ax_input(g, "c0", ax_shape3(N, L * D, H));
+            ax_node_set_requires_grad(c0, 1);
+        }
+    }
+    if (with_lengths)
+        o.lengths = len = ax_input(g, "lengths", ax_shape1(N));
+    ax_rnn_result r;
+    ax_rnn_layer(g, x, cell, H, &o, &rng, "rnn", &r);
+    ax_node *parts[3] = {ax_flatten(g, r.output), ax_flatten(g, r.h_n), r.c_n ? ax_flatten(g, r.c_n) : NULL};
+    ax_node *all = ax_concat(g, parts, r.c_n ? 3 : 2);
+    if (ax_graph_compile(g) != AX_OK)
+        return fail(cell_name);
+    randomize(ax_node_data(x), ax_node_numel(x), -1.5f, 1.5f);
+    if (h0)
+        randomize(ax_node_data(h0), ax_node_numel(h0), -1, 1);
+    if (c0)
+        randomize(ax_node_data(c0), ax_node_numel(c0), -1, 1);
+    const float lengths[N] = {5, 2, 4};
+    if (len)
+        memcpy(ax_node_data(len), lengths, sizeof lengths);
+    float seed[N * T * 2 * H + 2 * N * 4 * H];
+    randomize(seed, ax_node_numel(all), -1, 1);
+    if (ax_graph_forward(g) != AX_OK || ax_graph_backward(g, all, seed) != AX_OK)
+        return fail(cell_name);
+    fprintf(out, "case rnn %s layers=%d directions=%d bias=%d state=%d lengths=%d\n", cell_name, L, D, bias, state,
+            with_lengths);
+    vec("x", ax_node_data(x), ax_node_numel(x));
+    vec("dx", ax_node_grad(x), ax_node_numel(x));
+    if (h0) {
+        vec("h0", ax_node_data(h0), ax_node_numel(h0));
+        vec("dh0", ax_node_grad(h0), ax_node_numel(h0));
+    }
+    if (c0) {
+        vec("c0", ax_node_data(c0), ax_node_numel(c0));
+        vec("dc0", ax_node_grad(c0), ax_node_numel(c0));
+    }
+    if (len)
+        vec("lengths", lengths, N);
+    vec("all", ax_node_data(all), ax_node_numel(all));
+    vec("seed", seed, ax_node_numel(all));
+    for (int i = 0; i < ax_graph_num_params(g); i++) {
+        ax_node *p = ax_graph_param(g, i);
+        char label[128];
+        snprintf(label, sizeof label, "d:%s", ax_node_name(p));
+        vec(ax_node_name(p), ax_node_data(p), ax_node_numel(p));
+        vec(label, ax_node_grad(p), ax_node_numel(p));
+    }
+    fprintf(out, "end\n");
+    ax_graph_free(g);
+    return 0;
+}
+
 /* A model saved as safetensors, for compare.py to read with PyTorch (by
  * the format's definition, not through axon) and check tensor by tensor. */
 static int safetensors_case(const char *dump_path)
@@ -419,6 +490,95 @@ static int safetensors_case(const char *dump_path)
     fprintf(out, "end\n");
     ax_graph_free(g);
     return 0;
+}
+
+/* The LSTM of lstm_files_case: 2 layers, both directions, x [3, 5, 4],
+ * 3 units, named "rnn" as a PyTorch module attribute would be. */
+enum { LN = 3, LT = 5, LI = 4, LH = 3 };
+static ax_graph *lstm_model(ax_node **x, ax_rnn_result *r)
+{
+    ax_graph *g;
+    ax_graph_new(&g);
+    *x = ax_input(g, "x", ax_shape3(LN, LT, LI));
+    ax_rnn_options o = {.layers = 2, .bidirectional = 1};
+    ax_rnn_layer(g, *x, AX_LSTM, LH, &o, &rng, "rnn", r);
+    if (ax_graph_compile(g) != AX_OK) {
+        ax_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+/* Weights moving both ways: axon's LSTM saved as safetensors for
+ * compare.py to load into torch.nn.LSTM by name (strict), with the
+ * outputs it must give. */
+static int lstm_files_case(const char *dump_path)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s.lstm.safetensors", dump_path);
+    ax_node *x;
+    ax_rnn_result r;
+    ax_graph *g = lstm_model(&x, &r);
+    if (!g)
+        return fail("lstm file");
+    randomize(ax_node_data(x), ax_node_numel(x), -1, 1);
+    if (ax_graph_forward(g) != AX_OK || ax_save_safetensors(path, g, NULL, NULL, 0) != AX_OK)
+        return fail("lstm file");
+    fprintf(out, "case stlstm %s\n", path);
+    vec("x", ax_node_data(x), ax_node_numel(x));
+    vec("output", ax_node_data(r.output), ax_node_numel(r.output));
+    vec("h_n", ax_node_data(r.h_n), ax_node_numel(r.h_n));
+    vec("c_n", ax_node_data(r.c_n), ax_node_numel(r.c_n));
+    fprintf(out, "end\n");
+    ax_graph_free(g);
+    return 0;
+}
+
+/* The other way: a PyTorch LSTM's state dict that compare.py saved as
+ * DUMP.torch.safetensors, loaded into axon's LSTM (strict: every
+ * parameter by name), against the outputs PyTorch wrote beside it in
+ * DUMP.torch.txt ("x|output|h_n|c_n COUNT values..."). */
+static int check_torch_lstm(const char *dump_path)
+{
+    char path[4096];
+    ax_node *x;
+    ax_rnn_result r;
+    ax_graph *g = lstm_model(&x, &r);
+    int loaded = 0;
+    snprintf(path, sizeof path, "%s.torch.safetensors", dump_path);
+    if (!g || ax_load_safetensors(path, g, 1, &loaded) != AX_OK)
+        return fail(path);
+    snprintf(path, sizeof path, "%s.torch.txt", dump_path);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return fail(path);
+    ax_node *nodes[4] = {x, r.output, r.h_n, r.c_n};
+    static float want[4][LN * LT * 2 * LH];
+    char label[32];
+    long long count;
+    int bad = 0;
+    for (int k = 0; k < 4; k++) {
+        if (fscanf(f, "%31s %lld", label, &count) != 2 || count != ax_node_numel(nodes[k]))
+            bad = 1;
+        for (long long i = 0; !bad && i < count; i++)
+            bad = fscanf(f, "%f", &want[k][i]) != 1;
+    }
+    fclose(f);
+    if (bad)
+        return fail("torch lstm: a malformed expectations file");
+    memcpy(ax_node_data(x), want[0], (size_t)ax_node_numel(x) * sizeof(float));
+    if (ax_graph_forward(g) != AX_OK)
+        return fail("torch lstm");
+    double worst = 0;
+    for (int k = 1; k < 4; k++)
+        for (int64_t i = 0; i < ax_node_numel(nodes[k]); i++) {
+            const double d = fabs((double)ax_node_data(nodes[k])[i] - want[k][i]) - 1e-5 * fabs(want[k][i]) - 1e-6;
+            worst = d > worst ? d : worst;
+        }
+    printf("%s   PyTorch's LSTM state dict (%d tensors) in axon: outputs and final states within 1e-5\n",
+           worst > 0 ? "FAIL" : "ok  ", loaded);
+    ax_graph_free(g);
+    return worst > 0;
 }
 
 /* Ten steps on 6 parameters with a fixed sequence of random gradients. */
@@ -448,8 +608,11 @@ static int optimizer(const char *name, const char *torch_args, ax_optim_config c
 
 int main(int argc, char **argv)
 {
+    ax_rng_seed(&rng, 2718, 1);
+    if (argc == 3 && !strcmp(argv[1], "--check-torch-lstm"))
+        return check_torch_lstm(argv[2]);
     if (argc != 2) {
-        fprintf(stderr, "usage: torch_dump OUT_FILE\n");
+        fprintf(stderr, "usage: torch_dump OUT_FILE | --check-torch-lstm OUT_FILE\n");
         return 2;
     }
     out = fopen(argv[1], "w");
@@ -494,6 +657,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < 6; i++)
         bad |= pool_random(i % 2);
     bad |= safetensors_case(argv[1]);
+    bad |= lstm_files_case(argv[1]);
     bad |= batch_norm_case(1);
     bad |= batch_norm_case(0);
     bad |= layernorm_case();
@@ -508,6 +672,13 @@ int main(int argc, char **argv)
     bad |= shape_case("bmm", ax_shape4(2, 3, 4, 5), ax_shape4(2, 3, 6, 4), 0);
     bad |= shape_case("bmm_shared", ax_shape3(2, 5, 4), ax_shape2(4, 3), 1);
     bad |= embedding_case();
+    const char *cells[4] = {"rnn", "rnn_relu", "lstm", "gru"};
+    for (int c = 0; c < 4; c++) {
+        bad |= recurrent_case(cells[c], 1, 1, 1, 0, 0);
+        bad |= recurrent_case(cells[c], 2, 2, 1, 1, 1);
+        bad |= recurrent_case(cells[c], 2, 1, 0, 0, 1);
+        bad |= recurrent_case(cells[c], 1, 2, 1, 1, 0);
+    }
 
     ax_optim_config c;
 #define OPT(name, args, ...)                                                                        \
