@@ -5,7 +5,8 @@
  * names and shapes; errors. (Forward and gradients against PyTorch's
  * nn.RNN, nn.LSTM and nn.GRU: tests/torch.) */
 #include "gradcheck.h"
-#include "ops/recurrent.h" /* the rnn op's pre-activations, to keep away from ReLU's kink */
+#include "backends/cpu/kernels.h" /* ax_k_tanh */
+#include "ops/recurrent.h"        /* the rnn op's pre-activations, to keep away from ReLU's kink */
 #include "test.h"
 
 enum { N = 3, T = 5, I = 4, H = 3 };
@@ -367,6 +368,22 @@ static void spec_lines_build_recurrent_layers(void)
     }
 }
 
-TEST_MAIN(T(gradients_match_finite_differences), T(lengths_and_directions_mean_what_they_say),
+/* The cells' tanh against the C library's in double, over the range
+ * and near 0 (where 1 - 2 / (e^2x + 1) would lose every digit). */
+static void the_cells_tanh_is_float_accurate(void)
+{
+    double worst = 0;
+    for (int i = -400000; i <= 400000; i++) {
+        const float x = (float)i * 5e-5f;
+        const double want = tanh((double)x);
+        worst = fmax(worst, fabs(ax_k_tanh(x) - want) / fmax(fabs(want), 1e-30));
+    }
+    for (float x = 1e-30f; x < 1.0f; x *= 1.01f)
+        worst = fmax(worst, fabs(ax_k_tanh(-x) + tanh((double)x)) / tanh((double)x));
+    CHECK(worst < 3e-7);
+    CHECK(ax_k_tanh(100.0f) == 1.0f && ax_k_tanh(-1e30f) == -1.0f && ax_k_tanh(0.0f) == 0.0f);
+}
+
+TEST_MAIN(T(the_cells_tanh_is_float_accurate), T(gradients_match_finite_differences), T(lengths_and_directions_mean_what_they_say),
           T(parameters_are_named_and_shaped_as_pytorch_does), T(the_sequence_length_can_change),
           T(bad_uses_are_refused), T(graph_files_keep_recurrent_layers), T(spec_lines_build_recurrent_layers))

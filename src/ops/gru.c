@@ -15,8 +15,6 @@
 #include <math.h>
 #include <string.h>
 
-static float sigmoid(float v) { return 1.0f / (1.0f + expf(-v)); }
-
 /* gx [N T, 3H] (the input projection, then r z n), the step's recurrent
  * products [N, 3H], the state [N, H]; with a gradient also W_hn h + b_hn
  * [N T, H], prev [N T, H], the recurrent gates' gradients [N T, 3H], the
@@ -83,7 +81,8 @@ static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
             for (int64_t j = 0; j < H; j++) {
                 const float hr = gh[j] + (bh ? bh[j] : 0.0f), hz = gh[H + j] + (bh ? bh[H + j] : 0.0f),
                             hn = gh[2 * H + j] + (bh ? bh[2 * H + j] : 0.0f);
-                const float rg = sigmoid(g[j] + hr), zg = sigmoid(g[H + j] + hz), ng = tanhf(g[2 * H + j] + rg * hn);
+                const float rg = ax_k_sigmoid(g[j] + hr), zg = ax_k_sigmoid(g[H + j] + hz);
+                const float ng = ax_k_tanh(g[2 * H + j] + rg * hn);
                 g[j] = rg, g[H + j] = zg, g[2 * H + j] = ng; /* kept for backward */
                 if (b.hn)
                     b.hn[row * H + j] = hn;

@@ -1,27 +1,37 @@
 /* Categorical cross-entropy, fused and numerically stable:
  *   softmax_cross_entropy      on logits x:  log p = x - logsumexp(x)
  *   categorical_cross_entropy  on probabilities p (clamped to [1e-7, 1])
- * Inputs: scores [N, C]; labels [N] of class indices (stored as floats) or
- * targets [N, C] of probabilities; optionally class weights w [C].
- * Attributes reduction (0 = mean, the default; 1 = sum) and
- * label_smoothing eps in [0, 1) (default 0).
+ * Inputs: scores [N, ..., C] (the classes on the last axis: per-step
+ * scores [N, T, C] of a sequence model are rows too; PyTorch's
+ * CrossEntropyLoss takes them at axis 1 instead); labels [N, ...] of
+ * class indices (stored as floats) or targets [N, ..., C] of
+ * probabilities; optionally class weights w [C]. Attributes reduction
+ * (0 = mean, the default; 1 = sum), label_smoothing eps in [0, 1)
+ * (default 0) and ignore_index (labels equal to it, padding, add nothing
+ * and do not count in the mean; PyTorch's -100 by default).
  *
  * As PyTorch's CrossEntropyLoss, row r's loss is -sum_c a_c log p_c with
  *   labels:  a_c = (1 - eps) w_y [c == y] + eps w_c / C
  *   targets: a_c = w_c ((1 - eps) t_c + eps / C)
- * and the mean divides by sum_r w_{y_r} for labels, by N for targets.
+ * and the mean divides by sum_r w_{y_r} over the rows not ignored for
+ * labels, by the number of rows for targets.
  * Gradients: logits d/dx_j = (sum_c a_c) p_j - a_j; probabilities
  * d/dp_j = -a_j / p_j; targets d/dt_c = -(1 - eps) w_c log p_c. */
 #include "ops/op.h"
 #include "backends/cpu/kernels.h"
 
 #include <math.h>
+#include <string.h>
 
 #define PROB_FLOOR 1e-7f
 
-enum { REDUCTION, SMOOTHING };
+enum { REDUCTION, SMOOTHING, IGNORE };
 
-static int sparse(const ax_node *n) { return n->in[1]->shape.ndim == 1; }
+static int sparse(const ax_node *n) { return n->in[1]->shape.ndim == n->in[0]->shape.ndim - 1; }
+/* classes (the last axis) and rows (all the others) */
+static int64_t classes(const ax_node *n) { return n->in[0]->shape.dim[n->in[0]->shape.ndim - 1]; }
+static int64_t rows_of(const ax_node *n) { return ax_numel(n->in[0]) / classes(n); }
+static int ignored(const ax_node *n, int64_t r) { return sparse(n) && n->in[1]->data[r] == (float)n->attr[IGNORE]; }
 extern const ax_op_def ax_op_softmax_cross_entropy;
 static int from_logits(const ax_node *n) { return n->op == &ax_op_softmax_cross_entropy; }
 static const float *class_weights(const ax_node *n) { return n->n_in > 2 ? n->in[2]->data : NULL; }
@@ -30,27 +40,34 @@ static ax_status infer(ax_node *n)
 {
     const ax_shape *x = &n->in[0]->shape, *t = &n->in[1]->shape;
     char sx[96], st[96];
-    int ok = x->ndim == 2 && ((t->ndim == 1 && t->dim[0] == x->dim[0]) || ax_shape_equal(x, t));
+    int ok = x->ndim >= 2 && (ax_shape_equal(x, t) || t->ndim == x->ndim - 1);
+    for (int d = 0; ok && t->ndim == x->ndim - 1 && d < t->ndim; d++)
+        ok = t->dim[d] == x->dim[d];
     if (!ok)
-        return ax_fail(AX_ERR_SHAPE, "scores %s need labels [N] or targets [N, C]; got %s",
+        return ax_fail(AX_ERR_SHAPE, "scores %s (classes last) need labels of their shape without the last axis, or "
+                       "targets of their shape; got %s",
                        ax_shape_str(x, sx, sizeof sx), ax_shape_str(t, st, sizeof st));
     if (n->n_in > 2) {
         const ax_shape *w = &n->in[2]->shape;
-        if (w->ndim != 1 || w->dim[0] != x->dim[1])
+        if (w->ndim != 1 || w->dim[0] != classes(n))
             return ax_fail(AX_ERR_SHAPE, "class weights %s must be [%lld]",
-                           ax_shape_str(w, sx, sizeof sx), (long long)x->dim[1]);
+                           ax_shape_str(w, sx, sizeof sx), (long long)classes(n));
     }
     n->shape = ax_shape0();
     return AX_OK;
 }
 
-/* log-probabilities [N, C], then one row of coefficients [C] */
-static size_t scratch(const ax_node *n) { return (size_t)(ax_numel(n->in[0]) + n->in[0]->shape.dim[1]); }
+/* log-probabilities [rows, C], then one row of coefficients [C] */
+static size_t scratch(const ax_node *n) { return (size_t)(ax_numel(n->in[0]) + classes(n)); }
 
-/* Fill a[0..c) for row r; return sum_c a_c. */
+/* Fill a[0..c) for row r (zeros for an ignored row); return sum_c a_c. */
 static float row_coeffs(const ax_node *n, int64_t r, float *a)
 {
-    const int64_t c = n->in[0]->shape.dim[1];
+    const int64_t c = classes(n);
+    if (ignored(n, r)) {
+        memset(a, 0, (size_t)c * sizeof(float));
+        return 0.0f;
+    }
     const float eps = ax_attr_float(n, SMOOTHING), *w = class_weights(n);
     const float *t = n->in[1]->data;
     float total = 0.0f;
@@ -70,14 +87,15 @@ static float row_coeffs(const ax_node *n, int64_t r, float *a)
 /* What the reduction divides by. */
 static double denominator(const ax_node *n)
 {
-    const int64_t rows = n->in[0]->shape.dim[0];
+    const int64_t rows = rows_of(n);
     if (ax_attr_int(n, REDUCTION) == 1)
         return 1.0;
-    if (!sparse(n) || !class_weights(n))
+    if (!sparse(n))
         return (double)rows;
     double d = 0.0;
     for (int64_t r = 0; r < rows; r++)
-        d += class_weights(n)[(int64_t)n->in[1]->data[r]];
+        if (!ignored(n, r))
+            d += class_weights(n) ? class_weights(n)[(int64_t)n->in[1]->data[r]] : 1.0;
     return d;
 }
 
@@ -85,12 +103,12 @@ static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
 {
     (void)ctx;
     const ax_node *x = n->in[0], *t = n->in[1];
-    const int64_t rows = x->shape.dim[0], c = x->shape.dim[1];
+    const int64_t rows = rows_of(n), c = classes(n);
     float *logp = n->scratch, *a = n->scratch + rows * c;
     if (sparse(n))
         for (int64_t r = 0; r < rows; r++) {
             float label = t->data[r];
-            if (!(label >= 0.0f && label < (float)c && label == floorf(label)))
+            if (!ignored(n, r) && !(label >= 0.0f && label < (float)c && label == floorf(label)))
                 return ax_fail(AX_ERR_INVALID_ARG, "%s: label %g of row %lld is not a class in 0..%lld",
                                n->op->schema.name, (double)label, (long long)r, (long long)(c - 1));
         }
@@ -128,7 +146,7 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
 {
     (void)ctx;
     ax_node *x = n->in[0], *t = n->in[1];
-    const int64_t rows = x->shape.dim[0], c = x->shape.dim[1];
+    const int64_t rows = rows_of(n), c = classes(n);
     const float *logp = n->scratch;
     float *a = n->scratch + rows * c;
     double den = denominator(n);
@@ -159,7 +177,8 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
 
 static const ax_attr_schema attrs[] = {
     {"reduction", AX_ATTR_INT, 0, 0, 1, "0: the mean over the batch, 1: the sum"},
-    {"label_smoothing", AX_ATTR_FLOAT, 0, 0, 0.999999, "eps: the share of each target spread over all classes"}};
+    {"label_smoothing", AX_ATTR_FLOAT, 0, 0, 0.999999, "eps: the share of each target spread over all classes"},
+    {"ignore_index", AX_ATTR_INT, -100, -16777216, 16777216, "labels equal to it (padding) add nothing and are not counted"}};
 const ax_op_def ax_op_softmax_cross_entropy = {
     .schema = {.name = "softmax_cross_entropy", .doc = "-sum a_c log softmax(x)_c on logits, fused and stable",
                .inputs = "x target [class_weights]", .min_inputs = 2, .max_inputs = 3, AX_ATTRS(attrs)},

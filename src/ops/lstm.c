@@ -15,8 +15,6 @@
 #include <math.h>
 #include <string.h>
 
-static float sigmoid(float v) { return 1.0f / (1.0f + expf(-v)); }
-
 /* gates [N T, 4H]; with a gradient also prev [N T, 2H], the carried
  * gradient [N, 2H] and a [N, H] product; the state [N, 2H] */
 static size_t scratch(const ax_node *n)
@@ -56,9 +54,9 @@ static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
             }
             float *g = gt + i * T * G, *h = state + i * S, *c = h + H;
             for (int64_t j = 0; j < H; j++) {
-                const float ig = sigmoid(g[j]), fg = sigmoid(g[H + j]), gg = tanhf(g[2 * H + j]),
-                            og = sigmoid(g[3 * H + j]);
-                const float cn = fg * c[j] + ig * gg, hn = og * tanhf(cn);
+                const float ig = ax_k_sigmoid(g[j]), fg = ax_k_sigmoid(g[H + j]), gg = ax_k_tanh(g[2 * H + j]),
+                            og = ax_k_sigmoid(g[3 * H + j]);
+                const float cn = fg * c[j] + ig * gg, hn = og * ax_k_tanh(cn);
                 g[j] = ig, g[H + j] = fg, g[2 * H + j] = gg, g[3 * H + j] = og; /* kept for backward */
                 h[j] = y[j] = hn;
                 c[j] = y[H + j] = cn;
@@ -91,7 +89,7 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
             float *dhi = dstate + i * S, *dci = dhi + H;
             for (int64_t j = 0; j < H; j++) {
                 const float ig = g[j], fg = g[H + j], gg = g[2 * H + j], og = g[3 * H + j];
-                const float tc = tanhf(y[H + j]), dh_ = dhi[j] + dy[j];
+                const float tc = ax_k_tanh(y[H + j]), dh_ = dhi[j] + dy[j];
                 const float dc = dci[j] + dy[H + j] + dh_ * og * (1.0f - tc * tc);
                 dci[j] = dc * fg;
                 g[j] = dc * gg * ig * (1.0f - ig);

@@ -55,7 +55,7 @@ static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
             }
             const float *p = pt + i * T * H;
             for (int64_t j = 0; j < H; j++)
-                h[j] = y[j] = relu ? (p[j] > 0.0f ? p[j] : 0.0f) : tanhf(p[j]);
+                h[j] = y[j] = relu ? (p[j] > 0.0f ? p[j] : 0.0f) : ax_k_tanh(p[j]);
         }
     }
     return AX_OK;

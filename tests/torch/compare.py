@@ -374,6 +374,13 @@ def main():
             for op in ("add", "sub", "mul", "div"):
                 shapes[op] = ((2, 3, 4), (3, 1) if "b" in v and v["b"].numel() == 3 else (2, 3, 4))
             want, title = shape_op(name, v, shapes), name + (f" b{list(shapes[name][1])}" if name in shapes and shapes[name][1] else "")
+        elif c["kind"] == "seqce":
+            x = v["x"].reshape(6, 5).clone().requires_grad_()
+            ce = F.cross_entropy(x, v["t"].long(), weight=v.get("w"), ignore_index=-100,
+                                   label_smoothing=float(kv(c["args"])["eps"]))
+            ce.backward()
+            want = {"loss": ce.detach().reshape(1), "dx": x.grad.flatten()}
+            title = "softmax_cross_entropy over [2, 3, 5] steps, ignore_index" + (" weighted" if "w" in v else "")
         elif c["kind"] == "stlstm":
             want, title = lstm_files(name, v), "axon's LSTM file in torch.nn.LSTM (load_state_dict strict)"
         elif c["kind"] == "rnn":

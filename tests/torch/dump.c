@@ -395,6 +395,41 @@ static int layernorm_case(void)
     return 0;
 }
 
+/* softmax cross-entropy over every step of [2, 3, 5] scores, one step's
+ * label the ignore_index (padding); with class weights and smoothing. */
+static int sequence_cross_entropy_case(int weighted, float eps)
+{
+    ax_graph *g;
+    ax_graph_new(&g);
+    ax_node *x = ax_input(g, "x", ax_shape3(2, 3, 5)), *t = ax_input(g, "t", ax_shape2(2, 3));
+    ax_node *w = weighted ? ax_param(g, "w", ax_shape1(5)) : NULL;
+    if (w)
+        ax_node_set_frozen(w, 1);
+    ax_node_set_requires_grad(x, 1);
+    ax_node *in[3] = {x, t, w};
+    ax_attr at[1] = {AX_ATTR("label_smoothing", eps)};
+    ax_node *loss = ax_apply(g, "softmax_cross_entropy", in, weighted ? 3 : 2, at, 1, NULL);
+    if (ax_graph_compile(g) != AX_OK)
+        return fail("sequence cross-entropy");
+    randomize(ax_node_data(x), 30, -3, 3);
+    const float labels[6] = {4, 0, -100, 2, 2, 1};
+    memcpy(ax_node_data(t), labels, sizeof labels);
+    if (w)
+        randomize(ax_node_data(w), 5, 0.2f, 2);
+    if (ax_graph_forward(g) != AX_OK || ax_graph_backward(g, loss, NULL) != AX_OK)
+        return fail("sequence cross-entropy");
+    fprintf(out, "case seqce softmax_cross_entropy eps=%.9g\n", (double)eps);
+    vec("x", ax_node_data(x), 30);
+    vec("t", labels, 6);
+    if (w)
+        vec("w", ax_node_data(w), 5);
+    vec("loss", ax_node_data(loss), 1);
+    vec("dx", ax_node_grad(x), 30);
+    fprintf(out, "end\n");
+    ax_graph_free(g);
+    return 0;
+}
+
 /* A recurrent layer (cell rnn, rnn_relu, lstm or gru) of L layers and D
  * directions, with or without biases, given states and per-sample
  * lengths: the output and final states seeded, every gradient dumped. */
@@ -672,6 +707,8 @@ int main(int argc, char **argv)
     bad |= shape_case("bmm", ax_shape4(2, 3, 4, 5), ax_shape4(2, 3, 6, 4), 0);
     bad |= shape_case("bmm_shared", ax_shape3(2, 5, 4), ax_shape2(4, 3), 1);
     bad |= embedding_case();
+    bad |= sequence_cross_entropy_case(0, 0);
+    bad |= sequence_cross_entropy_case(1, 0.1f);
     const char *cells[4] = {"rnn", "rnn_relu", "lstm", "gru"};
     for (int c = 0; c < 4; c++) {
         bad |= recurrent_case(cells[c], 1, 1, 1, 0, 0);
