@@ -19,5 +19,6 @@
 #include "axon/checkpoint.h"
 #include "axon/model_file.h"
 #include "axon/plot.h"
+#include "axon/text.h"
 
 #endif

@@ -609,6 +609,45 @@ static void files_of_the_first_format_load(void)
 /* A graph built through the C API alone, saved with ax_save_model: axon
  * info lists it, axon predict gives the library's outputs, and it loads
  * back into a graph that computes the same. */
+/* A character-level model from the command line: trained on text:FILE,
+ * its vocabulary in the model file, scored per next character on another
+ * text, sampled by `axon generate`; predict points to those two. */
+static void text_models(void)
+{
+    setup();
+    char out[1 << 16], text[3001];
+    for (int i = 0; i < 3000; i++)
+        text[i] = "hello world\n"[i % 12];
+    text[3000] = '\0';
+    file("hello.txt", text);
+    file("other.txt", "hello hello world\nworld hello\n");
+    file("bad.txt", "hello Z\n");
+    file("c.spec", "input chars 24 seq\nembedding embed dim=8 vocab=16\nlstm lstm units=24\n"
+                   "dense head units=16 per_step=1\nloss softmax_cross_entropy\n");
+    CHECK(run("train c.spec --data text:hello.txt --epochs 12 --batch 8 --lr 0.02 --out c.safetensors --json", out,
+              sizeof out) == 0);
+    CHECK(json_number(out, "accuracy") > 0.9);
+    char *vocab = NULL;
+    CHECK_OK(ax_safetensors_metadata(file("c.safetensors", NULL), "vocab", &vocab));
+    CHECK(vocab && !strcmp(vocab, "{\"chars\":[10,32,100,101,104,108,111,114,119]}"));
+    ax_free(vocab);
+    CHECK(run("eval c.safetensors --data text:other.txt --json", out, sizeof out) == 0);
+    CHECK(json_number(out, "samples") == 1 && json_number(out, "perplexity") >= 1 && !strstr(out, "confusion"));
+    CHECK(run("eval c.safetensors --data text:bad.txt", out, sizeof out) == 1 && strstr(out, "byte 6 (0x5a) is not in the model's vocabulary"));
+    CHECK(run("generate c.safetensors --prompt hel --length 20 --temperature 0", out, sizeof out) == 0);
+    CHECK(!strncmp(out, "hello world\nhello world", 23));
+    CHECK(run("generate c.safetensors --prompt help", out, sizeof out) == 1 && strstr(out, "character 3 (0x70)"));
+    CHECK(run("predict c.safetensors --input text:other.txt", out, sizeof out) == 1 && strstr(out, "axon generate"));
+    file("m2.spec", "input x 8\ndense out units=3\nloss softmax_cross_entropy\n");
+    CHECK(run("train m2.spec --data synthetic --epochs 1 --out m2.safetensors", out, sizeof out) == 0);
+    CHECK(run("generate m2.safetensors", out, sizeof out) == 1 && strstr(out, "no vocabulary"));
+    CHECK(run("train m2.spec --data text:hello.txt --epochs 1 --out m3.safetensors", out, sizeof out) == 1 &&
+          strstr(out, "a class label at each of 8 steps; the model's target must be [batch, 8]"));
+    file("m4.spec", "input x 1\ndense out units=3\nloss softmax_cross_entropy\n");
+    CHECK(run("train m4.spec --data text:hello.txt --epochs 1 --out m4.safetensors", out, sizeof out) == 1 &&
+          strstr(out, "text needs a model whose input is a window of characters"));
+}
+
 static void c_graphs_save_and_run(void)
 {
     setup();
@@ -684,4 +723,4 @@ TEST_MAIN(T(spec_errors_name_line_and_column), T(specs_build_graphs), T(train_ev
           T(standardize_and_predict_new_data), T(resume_from_the_command_line), T(outputs_are_safe), T(epochs_reported),
           T(checkpoints_survive_a_kill), T(the_model_knows_what_it_is), T(pytorch_files_load), T(layers_as_stored),
           T(bad_usage_and_bad_input), T(catalog_matches_the_schemas), T(files_of_the_first_format_load),
-          T(c_graphs_save_and_run))
+          T(c_graphs_save_and_run), T(text_models))

@@ -51,6 +51,8 @@ typedef struct ax_dataset {
     int n_classes;
     float *targets;                     /* n * n_targets values for regression, or NULL */
     int64_t n_targets;
+    int step_labels;                    /* the targets are class indices (0..n_classes-1), one per step
+                                         * of a sequence: next-token labels (axon/text.h) */
 } ax_dataset;
 
 /* A table of floats: x [n, n_features], and either labels [n] in

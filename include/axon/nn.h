@@ -51,7 +51,8 @@ ax_node *ax_activate(ax_graph *g, ax_node *x, const char *activation);
 
 /* A fully connected layer: y = act(x W^T + b), W [units, in] and b [units]
  * (PyTorch's layout), named "<name>.weight" and "<name>.bias". x is
- * [N, in]. W is drawn from init (kind AX_INIT_DEFAULT: chosen for the
+ * [N, in], or [N, ..., in] (applied along the last axis, at every step of
+ * a sequence, as PyTorch's Linear is). W is drawn from init (kind AX_INIT_DEFAULT: chosen for the
  * activation) with rng; b starts at zero. */
 ax_node *ax_dense(ax_graph *g, ax_node *x, int64_t units, const char *activation, ax_init init,
                   ax_rng *rng, const char *name);

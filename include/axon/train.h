@@ -26,7 +26,7 @@ typedef struct ax_model {
 
 typedef struct ax_metrics {
     double loss;     /* mean over samples */
-    double accuracy; /* fraction of samples whose largest output is the label */
+    double accuracy; /* fraction of samples (of steps, for step labels) whose largest output is the label */
     int64_t samples;
 } ax_metrics;
 

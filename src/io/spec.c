@@ -258,7 +258,7 @@ static ax_node *build_dense(layer_args *a)
         return fail_at(a, "dense needs units=N%s", "");
     ax_graph *g = a->b->g;
     ax_node *x = a->in[0];
-    if (ax_node_shape(x).ndim > 2)
+    if (ax_node_shape(x).ndim > 2 && !NUM(a, "per_step"))
         x = ax_flatten(g, x);
     ax_node *out = (NUM(a, "bias") ? ax_dense : ax_dense_no_bias)(g, x, (int64_t)NUM(a, "units"), WORD(a, "activation"),
                                                                   init, &a->b->rng, a->name);
@@ -353,6 +353,20 @@ static ax_node *build_one(layer_args *a)
                                              : ax_global_avg_pool(g, a->in[0]);
 }
 
+static ax_node *build_embedding(layer_args *a)
+{
+    if (!GIVEN(a, "dim") || !GIVEN(a, "vocab"))
+        return fail_at(a, "embedding needs dim=D and vocab=V%s", "");
+    ax_graph *g = a->b->g;
+    char wname[96];
+    snprintf(wname, sizeof wname, "%s.weight", a->name);
+    ax_node *w = ax_param(g, wname, ax_shape2((int64_t)NUM(a, "vocab"), (int64_t)NUM(a, "dim")));
+    if (!w)
+        return NULL;
+    ax_status s = ax_init_fill(ax_node_data(w), ax_node_shape(w), (ax_init){AX_INIT_NORMAL, 0, 1}, &a->b->rng);
+    return s == AX_OK ? ax_embedding(g, a->in[0], w) : ax_graph_error(g, s);
+}
+
 static ax_node *build_recurrent(layer_args *a)
 {
     ax_rnn_cell cell = a->def->name[0] == 'l' ? AX_LSTM : a->def->name[0] == 'g' ? AX_GRU : AX_RNN_TANH;
@@ -391,7 +405,8 @@ static const layer_def layers[] = {
      {SIZE_KEY("units", 0, 1, "outputs (required)"), {"activation", KEY_WORD, 0, 0, 0, "an activation (none)"},
       {"init", KEY_WORD, 0, 0, 0, "an initialiser (by the activation)"},
       {"l1", KEY_FLOAT, 0, 0, 1e6, "L1 penalty on the weight"}, {"l2", KEY_FLOAT, 0, 0, 1e6, "L2 penalty on the weight"},
-      {"bias", KEY_INT, 1, 0, 1, "0 leaves the bias out"}},
+      {"bias", KEY_INT, 1, 0, 1, "0 leaves the bias out"},
+      {"per_step", KEY_INT, 0, 0, 1, "1: along the last axis, at every step of [T, features] (no flattening)"}},
      build_dense},
     {"conv2d", NULL, "a 2-D convolution layer over [C, H, W]",
      {SIZE_KEY("filters", 0, 1, "output channels (required)"), SIZE_KEY("kernel", 3, 1, "kernel height and width"),
@@ -424,6 +439,9 @@ static const layer_def layers[] = {
      {SIZE_KEY("units", 0, 1, "outputs (required)"), SIZE_KEY("k", 2, 1, "pieces per output")}, build_maxout},
     {"activation", NULL, "an activation by name", {{"fn", KEY_WORD, 0, 0, 0, "the activation (required)"}},
      build_activation},
+    {"embedding", NULL, "a learned vector for each index (PyTorch's nn.Embedding, N(0, 1) at the start)",
+     {SIZE_KEY("dim", 0, 1, "the vectors' size (required)"), SIZE_KEY("vocab", 0, 1, "indices 0..vocab-1 (required)")},
+     build_embedding},
     {"rnn", NULL, "an Elman RNN over [T, features] (PyTorch's nn.RNN)", RECURRENT_KEYS, build_recurrent},
     {"lstm", NULL, "an LSTM over [T, features] (PyTorch's nn.LSTM)", RECURRENT_KEYS, build_recurrent},
     {"gru", NULL, "a GRU over [T, features] (PyTorch's nn.GRU)", RECURRENT_KEYS, build_recurrent},
@@ -592,7 +610,9 @@ ax_status ax_spec_build(const char *text, const char *source, int64_t batch, uin
         if (strcmp(l->tok[0].text, "input") || l->n < 3)
             s = spec_error(l, l->tok[0].col, "the first line must be: input NAME DIM [DIM ...] (the per-sample shape)%s%s", NULL, NULL);
         ax_shape shape = {1, {batch}};
-        for (int i = 2; s == AX_OK && i < l->n; i++) {
+        /* a last word `seq`: the first dimension is a sequence axis, run at any length up to it */
+        const int seq = l->n > 3 && !strcmp(l->tok[l->n - 1].text, "seq");
+        for (int i = 2; s == AX_OK && i < l->n - seq; i++) {
             int64_t d;
             if (!ax_parse_int(l->tok[i].text, 1, MAX_SIZE, &d) || shape.ndim == AX_MAX_DIMS)
                 s = spec_error(l, l->tok[i].col,
@@ -606,7 +626,14 @@ ax_status ax_spec_build(const char *text, const char *source, int64_t batch, uin
         if (s == AX_OK && strlen(l->tok[1].text) >= sizeof b->layers[0].name)
             s = spec_error(l, l->tok[1].col, "the name '%s' is longer than %s characters", l->tok[1].text, "63");
         if (s == AX_OK) {
-            out->input = ax_input(b->g, l->tok[1].text, shape);
+            out->input = (seq ? ax_input_seq : ax_input)(b->g, l->tok[1].text, shape);
+            if (!out->input) {
+                char msg[1000];
+                snprintf(msg, sizeof msg, "%s", ax_last_error());
+                s = spec_error(l, l->tok[l->n - 1].col, "%s%s", msg, NULL);
+            }
+        }
+        if (s == AX_OK) {
             snprintf(b->layers[0].name, sizeof b->layers[0].name, "%s", l->tok[1].text);
             snprintf(b->layers[0].type, sizeof b->layers[0].type, "input");
             b->layers[0].node = out->input;
@@ -639,7 +666,13 @@ ax_status ax_spec_build(const char *text, const char *source, int64_t batch, uin
             ax_node *o = b->layers[b->n - 1].node;
             int classes = !strcmp(loss, "softmax_cross_entropy") || !strcmp(loss, "categorical_cross_entropy");
             ax_shape os = ax_node_shape(o);
-            out->target = ax_input(b->g, "target", classes ? ax_shape1(batch) : os);
+            /* class labels: one per row of scores, the classes being the last axis */
+            ax_shape ts = os;
+            if (classes)
+                ts.ndim = os.ndim > 1 ? os.ndim - 1 : 1;
+            /* a target along the input's sequence axis follows its length */
+            const int along = ax_graph_max_seq(b->g) && ts.ndim >= 2 && ts.dim[1] == ax_node_shape(out->input).dim[1];
+            out->target = (along ? ax_input_seq : ax_input)(b->g, "target", ts);
             ax_loss_options lo = {.label_smoothing = (float)smoothing};
             out->output = o;
             out->loss = ax_loss(b->g, loss, o, out->target, &lo);

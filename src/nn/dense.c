@@ -18,7 +18,7 @@ static ax_node *features_error(ax_graph *g, const char *layer, const char *name,
 {
     char buf[96];
     ax_shape xs = ax_node_shape(x);
-    ax_fail(AX_ERR_SHAPE, "%s '%s': needs input [N, features], got %s", layer, name ? name : "?",
+    ax_fail(AX_ERR_SHAPE, "%s '%s': needs input [N, features] (or [N, ..., features]), got %s", layer, name ? name : "?",
             ax_shape_str(&xs, buf, sizeof buf));
     return ax_graph_error(g, AX_ERR_SHAPE);
 }
@@ -28,14 +28,15 @@ static ax_node *dense(ax_graph *g, ax_node *x, int64_t units, const char *activa
 {
     if (!x || ax_graph_status(g) != AX_OK)
         return NULL;
-    if (ax_node_shape(x).ndim != 2)
+    const int nd = ax_node_shape(x).ndim;
+    if (nd < 2)
         return features_error(g, "dense", name, x);
     if (units <= 0) {
         ax_fail(AX_ERR_INVALID_ARG, "dense '%s': units %lld must be positive", name ? name : "?",
                 (long long)units);
         return ax_graph_error(g, AX_ERR_INVALID_ARG);
     }
-    int64_t in = ax_node_shape(x).dim[1];
+    int64_t in = ax_node_shape(x).dim[nd - 1];
     char wname[96], bname[96];
     ax_node *w = ax_param(g, ax_layer_param_name(wname, sizeof wname, name, "weight"), ax_shape2(units, in));
     ax_node *b = with_bias ? ax_param(g, ax_layer_param_name(bname, sizeof bname, name, "bias"), ax_shape1(units)) : NULL;
@@ -46,6 +47,10 @@ static ax_node *dense(ax_graph *g, ax_node *x, int64_t units, const char *activa
     ax_status s = ax_init_fill(ax_node_data(w), ax_node_shape(w), init, rng);
     if (s != AX_OK)
         return ax_graph_error(g, s);
+    if (nd > 2) { /* along the last axis: every step of [N, T, in], as PyTorch's Linear */
+        ax_node *y = ax_batch_matmul(g, x, w, 0, 1);
+        return ax_activate(g, with_bias ? ax_add(g, y, b) : y, activation);
+    }
     ax_node *y = ax_matmul(g, x, w, 1);
     return ax_activate(g, with_bias ? ax_bias_add(g, y, b) : y, activation);
 }

@@ -30,10 +30,21 @@ static ax_status check_model(const ax_model *m, const ax_dataset *ds, const char
         return predicting ? AX_OK
                           : ax_fail(AX_ERR_INVALID_ARG, "%s: the data has features only (no labels or targets): "
                                     "it can be predicted on, not trained or evaluated on", what);
+    if (ds->step_labels && (t.ndim != 2 || t.dim[1] != ds->n_targets))
+        return ax_fail(AX_ERR_SHAPE, "%s: the data has a class label at each of %lld steps; the model's target must be "
+                       "[batch, %lld] (a per-step classifier: scores [batch, %lld, classes])", what,
+                       (long long)ds->n_targets, (long long)ds->n_targets, (long long)ds->n_targets);
     if (ds->targets) { /* real (or one-hot) targets: [batch, n_targets] */
         if (t.ndim != 2 || t.dim[1] != ds->n_targets)
             return ax_fail(AX_ERR_SHAPE, "%s: the data has %lld real targets per sample; the model's target must be [batch, %lld]",
                            what, (long long)ds->n_targets, (long long)ds->n_targets);
+        if (ds->step_labels) {
+            if (o.ndim != 3 || o.dim[1] != ds->n_targets || o.dim[2] < ds->n_classes)
+                return ax_fail(AX_ERR_SHAPE, "%s: the data has a label at each of %lld steps from %d classes; the output "
+                               "must be [batch, %lld, C] with C >= %d", what, (long long)ds->n_targets, ds->n_classes,
+                               (long long)ds->n_targets, ds->n_classes);
+            return AX_OK;
+        }
         if (!ds->labels)
             return AX_OK;
     } else if (t.ndim != 1)
@@ -44,14 +55,24 @@ static ax_status check_model(const ax_model *m, const ax_dataset *ds, const char
     return AX_OK;
 }
 
-/* Rows whose largest output is the label: the target's class index, or
- * the largest entry of a one-hot target row of `width` values. */
-static int64_t count_correct(ax_node *output, const float *targets, int64_t width, int64_t rows)
+/* Whether ds has class labels (per sample, or per step of a sequence). */
+static int classifies(const ax_dataset *ds) { return ds->labels || ds->step_labels; }
+/* The labels a batch of `rows` samples holds: one per step for step labels. */
+static int64_t labels_in(const ax_dataset *ds, int64_t rows) { return ds->step_labels ? rows * ds->n_targets : rows; }
+
+/* Labels whose output row has its largest score there. A sample's
+ * targets are its class index, a one-hot row of per_t values, or (step
+ * labels) a class index for each of per_t steps, the output [rows,
+ * per_t, C]. */
+static int64_t count_correct(ax_node *output, const float *targets, int step_labels, int64_t per_t, int64_t rows)
 {
-    int64_t c = ax_node_shape(output).dim[1], correct = 0;
+    const ax_shape o = ax_node_shape(output);
+    const int64_t c = o.dim[o.ndim - 1], n = step_labels ? rows * per_t : rows;
+    const int one_hot = !step_labels && per_t > 1;
+    int64_t correct = 0;
     const float *y = ax_node_map(output);
-    for (int64_t r = 0; r < rows; r++) {
-        int64_t label = width == 1 ? (int64_t)targets[r] : ax_row_argmax(width, targets + r * width);
+    for (int64_t r = 0; r < n; r++) {
+        int64_t label = one_hot ? ax_row_argmax(per_t, targets + r * per_t) : (int64_t)targets[r];
         correct += ax_row_argmax(c, y + r * c) == label;
     }
     ax_node_unmap(output, 0);
@@ -86,8 +107,8 @@ static ax_status run_eval(ax_model *m, const ax_dataset *ds, ax_metrics *out, fl
             float loss;
             s = ax_node_read(m->loss, &loss, 1);
             loss_sum += (double)loss * (double)rows;
-            if (ds->labels)
-                correct += count_correct(m->output, labels, ds->targets ? ds->n_targets : 1, rows);
+            if (classifies(ds))
+                correct += count_correct(m->output, labels, ds->step_labels, ds->targets ? ds->n_targets : 1, rows);
         }
         seen += rows;
     }
@@ -96,7 +117,7 @@ static ax_status run_eval(ax_model *m, const ax_dataset *ds, ax_metrics *out, fl
     if (s == AX_OK && out) {
         out->samples = seen;
         out->loss = seen ? loss_sum / (double)seen : 0.0;
-        out->accuracy = !ds->labels ? NAN : seen ? (double)correct / (double)seen : 0.0;
+        out->accuracy = !classifies(ds) ? NAN : seen ? (double)correct / (double)labels_in(ds, seen) : 0.0;
     }
     return s;
 }
@@ -146,8 +167,8 @@ ax_status ax_train_step(ax_model *m, ax_optimizer *opt, ax_callback *const *call
     return s;
 }
 
-static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_loader *l, const ax_fit_config *c, int classify,
-                             int epoch, ax_progress *prog, ax_metrics *out)
+static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_loader *l, const ax_fit_config *c,
+                             const ax_dataset *ds, int epoch, ax_progress *prog, ax_metrics *out)
 {
     ax_graph *g = m->graph;
     const int64_t per_x = ax_node_numel(m->input) / ax_graph_batch(g), per_t = ax_node_numel(m->target) / ax_graph_batch(g);
@@ -156,6 +177,7 @@ static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_loader *l, const
     ax_step step = {.epoch = epoch};
     const float *bx, *bt;
     ax_status s = AX_OK;
+    const int classify = classifies(ds);
     ax_loader_start_epoch(l);
     while ((rows = ax_loader_next(l, &bx, &bt)) > 0) {
         /* the loader made this batch while the last step ran */
@@ -168,13 +190,14 @@ static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_loader *l, const
             return s;
         loss_sum += step.loss * (double)rows;
         if (classify)
-            correct += count_correct(m->output, bt, per_t, rows);
+            correct += count_correct(m->output, bt, ds->step_labels, per_t, rows);
         seen += rows;
-        ax_progress_step(prog, step.step, loss_sum / (double)seen, classify ? (double)correct / (double)seen : NAN);
+        ax_progress_step(prog, step.step, loss_sum / (double)seen,
+                         classify ? (double)correct / (double)labels_in(ds, seen) : NAN);
     }
     out->samples = seen;
     out->loss = seen ? loss_sum / (double)seen : 0.0;
-    out->accuracy = !classify ? NAN : seen ? (double)correct / (double)seen : 0.0;
+    out->accuracy = !classify ? NAN : seen ? (double)correct / (double)labels_in(ds, seen) : 0.0;
     return AX_OK;
 }
 
@@ -235,7 +258,7 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
         ax_epoch_log log = {.epoch = e, .lr = ax_optimizer_lr(opt)};
         ax_progress prog;
         ax_progress_begin(&prog, c.verbosity, e, c.epochs, ax_loader_num_batches(b));
-        s = train_epoch(m, opt, b, &c, train->labels != NULL, e, &prog, &log.train);
+        s = train_epoch(m, opt, b, &c, train, e, &prog, &log.train);
         if (s == AX_OK && test)
             s = run_eval(m, test, &log.test, NULL);
         log.seconds = ax_now_seconds() - prog.start;

@@ -14,10 +14,20 @@ int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_ops(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+
+/* Text data (text:FILE): windows of the model's input length, coded by a
+ * vocabulary: the model's, or (have_vocab 0) the file's own, kept here
+ * for the other splits and the model file. */
+typedef struct cli_text {
+    int64_t window;
+    ax_vocab vocab;
+    int have_vocab;
+} cli_text;
 
 /* DATA: fashion-mnist[:test], mnist[:test], idx:IMAGES,LABELS, csv:FILE[:label=COL|:targets=A,B],
- * images:DIR, synthetic. `test` picks the built-in sets' test split. */
-ax_status cli_load_data(const char *spec, int test, ax_dataset **out);
+ * images:DIR, synthetic, text:FILE (needs text). `test` picks the built-in sets' test split. */
+ax_status cli_load_data(const char *spec, int test, cli_text *text, ax_dataset **out);
 
 /* A model file's spec and graph (batch `batch`), weights loaded, the
  * layers it was trained with frozen marked frozen, and, when standardize
@@ -71,9 +81,11 @@ char *cli_read_file(const char *path);
 ax_status cli_check_writable(const char *path, int may_replace, const char *what);
 
 /* Save a trained model: its graph and weights (ax_save_model) with the
- * spec, the standardization (may be NULL) and the frozen layers (may be
- * NULL) in the metadata. */
+ * spec, the standardization, the frozen layers and a text model's
+ * vocabulary (each may be NULL) in the metadata. */
 ax_status cli_save_model(const char *path, const ax_model *m, const char *spec_text, const char *standardize_json,
-                         const char *frozen);
+                         const char *frozen, const char *vocab_json);
+/* A text model's vocabulary from its file's metadata ("vocab"). */
+ax_status cli_model_vocab(const char *path, ax_vocab *out);
 
 #endif

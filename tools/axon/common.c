@@ -14,8 +14,16 @@ char *cli_read_file(const char *path)
     return ax_read_file(path, (size_t)1 << 24, &text, &len) == AX_OK ? text : NULL;
 }
 
-ax_status cli_load_data(const char *spec, int test, ax_dataset **out)
+ax_status cli_load_data(const char *spec, int test, cli_text *text, ax_dataset **out)
 {
+    if (!strncmp(spec, "text:", 5)) {
+        if (!text || text->window < 2)
+            return ax_fail(AX_ERR_INVALID_ARG, "data '%s': text needs a model whose input is a window of characters "
+                           "([T] codes, T >= 2; docs/model-spec.md)", spec);
+        ax_status s = ax_dataset_text(spec + 5, text->window, text->have_vocab ? &text->vocab : NULL, &text->vocab, out);
+        text->have_vocab |= s == AX_OK;
+        return s;
+    }
     if (!strcmp(spec, "fashion-mnist"))
         return ax_dataset_fashion_mnist(NULL, !test, out);
     if (!strcmp(spec, "mnist"))
@@ -50,7 +58,8 @@ ax_status cli_load_data(const char *spec, int test, ax_dataset **out)
     if (!strncmp(spec, "images:", 7))
         return ax_dataset_load_images(spec + 7, NULL, out);
     return ax_fail(AX_ERR_INVALID_ARG,
-                   "data '%s': expected fashion-mnist, mnist, synthetic, idx:IMAGES,LABELS, csv:FILE[:label=COL], or images:DIR",
+                   "data '%s': expected fashion-mnist, mnist, synthetic, idx:IMAGES,LABELS, csv:FILE[:label=COL], "
+                   "images:DIR or text:FILE",
                    spec);
 }
 
@@ -133,14 +142,14 @@ static ax_status load_model_csv(const char *file, const ax_spec *model, int64_t 
 }
 
 static ax_status load_model_data(const char *spec, const ax_spec *model, int64_t outputs,
-                                 const ax_standardizer *standardize, ax_dataset **out)
+                                 const ax_standardizer *standardize, cli_text *text, ax_dataset **out)
 {
     ax_status s;
     *out = NULL;
     if (!strncmp(spec, "csv:", 4) && !strstr(spec, ":label=") && !strstr(spec, ":targets="))
         s = load_model_csv(spec + 4, model, outputs, out);
     else
-        s = cli_load_data(spec, 1, out);
+        s = cli_load_data(spec, 1, text, out);
     /* the classes are the model's: a test file may hold only some of them */
     if (s == AX_OK && model->classifier && (*out)->labels) {
         if ((*out)->n_classes > outputs)
@@ -168,7 +177,11 @@ ax_status cli_run_open(const char *model_path, const char *data, cli_run *out)
     }
     if (s == AX_OK) {
         out->outputs = ax_node_numel(out->spec.output) / ax_graph_batch(out->spec.graph);
-        s = load_model_data(data, &out->spec, out->outputs, out->standardize, &out->data);
+        cli_text text = {.window = ax_node_numel(out->spec.input) / ax_graph_batch(out->spec.graph)};
+        if (!strncmp(data, "text:", 5) && (s = cli_model_vocab(model_path, &text.vocab)) == AX_OK)
+            text.have_vocab = 1;
+        if (s == AX_OK)
+            s = load_model_data(data, &out->spec, out->outputs, out->standardize, &text, &out->data);
     }
     const ax_spec *sp = &out->spec;
     out->model = (ax_model){sp->graph, sp->input, sp->target, sp->output, sp->loss};
@@ -257,11 +270,25 @@ ax_status cli_check_writable(const char *path, int may_replace, const char *what
     return AX_OK;
 }
 
-ax_status cli_save_model(const char *path, const ax_model *m, const char *spec_text, const char *standardize_json,
-                         const char *frozen)
+ax_status cli_model_vocab(const char *path, ax_vocab *out)
 {
-    const char *keys[3] = {"spec"}, *vals[3] = {spec_text};
+    char *json = NULL;
+    ax_status s = ax_safetensors_metadata(path, "vocab", &json);
+    if (s == AX_OK && !json)
+        s = ax_fail(AX_ERR_FORMAT, "%s: the model has no vocabulary (it was not trained on text:FILE data)", path);
+    if (s == AX_OK)
+        s = ax_vocab_from_json(json, path, out);
+    ax_free(json);
+    return s;
+}
+
+ax_status cli_save_model(const char *path, const ax_model *m, const char *spec_text, const char *standardize_json,
+                         const char *frozen, const char *vocab_json)
+{
+    const char *keys[4] = {"spec"}, *vals[4] = {spec_text};
     int n = 1;
+    if (vocab_json)
+        keys[n] = "vocab", vals[n++] = vocab_json;
     if (standardize_json)
         keys[n] = "standardize", vals[n++] = standardize_json;
     if (frozen)

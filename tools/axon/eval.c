@@ -60,14 +60,19 @@ int cmd_eval(int argc, char **argv)
     ax_status s = cli_run_open(model, data, &run);
     if (s == AX_OK)
         s = ax_evaluate(&run.model, run.data, &mt);
-    if (s == AX_OK && run.spec.classifier)
+    const int steps = s == AX_OK && run.data->step_labels; /* a text model: per-step accuracy, perplexity */
+    if (s == AX_OK && run.spec.classifier && !steps)
         s = ax_evaluate_confusion(&run.model, run.data, &cm);
-    else if (s == AX_OK && run.data->targets)
+    else if (s == AX_OK && run.data->targets && !steps)
         s = regression(&run, &mae, &rmse, &r2);
     if (s == AX_OK && json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "samples", (double)mt.samples);
         cJSON_AddNumberToObject(o, "loss", mt.loss);
+        if (steps) {
+            cJSON_AddNumberToObject(o, "accuracy", mt.accuracy);
+            cJSON_AddNumberToObject(o, "perplexity", exp(mt.loss));
+        }
         if (cm) {
             double p, r, f;
             ax_confusion_macro(cm, &p, &r, &f);
@@ -94,7 +99,10 @@ int cmd_eval(int argc, char **argv)
         cJSON_Delete(o);
     } else if (s == AX_OK) {
         printf("%lld samples: loss %.4f", (long long)mt.samples, mt.loss);
-        if (cm) {
+        if (steps)
+            printf(", accuracy %.4f of %lld next characters, perplexity %.3f\n", mt.accuracy,
+                   (long long)(mt.samples * run.data->n_targets), exp(mt.loss));
+        else if (cm) {
             double p, r, f;
             ax_confusion_macro(cm, &p, &r, &f);
             printf(", accuracy %.4f, macro precision %.4f, recall %.4f, F1 %.4f\n", mt.accuracy, p, r, f);

@@ -1,6 +1,7 @@
 /* axon: train, evaluate, inspect and use models from model-spec files.
  *   axon train SPEC --data DATA ...    axon eval MODEL --data DATA
  *   axon predict MODEL --input DATA    axon info MODEL    axon ops
+ *   axon generate MODEL [--prompt TEXT]
  * `axon COMMAND --help` for each. */
 #include "cli.h"
 
@@ -14,6 +15,7 @@ static void usage(FILE *f)
                "  predict MODEL --input DATA [--output FILE]   class and probabilities per sample (CSV)\n"
                "  info MODEL               the layers, their output shapes and parameter counts\n"
                "  ops [NAME]               every op with its attributes and defaults (--json, --markdown)\n"
+               "  generate MODEL           text sampled from a character-level model (--prompt, --length)\n"
                "axon COMMAND --help for a command's options; docs/model-spec.md for specs.\n");
 }
 
@@ -33,6 +35,8 @@ int main(int argc, char **argv)
         return cmd_info(argc - 1, argv + 1);
     if (!strcmp(argv[1], "ops"))
         return cmd_ops(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "generate"))
+        return cmd_generate(argc - 1, argv + 1);
     fprintf(stderr, "axon: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return CLI_USAGE;

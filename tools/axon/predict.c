@@ -68,6 +68,8 @@ int cmd_predict(int argc, char **argv)
     FILE *f = stdout;
     ax_status s = cli_run_open(model, input, &run);
     const ax_dataset *ds = run.data;
+    if (s == AX_OK && ds->step_labels)
+        s = ax_fail(AX_ERR_INVALID_ARG, "%s is a text model: `axon generate` samples from it, `axon eval` scores it", model);
     if (s == AX_OK && !(y = ax_alloc((size_t)(ds->n * run.outputs) * sizeof(float))))
         s = ax_fail(AX_ERR_NOMEM, "out of memory");
     if (s == AX_OK)

@@ -12,7 +12,8 @@ static void usage(FILE *f)
             "usage: axon train SPEC --data DATA [options]\n"
             "Trains the model SPEC describes (docs/model-spec.md) and saves it with its spec.\n"
             "  --data DATA            fashion-mnist, mnist, synthetic, idx:IMAGES,LABELS,\n"
-            "                         csv:FILE[:label=COL|:targets=A,B], images:DIR\n"
+            "                         csv:FILE[:label=COL|:targets=A,B], images:DIR,\n"
+            "                         text:FILE (windows of the input's length, next-character labels)\n"
             "  --val DATA             held-out data (default: the built-in sets' test split, else none)\n"
             "  --epochs N             epochs in all (default 5)\n"
             "  --batch B              mini-batch size (default 64)\n"
@@ -38,7 +39,7 @@ static void usage(FILE *f)
 /* The model and the training state every N epochs (the last epoch is
  * saved by the command itself). */
 typedef struct checkpointing {
-    const char *out, *state, *spec_text, *standardize, *frozen;
+    const char *out, *state, *spec_text, *standardize, *frozen, *vocab;
     ax_optimizer *opt;
     int every, epochs, quiet;
 } checkpointing;
@@ -49,7 +50,7 @@ static ax_status checkpoint_epoch(ax_callback *cb, ax_model *m, const ax_epoch_l
     const checkpointing *c = cb->state;
     if (log->epoch % c->every || log->epoch == c->epochs)
         return AX_OK;
-    ax_status s = cli_save_model(c->out, m, c->spec_text, c->standardize, c->frozen);
+    ax_status s = cli_save_model(c->out, m, c->spec_text, c->standardize, c->frozen, c->vocab);
     if (s == AX_OK)
         s = ax_save_training_state(c->state, m->graph, c->opt, log->epoch);
     if (s == AX_OK && !c->quiet)
@@ -154,11 +155,17 @@ int cmd_train(int argc, char **argv)
         s = cli_check_writable(state, 1, "state file");
     if (s == AX_OK)
         s = ax_spec_build(text, spec_path, batch, (uint64_t)seed, &spec);
-    if (s == AX_OK)
-        s = cli_load_data(data, 0, &train);
+    cli_text tx = {0};
+    if (s == AX_OK) {
+        tx.window = ax_node_numel(spec.input) / ax_graph_batch(spec.graph);
+        s = cli_load_data(data, 0, &tx, &train);
+    }
     int builtin = !strcmp(data, "fashion-mnist") || !strcmp(data, "mnist") || !strcmp(data, "synthetic");
     if (s == AX_OK && (val || builtin))
-        s = cli_load_data(val ? val : data, !val, &held);
+        s = cli_load_data(val ? val : data, !val, &tx, &held);
+    char *vocab_json = NULL;
+    if (s == AX_OK && tx.have_vocab)
+        s = ax_vocab_to_json(&tx.vocab, &vocab_json);
     if (s == AX_OK && standardize) { /* the training data's statistics, for every split */
         s = ax_standardizer_fit(train, &stats);
         if (s == AX_OK)
@@ -201,7 +208,7 @@ int cmd_train(int argc, char **argv)
         printf("resuming after epoch %d of %ld from %s\n", done, epochs, resume);
     if (s == AX_OK && !(hist = ax_calloc((size_t)epochs, sizeof *hist)))
         s = ax_fail(AX_ERR_NOMEM, "out of memory");
-    checkpointing ck = {out, state, text, stats_json, freeze, opt, (int)every, (int)epochs, json};
+    checkpointing ck = {out, state, text, stats_json, freeze, vocab_json, opt, (int)every, (int)epochs, json};
     if (s == AX_OK && every) {
         if (!(checkpoint = ax_calloc(1, sizeof *checkpoint)))
             s = ax_fail(AX_ERR_NOMEM, "out of memory");
@@ -220,7 +227,7 @@ int cmd_train(int argc, char **argv)
         s = ax_fit(&m, opt, train, held, &fc, hist);
     }
     if (s == AX_OK)
-        s = cli_save_model(out, &m, text, stats_json, freeze);
+        s = cli_save_model(out, &m, text, stats_json, freeze, vocab_json);
     if (s == AX_OK && state)
         s = ax_save_training_state(state, spec.graph, opt, (int)epochs);
     if (s == AX_OK) {
@@ -233,6 +240,7 @@ int cmd_train(int argc, char **argv)
     ax_free(checkpoint);
     ax_free(hist);
     ax_free(stats_json);
+    ax_free(vocab_json);
     ax_standardizer_free(stats);
     ax_optimizer_free(opt);
     ax_graph_free(spec.graph);
