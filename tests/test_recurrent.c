@@ -293,6 +293,51 @@ static void bad_uses_are_refused(void)
     ax_graph_free(m.g);
 }
 
+/* Truncated backprop through time: a stream of 2T steps in two windows
+ * of T, the state carried from the first to the second, computes what one
+ * pass over 2T steps computes; the second window's gradient stops at its
+ * initial state (it is an input without requires_grad). */
+static void state_carries_across_windows(void)
+{
+    const ax_rnn_cell cells[2] = {AX_LSTM, AX_GRU};
+    for (int c = 0; c < 2; c++) {
+        ax_rnn_options o = {.layers = 2};
+        net whole = build(cells[c], 2 * T, o, 0, 0, 21);
+        CHECK_OK(ax_graph_forward(whole.g));
+        ax_rng rng;
+        ax_rng_seed(&rng, 21, 1);
+        ax_graph *g;
+        CHECK_OK(ax_graph_new(&g));
+        ax_node *x = ax_input(g, "x", ax_shape3(N, T, I)), *h0 = ax_input(g, "h0", ax_shape3(N, 2, H));
+        ax_node *c0 = cells[c] == AX_LSTM ? ax_input(g, "c0", ax_shape3(N, 2, H)) : NULL;
+        o.h0 = h0, o.c0 = c0;
+        ax_rnn_result r;
+        ax_node *y = ax_rnn_layer(g, x, cells[c], H, &o, &rng, "rnn", &r);
+        ax_node *loss = ax_mse(g, y, ax_mul(g, y, ax_param(g, "zero", ax_shape0())));
+        CHECK_OK(ax_graph_compile(g));
+        memset(ax_node_data(h0), 0, N * 2 * H * sizeof(float));
+        if (c0)
+            memset(ax_node_data(c0), 0, N * 2 * H * sizeof(float));
+        double worst = 0;
+        for (int w = 0; w < 2; w++) {
+            for (int i = 0; i < N; i++)
+                memcpy(ax_node_data(x) + i * T * I, ax_node_data(whole.x) + (i * 2 * T + w * T) * I, T * I * sizeof(float));
+            CHECK_OK(ax_graph_forward(g));
+            CHECK_OK(ax_graph_backward(g, loss, NULL));
+            for (int i = 0; i < N; i++)
+                for (int k = 0; k < T * H; k++)
+                    worst = fmax(worst, fabs(ax_node_data(y)[i * T * H + k] - ax_node_data(whole.out)[(i * 2 * T + w * T) * H + k]));
+            CHECK(ax_node_grad(h0) == NULL); /* the gradient is cut at the window's start */
+            CHECK_OK(ax_rnn_carry_state(&r, h0, c0));
+        }
+        CHECK_NEAR(worst, 0, 1e-6);
+        if (c0) /* an LSTM's state is both */
+            CHECK_ERR(ax_rnn_carry_state(&r, h0, NULL), AX_ERR_INVALID_ARG, "carry state");
+        ax_graph_free(g);
+        ax_graph_free(whole.g);
+    }
+}
+
 /* A graph file holds the ops, their attributes and inputs: read back with
  * the same weights it computes the same bits. */
 static void graph_files_keep_recurrent_layers(void)
@@ -386,4 +431,4 @@ static void the_cells_tanh_is_float_accurate(void)
 
 TEST_MAIN(T(the_cells_tanh_is_float_accurate), T(gradients_match_finite_differences), T(lengths_and_directions_mean_what_they_say),
           T(parameters_are_named_and_shaped_as_pytorch_does), T(the_sequence_length_can_change),
-          T(bad_uses_are_refused), T(graph_files_keep_recurrent_layers), T(spec_lines_build_recurrent_layers))
+          T(bad_uses_are_refused), T(state_carries_across_windows), T(graph_files_keep_recurrent_layers), T(spec_lines_build_recurrent_layers))

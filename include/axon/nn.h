@@ -116,6 +116,12 @@ typedef struct ax_rnn_result {
  * options may be NULL (one layer, one direction, biases, zero states). */
 ax_node *ax_rnn_layer(ax_graph *g, ax_node *x, ax_rnn_cell cell, int64_t hidden, const ax_rnn_options *options,
                       ax_rng *rng, const char *name, ax_rnn_result *result);
+/* Truncated backprop through time over a long stream cut into windows:
+ * after a batch, copy its final states (result's h_n, c_n) into the
+ * initial-state inputs h0, c0 (options.h0, .c0; c0 NULL for RNN and GRU)
+ * for the next window. They are inputs, so the next backward pass stops
+ * there: the state carries on, the gradient is cut. */
+ax_status ax_rnn_carry_state(const ax_rnn_result *result, ax_node *h0, ax_node *c0);
 /* The cell by name: "rnn" (tanh), "rnn_relu", "lstm", "gru". */
 ax_status ax_rnn_cell_from_name(const char *name, ax_rnn_cell *out);
 

@@ -129,3 +129,29 @@ ax_node *ax_rnn_layer(ax_graph *g, ax_node *x, ax_rnn_cell cell, int64_t hidden,
     }
     return in;
 }
+
+/* One state node into another of the same size (an output into an input). */
+static ax_status carry(const ax_node *from, ax_node *to)
+{
+    const int64_t n = ax_node_numel(from);
+    if (n != ax_node_numel(to))
+        return ax_fail(AX_ERR_SHAPE, "carry state: %s has %lld values, %s %lld", ax_node_name(from), (long long)n,
+                       ax_node_name(to), (long long)ax_node_numel(to));
+    float *tmp = ax_alloc((size_t)n * sizeof(float));
+    if (!tmp)
+        return ax_fail(AX_ERR_NOMEM, "carry state: out of memory");
+    ax_status s = ax_node_read(from, tmp, n);
+    if (s == AX_OK)
+        s = ax_node_write(to, tmp, n);
+    ax_free(tmp);
+    return s;
+}
+
+ax_status ax_rnn_carry_state(const ax_rnn_result *result, ax_node *h0, ax_node *c0)
+{
+    if (!result || !result->h_n || !h0 || !c0 != !result->c_n)
+        return ax_fail(AX_ERR_INVALID_ARG, "carry state: needs a result with its final states and the h0 (and, for "
+                       "an LSTM, c0) inputs");
+    ax_status s = carry(result->h_n, h0);
+    return s == AX_OK && c0 ? carry(result->c_n, c0) : s;
+}
