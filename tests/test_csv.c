@@ -30,7 +30,7 @@ static void reads_tables(void)
     ax_dataset *ds;
     /* a header, CRLF line ends, a blank line, quoted cells, the label by name */
     const char *p = write_file("a.csv", "\"size, cm\",kind,weight\r\n1.5,2,10\r\n\r\n\"2.5\",0, 20\r\n-3e1,1,30\r\n");
-    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, "kind", NULL, 0, 0}, &ds));
+    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, "kind", NULL, 0, 0, NULL}, &ds));
     if (ds) {
         CHECK(ds->n == 3 && ds->sample_size == 2 && ds->n_classes == 3 && ds->labels && !ds->targets);
         CHECK(ds->xf[0] == 1.5f && ds->xf[1] == 10 && ds->xf[2] == 2.5f && ds->xf[4] == -30 && ds->xf[5] == 30);
@@ -39,21 +39,21 @@ static void reads_tables(void)
     }
     /* a UTF-8 byte-order mark (spreadsheets write one) is not part of the first name */
     p = write_file("bom.csv", "\xef\xbb\xbf" "size,label\n1,0\n2,1\n");
-    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, NULL, "size", 0, 0}, &ds));
+    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, NULL, "size", 0, 0, NULL}, &ds));
     if (ds) {
         CHECK(ds->n == 2 && ds->targets && ds->targets[1] == 2);
         ax_dataset_free(ds);
     }
     /* no header: the last column is the label by default; semicolons */
     p = write_file("b.csv", "1;2;0\n3;4;1\n");
-    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, ';', NULL, NULL, 4, 0}, &ds));
+    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, ';', NULL, NULL, 4, 0, NULL}, &ds));
     if (ds) {
         CHECK(ds->n == 2 && ds->sample_size == 2 && ds->n_classes == 4 && ds->labels[1] == 1 && ds->xf[3] == 4);
         ax_dataset_free(ds);
     }
     /* regression: two targets, in the order asked, one by index */
     p = write_file("c.csv", "x1,y1,x2,y2\n1,10,2,20\n3,30,4,40\n");
-    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, NULL, "y2,1", 0, 0}, &ds));
+    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, NULL, "y2,1", 0, 0, NULL}, &ds));
     if (ds) {
         CHECK(ds->n == 2 && ds->sample_size == 2 && ds->n_targets == 2 && !ds->labels);
         CHECK(ds->xf[0] == 1 && ds->xf[1] == 2 && ds->targets[0] == 20 && ds->targets[1] == 10 && ds->targets[3] == 30);
@@ -76,7 +76,7 @@ static void expect_error(const char *name, const char *text, const ax_csv_option
 static void malformed_tables(void)
 {
     setup();
-    ax_csv_options dflt = {-1, 0, NULL, NULL, 0, 0};
+    ax_csv_options dflt = {-1, 0, NULL, NULL, 0, 0, NULL};
     expect_error("bad.csv", "a,b,c\n1,2,0\n3,abc,1\n", &dflt, ":3: column 2 ('b'): 'abc' is not a number");
     expect_error("miss.csv", "a,b,c\n1,2,0\n,5,NA\n7,8,1\n", &dflt,
                  "2 missing values, the first on line 3, column 1 ('a'): fill or drop them first");
@@ -91,13 +91,13 @@ static void malformed_tables(void)
     expect_error("huge.csv", "a,y\n1,0\n1e39,1\n", &dflt, ":3: column 1 ('a'): '1e39' is not a number");
     expect_error("hex.csv", "a,y\n1,0\n0x10,1\n", &dflt, ":3: column 1 ('a'): '0x10' is not a number");
     expect_error("dup.csv", "a,a,y\n1,2,0\n", &dflt, ":1: column name 'a' appears twice (columns 1 and 2)");
-    expect_error("big.csv", "a,y\n1,0\n2,3\n", &(ax_csv_options){-1, 0, NULL, NULL, 3, 0},
+    expect_error("big.csv", "a,y\n1,0\n2,3\n", &(ax_csv_options){-1, 0, NULL, NULL, 3, 0, NULL},
                  ":3: column 2 ('y'): label 3 is not a class in 0..2");
-    expect_error("col.csv", "a,y\n1,0\n", &(ax_csv_options){-1, 0, "z", NULL, 0, 0}, "no column 'z'");
+    expect_error("col.csv", "a,y\n1,0\n", &(ax_csv_options){-1, 0, "z", NULL, 0, 0, NULL}, "no column 'z'");
     expect_error("empty.csv", "", &dflt, "empty");
     expect_error("head.csv", "a,b,y\n", &dflt, "a header but no data rows");
     expect_error("one.csv", "y\n1\n", &dflt, "no feature columns");
-    expect_error("both.csv", "a,y\n1,0\n", &(ax_csv_options){-1, 0, "y", "a", 0, 0}, "not both");
+    expect_error("both.csv", "a,y\n1,0\n", &(ax_csv_options){-1, 0, "y", "a", 0, 0, NULL}, "not both");
     ax_dataset *ds;
     CHECK_ERR(ax_dataset_load_csv("/nonexistent/t.csv", NULL, &ds), AX_ERR_IO, "/nonexistent/t.csv: cannot open");
 }
@@ -116,7 +116,7 @@ static void trains_a_regression_from_csv(void)
                         (double)(2 * a - b + 0.5f));
     }
     ax_dataset *ds;
-    CHECK_OK(ax_dataset_load_csv(write_file("reg.csv", text), &(ax_csv_options){-1, 0, NULL, "y", 0, 0}, &ds));
+    CHECK_OK(ax_dataset_load_csv(write_file("reg.csv", text), &(ax_csv_options){-1, 0, NULL, "y", 0, 0, NULL}, &ds));
     if (!ds)
         return;
     ax_graph *g;
@@ -189,4 +189,40 @@ static void features_only_tables(void)
     ax_graph_free(g);
 }
 
-TEST_MAIN(T(reads_tables), T(malformed_tables), T(trains_a_regression_from_csv), T(features_only_tables))
+/* Only the columns asked for are read (a date column is never parsed);
+ * a time series becomes sliding windows with the value `horizon` steps
+ * after each window as its target. */
+static void series_and_windows(void)
+{
+    setup();
+    const char *p = write_file("co2.csv", "Date,CO2,adj\n1958-03-01,10,1\n1958-04-01,11,2\n1958-05-01,12,3\n"
+                                           "1958-06-01,13,4\n1958-07-01,14,5\n");
+    ax_dataset *ds, *w;
+    CHECK_ERR(ax_dataset_load_csv(p, &(ax_csv_options){.header = 1, .features_only = 1}, &ds), AX_ERR_FORMAT,
+              "'1958-03-01' is not a number");
+    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){.header = 1, .features_only = 1, .columns = "adj,CO2"}, &ds));
+    CHECK(ds && ds->n == 5 && ds->sample_size == 2 && ds->xf[0] == 10 && ds->xf[1] == 1 && ds->xf[9] == 5);
+    /* windows of 2 steps, the CO2 (feature 0) two steps after the last */
+    const int64_t co2 = 0;
+    CHECK_OK(ax_dataset_windows(ds, 2, 2, &co2, 1, &w));
+    CHECK(w && w->n == 2 && w->sample_ndim == 2 && w->sample_shape[0] == 2 && w->sample_shape[1] == 2);
+    CHECK(w && w->xf[0] == 10 && w->xf[3] == 2 && w->targets[0] == 13 && w->targets[1] == 14 && w->xf[4] == 11);
+    ax_dataset_free(w);
+    CHECK_ERR(ax_dataset_windows(ds, 4, 2, &co2, 1, &w), AX_ERR_INVALID_ARG, "need more than the 5 steps");
+    const int64_t bad = 2;
+    CHECK_ERR(ax_dataset_windows(ds, 2, 1, &bad, 1, &w), AX_ERR_INVALID_ARG, "target column 2 is not one of the 2");
+    ax_dataset_free(ds);
+    /* a regression from chosen columns: the target must be one of them */
+    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){.header = 1, .columns = "CO2,adj", .targets = "adj"}, &ds));
+    CHECK(ds && ds->sample_size == 1 && ds->n_targets == 1 && ds->targets[4] == 5);
+    ax_dataset_free(ds);
+    CHECK_ERR(ax_dataset_load_csv(p, &(ax_csv_options){.header = 1, .columns = "CO2", .targets = "adj"}, &ds),
+              AX_ERR_INVALID_ARG, "target column 'adj' is not among the columns read");
+    CHECK_ERR(ax_dataset_load_csv(p, &(ax_csv_options){.header = 1, .columns = "CO2,CO2", .features_only = 1}, &ds),
+              AX_ERR_INVALID_ARG, "named twice");
+    CHECK_ERR(ax_dataset_load_csv(p, &(ax_csv_options){.header = 1, .columns = "CO3", .features_only = 1}, &ds),
+              AX_ERR_INVALID_ARG, "CO3");
+}
+
+TEST_MAIN(T(reads_tables), T(malformed_tables), T(trains_a_regression_from_csv), T(features_only_tables),
+          T(series_and_windows))

@@ -73,8 +73,20 @@ typedef struct ax_csv_options {
     const char *targets; /* regression: comma-separated names or indices */
     int n_classes;       /* 0: the largest label + 1 */
     int features_only;   /* 1: every column is a feature, no targets (data to predict on) */
+    const char *columns; /* read only these columns (names or 0-based indices, comma-separated; the
+                          * others, a date column say, are not parsed); NULL: all */
 } ax_csv_options;
 ax_status ax_dataset_load_csv(const char *path, const ax_csv_options *options, ax_dataset **out);
+
+/* A time series as sliding windows for forecasting: rows holds one time
+ * step per sample (a features-only table, oldest first, e.g. a CSV read
+ * with features_only); sample i of the result is the window of steps
+ * i .. i+window-1, shaped [window, features], and its targets are the
+ * features target_cols[0..n_targets) at step i+window-1+horizon (horizon
+ * >= 1 steps after the window's last). A window's features are a
+ * sequence model's input [T, features]. */
+ax_status ax_dataset_windows(const ax_dataset *rows, int64_t window, int64_t horizon, const int64_t *target_cols,
+                             int n_targets, ax_dataset **out);
 
 /* Samples idx[0..n) of ds, in that order, as a new data set. */
 ax_status ax_dataset_subset(const ax_dataset *ds, const uint32_t *idx, int64_t n, ax_dataset **out);

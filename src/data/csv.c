@@ -240,32 +240,58 @@ ax_status ax_dataset_load_csv(const char *path, const ax_csv_options *options, a
         table_free(&t);
         return s;
     }
+    /* which columns are read (all, or the ones named) */
+    uint8_t *used = ax_alloc((size_t)t.cols);
+    if (!used)
+        s = ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
+    else
+        memset(used, o.columns ? 0 : 1, (size_t)t.cols);
+    if (s == AX_OK && o.columns) {
+        char list[4096];
+        snprintf(list, sizeof list, "%s", o.columns);
+        for (char *tok = strtok(list, ","); tok && s == AX_OK; tok = strtok(NULL, ",")) {
+            int64_t c;
+            if ((s = find_column(&t, tok, &c)) == AX_OK && used[c])
+                s = ax_fail(AX_ERR_INVALID_ARG, "%s: column '%s' named twice in the columns to read", path, tok);
+            if (s == AX_OK)
+                used[c] = 1;
+        }
+    }
+    int64_t n_used = 0;
+    for (int64_t c = 0; s == AX_OK && c < t.cols; c++)
+        n_used += used[c];
     /* which columns are targets */
-    uint8_t *is_target = ax_calloc((size_t)t.cols, 1);
+    uint8_t *is_target = s == AX_OK ? ax_calloc((size_t)t.cols, 1) : NULL;
     int64_t target_cols[256], n_t = 0;
     char spec[4096];
-    if (!is_target)
+    if (s == AX_OK && !is_target)
         s = ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
-    else if (o.features_only)
+    else if (s != AX_OK || o.features_only)
         ; /* no target columns */
     else if (o.targets) {
         snprintf(spec, sizeof spec, "%s", o.targets);
         for (char *tok = strtok(spec, ","); tok && s == AX_OK; tok = strtok(NULL, ",")) {
             int64_t c;
             s = find_column(&t, tok, &c);
+            if (s == AX_OK && !used[c])
+                s = ax_fail(AX_ERR_INVALID_ARG, "%s: target column '%s' is not among the columns read", path, tok);
             if (s == AX_OK && (n_t == 256 || is_target[c]))
                 s = ax_fail(AX_ERR_INVALID_ARG, "%s: target column '%s' repeated, or more than 256 targets", path, tok);
             if (s == AX_OK)
                 is_target[c] = 1, target_cols[n_t++] = c;
         }
     } else {
-        int64_t c = t.cols - 1; /* the last column by default */
+        int64_t c = t.cols - 1; /* the last column read by default */
+        while (c > 0 && !used[c])
+            c--;
         if (o.label)
             s = find_column(&t, o.label, &c);
+        if (s == AX_OK && !used[c])
+            s = ax_fail(AX_ERR_INVALID_ARG, "%s: the label column '%s' is not among the columns read", path, o.label);
         if (s == AX_OK)
             is_target[c] = 1, target_cols[n_t++] = c;
     }
-    const int64_t features = t.cols - n_t;
+    const int64_t features = n_used - n_t;
     if (s == AX_OK && features < 1)
         s = ax_fail(AX_ERR_INVALID_ARG, "%s: no feature columns left besides the targets", path);
     float *x = NULL, *y = NULL;
@@ -284,6 +310,8 @@ ax_status ax_dataset_load_csv(const char *path, const ax_csv_options *options, a
             const char *cell = t.cells[r * t.cols + c];
             double v = 0;
             char name[300];
+            if (!used[c])
+                continue;
             if (is_missing(cell)) {
                 if (!missing++)
                     miss_row = t.line_of[r], miss_col = c;
@@ -352,6 +380,7 @@ ax_status ax_dataset_load_csv(const char *path, const ax_csv_options *options, a
     ax_free(y);
     ax_free(labels);
     ax_free(is_target);
+    ax_free(used);
     table_free(&t);
     return s;
 }

@@ -210,3 +210,43 @@ ax_status ax_dataset_head(const ax_dataset *ds, int64_t n, ax_dataset **out)
     ax_free(idx);
     return s;
 }
+
+ax_status ax_dataset_windows(const ax_dataset *rows, int64_t window, int64_t horizon, const int64_t *target_cols,
+                             int n_targets, ax_dataset **out)
+{
+    *out = NULL;
+    const int64_t steps = rows ? rows->n : 0, F = rows ? rows->sample_size : 0;
+    if (!rows || !rows->xf || rows->sample_ndim != 1)
+        return ax_fail(AX_ERR_INVALID_ARG, "windows: needs a table of float features, one time step a row");
+    if (window < 1 || horizon < 1 || window > steps || horizon > steps - window)
+        return ax_fail(AX_ERR_INVALID_ARG, "windows: a window of %lld steps and a horizon of %lld need more than the "
+                       "%lld steps of the series", (long long)window, (long long)horizon, (long long)steps);
+    if (n_targets < 1 || n_targets > 256 || !target_cols)
+        return ax_fail(AX_ERR_INVALID_ARG, "windows: 1 to 256 target columns");
+    for (int k = 0; k < n_targets; k++)
+        if (target_cols[k] < 0 || target_cols[k] >= F)
+            return ax_fail(AX_ERR_INVALID_ARG, "windows: target column %lld is not one of the %lld features",
+                           (long long)target_cols[k], (long long)F);
+    const int64_t n = steps - window - horizon + 1;
+    int64_t size;
+    if (!ax_mul_checked(window, F, &size) || !ax_mul_checked(size, n, &size) || size > ((int64_t)1 << 32))
+        return ax_fail(AX_ERR_INVALID_ARG, "windows: %lld windows of %lld x %lld values are too many", (long long)n,
+                       (long long)window, (long long)F);
+    float *x = ax_alloc((size_t)size * sizeof(float)), *y = ax_alloc((size_t)(n * n_targets) * sizeof(float));
+    ax_status s = x && y ? AX_OK : ax_fail(AX_ERR_NOMEM, "windows: out of memory for %lld windows", (long long)n);
+    for (int64_t i = 0; s == AX_OK && i < n; i++) {
+        memcpy(x + i * window * F, rows->xf + i * F, (size_t)(window * F) * sizeof(float));
+        for (int k = 0; k < n_targets; k++)
+            y[i * n_targets + k] = rows->xf[(i + window - 1 + horizon) * F + target_cols[k]];
+    }
+    if (s == AX_OK)
+        s = ax_dataset_from_floats(x, n, window * F, NULL, 0, y, n_targets, out);
+    if (s == AX_OK) {
+        (*out)->sample_ndim = 2;
+        (*out)->sample_shape[0] = window;
+        (*out)->sample_shape[1] = F;
+    }
+    ax_free(x);
+    ax_free(y);
+    return s;
+}
