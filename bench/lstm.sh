@@ -23,3 +23,8 @@ for t in 1 2; do
     "$(awk "BEGIN {print $axon_ms / $torch_ms}")" "$(awk "BEGIN {print $gflop / $axon_ms * 1e3}")" \
     "$(awk "BEGIN {print $gflop / $axon_ms * 1e3 / $peak}")"
 done
+echo
+echo "one LSTM layer (T 64, N 32, 256 -> 256), forward and backward: axon's lstm op against oneDNN's LSTM primitives"
+for t in 1 2; do
+  "$build/bench_lstm_onednn" "$t" "$steps"
+done

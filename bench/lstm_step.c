@@ -16,22 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include "timing.h"
 
 enum { N = 32, T = 64, E = 64, H = 256 };
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* GFLOP/s of x [N T, H] w^T, w [4H, H]: the best of 20. */
 static double gemm_peak(void)
@@ -43,9 +31,9 @@ static double gemm_peak(void)
     double best = 1e30;
     if (ax_graph_compile(g) == AX_OK)
         for (int k = 0; k < 20; k++) {
-            const double t0 = now();
+            const double t0 = bench_now();
             ax_graph_forward(g);
-            const double dt = now() - t0;
+            const double dt = bench_now() - t0;
             best = dt < best ? dt : best;
         }
     ax_graph_free(g);
@@ -103,24 +91,23 @@ int main(int argc, char **argv)
                 y[i * T + t] = (float)code[(unsigned char)text[start + t + 1]];
             }
         }
-        const double t0 = now();
+        const double t0 = bench_now();
         s = ax_graph_forward(g);
         if (s == AX_OK)
             s = ax_graph_backward(g, loss, NULL);
         if (s == AX_OK)
             s = ax_optimizer_step(opt);
-        ms[k] = 1e3 * (now() - t0);
+        ms[k] = 1e3 * (bench_now() - t0);
         last = ax_node_data(loss)[0];
     }
     if (s != AX_OK) {
         fprintf(stderr, "bench_lstm: %s\n", ax_last_error());
         return 1;
     }
-    qsort(ms + 3, (size_t)steps, sizeof *ms, cmp);
-    const double peak = gemm_peak();
+    const double step_ms = bench_median(ms + 3, steps), peak = gemm_peak();
     /* GEMM work: forward 2 flops a multiply-add; backward twice the forward */
     const double fwd = 2.0 * N * T * (4.0 * H * (E + H) + 4.0 * H * (H + H) + (double)H * V);
-    printf("step_ms %.2f loss %.4f gflop %.3f vocab %d peak %.1f\n", ms[3 + steps / 2], (double)last, 3 * fwd / 1e9, V,
+    printf("step_ms %.2f loss %.4f gflop %.3f vocab %d peak %.1f\n", step_ms, (double)last, 3 * fwd / 1e9, V,
            peak);
     free(ms);
     ax_free(text);
