@@ -85,4 +85,36 @@ static void as_fast_as_the_better_library(void)
     ax_set_num_threads(0);
 }
 
-TEST_MAIN(T(the_choice_follows_the_cpu), T(as_fast_as_the_better_library))
+/* One row or one column of C goes through a matrix-vector product: every
+ * transpose and leading dimension against the sum in double, with beta
+ * adding to C. */
+static void single_rows_and_columns(void)
+{
+    ax_rng rng;
+    ax_rng_seed(&rng, 3, 1);
+    enum { BIG = 37, KK = 29, LD = 41 };
+    static float a[LD * LD], b[LD * LD], c[LD * LD], c0[LD * LD];
+    for (int i = 0; i < LD * LD; i++)
+        a[i] = (float)ax_rng_uniform(&rng) - 0.5f, b[i] = (float)ax_rng_uniform(&rng) - 0.5f,
+        c0[i] = (float)ax_rng_uniform(&rng);
+    for (int shape = 0; shape < 2; shape++) /* m = 1, then n = 1 */
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                const int64_t m = shape ? BIG : 1, n = shape ? 1 : BIG;
+                memcpy(c, c0, sizeof c);
+                ax_k_gemm(ta, tb, m, n, KK, 0.5f, a, LD, b, LD, 2.0f, c, LD);
+                double worst = 0;
+                for (int64_t i = 0; i < m; i++)
+                    for (int64_t j = 0; j < n; j++) {
+                        double want = 2.0 * c0[i * LD + j];
+                        for (int64_t q = 0; q < KK; q++)
+                            want += 0.5 * (ta ? a[q * LD + i] : a[i * LD + q]) * (tb ? b[j * LD + q] : b[q * LD + j]);
+                        worst = fmax(worst, fabs(c[i * LD + j] - want));
+                    }
+                CHECK_NEAR(worst, 0, 1e-5);
+                /* the rest of C is untouched */
+                CHECK(shape ? c[1] == c0[1] : c[LD] == c0[LD]);
+            }
+}
+
+TEST_MAIN(T(the_choice_follows_the_cpu), T(as_fast_as_the_better_library), T(single_rows_and_columns))

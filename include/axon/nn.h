@@ -103,7 +103,8 @@ typedef struct ax_rnn_options {
     float dropout;     /* on the outputs of every layer but the last, in training */
     ax_node *h0, *c0;  /* initial states [N, layers * directions, H] (c0: LSTM); NULL: zeros */
     ax_node *lengths;  /* [N] each sample's steps 1..T (packed sequences: later steps are padding, their
-                        * outputs zero and the final state taken at the sample's last step); NULL: all T */
+                        * outputs zero and the final state taken at the sample's last step; padding must
+                        * hold finite numbers, zeros say); NULL: all T */
 } ax_rnn_options;
 typedef struct ax_rnn_result {
     ax_node *output; /* [N, T, directions * H]: the last layer's h at each step */

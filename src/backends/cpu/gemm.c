@@ -91,6 +91,20 @@ static void gemm1(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, flo
                   const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                   int64_t ldc)
 {
+    /* One row or one column of C is a matrix-vector product: a GEMM would
+     * pack the whole matrix first (over half of a batch-1 pass), a GEMV
+     * streams it once. */
+    if (m == 1) { /* c = op(B)^T a */
+        cblas_sgemv(CblasRowMajor, trans_b ? CblasNoTrans : CblasTrans, (blasint)(trans_b ? n : k),
+                    (blasint)(trans_b ? k : n), alpha, b, (blasint)ldb, a, (blasint)(trans_a ? lda : 1), beta, c, 1);
+        return;
+    }
+    if (n == 1) { /* c = op(A) b */
+        cblas_sgemv(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, (blasint)(trans_a ? k : m),
+                    (blasint)(trans_a ? m : k), alpha, a, (blasint)lda, b, (blasint)(trans_b ? 1 : ldb), beta, c,
+                    (blasint)ldc);
+        return;
+    }
     if (use_onednn) {
         /* one thread, as every block here: oneDNN runs on OpenMP and keeps
          * to one thread inside a parallel region */
