@@ -241,28 +241,9 @@ def recurrent(name, v, p):
     return want
 
 
-def safetensors(path, v):
-    """Read the file by the format's definition and give its tensors, as
-    PyTorch tensors of the shapes the header names."""
-    import json
-    import struct
-    raw = open(path, "rb").read()
-    (n,) = struct.unpack_from("<Q", raw, 0)
-    header = json.loads(raw[8:8 + n])
-    data = raw[8 + n:]
-    assert header["__metadata__"] == {"format": "axon"}
-    out = {}
-    for name, t in header.items():
-        if name == "__metadata__":
-            continue
-        assert t["dtype"] == "F32"
-        b, e = t["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(data[b:e]), dtype=torch.float32).reshape(t["shape"]).double().flatten()
-    assert set(out) == set(v), f"tensors {sorted(out)} against {sorted(v)}"
-    return out
-
-
 def read_safetensors(path):
+    """Read the file by the format's definition: its F32 tensors (float64,
+    the shapes the header names) and its metadata."""
     import json
     import struct
     raw = open(path, "rb").read()
@@ -271,9 +252,19 @@ def read_safetensors(path):
     out = {}
     for name, t in header.items():
         if name != "__metadata__":
+            assert t["dtype"] == "F32"
             b, e = t["data_offsets"]
             out[name] = torch.frombuffer(bytearray(data[b:e]), dtype=torch.float32).reshape(t["shape"]).double()
-    return out
+    return out, header.get("__metadata__", {})
+
+
+def safetensors(path, v):
+    """axon's file read as PyTorch sees it: its tensors, flattened, for the
+    values dump.c wrote, and its metadata."""
+    tensors, meta = read_safetensors(path)
+    assert meta == {"format": "axon"}
+    assert set(tensors) == set(v), f"tensors {sorted(tensors)} against {sorted(v)}"
+    return {name: t.flatten() for name, t in tensors.items()}
 
 
 def write_safetensors(path, tensors):
@@ -298,7 +289,7 @@ def lstm_files(path, v):
     LSTM's state dict written for `torch_dump --check-torch-lstm`."""
     N, T, I, H = 3, 5, 4, 3
     net = torch.nn.LSTM(I, H, num_layers=2, batch_first=True, bidirectional=True)
-    tensors = read_safetensors(path)
+    tensors, _ = read_safetensors(path)
     net.load_state_dict({k[len("rnn."):]: t for k, t in tensors.items()}, strict=True)
     x = v["x"].reshape(N, T, I)
     with torch.no_grad():
