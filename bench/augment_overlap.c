@@ -40,7 +40,7 @@ static double epoch_seconds(const ax_dataset *train, const ax_augment *aug, int 
     }
     ax_node *logits = ax_dense(g, h, 10, NULL, AX_DEFAULT_INIT, &rng, "fc3");
     ax_node *label = ax_input(g, "label", ax_shape1(64));
-    ax_model m = {g, x, label, logits, ax_softmax_cross_entropy(g, logits, label)};
+    ax_model m = {.graph = g, .input = x, .target = label, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, label)};
     ax_optimizer *opt = NULL;
     ax_epoch_log log = {0};
     ax_fit_config fc = ax_fit_defaults();

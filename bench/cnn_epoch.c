@@ -33,7 +33,7 @@ static ax_model build(ax_graph *g, int64_t b, ax_rng *rng)
     h = ax_dense(g, ax_flatten(g, h), 128, "relu", AX_DEFAULT_INIT, rng, "fc1");
     ax_node *logits = ax_dense(g, h, 10, NULL, AX_DEFAULT_INIT, rng, "fc2");
     ax_node *label = ax_input(g, "label", ax_shape1(b));
-    return (ax_model){g, x, label, logits, ax_softmax_cross_entropy(g, logits, label)};
+    return (ax_model){.graph = g, .input = x, .target = label, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, label)};
 }
 
 static double now(void)

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
     h = ax_dense(g, h, 128, "relu", AX_DEFAULT_INIT, &rng, "fc2");
     ax_node *logits = ax_dense(g, h, 10, NULL, AX_DEFAULT_INIT, &rng, "fc3");
     ax_node *label = ax_input(g, "label", ax_shape1(64));
-    ax_model m = {g, x, label, logits, ax_softmax_cross_entropy(g, logits, label)};
+    ax_model m = {.graph = g, .input = x, .target = label, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, label)};
     if (s == AX_OK)
         s = ax_graph_compile(g);
     if (s == AX_OK)

@@ -80,7 +80,7 @@ static ax_status pretrain(const ax_dataset *images, float *enc_w, float *enc_b, 
     ax_node *x = ax_input(g, "x", ax_shape2(64, 784)), *target = ax_input(g, "target", ax_shape2(64, 784));
     ax_node *h = ax_dense(g, ax_dropout(g, x, 0.3f), HIDDEN, "relu", AX_DEFAULT_INIT, &rng, "enc");
     ax_node *logits = ax_dense(g, h, 784, NULL, AX_DEFAULT_INIT, &rng, "dec");
-    ax_model m = {g, x, target, logits, ax_loss(g, "binary_cross_entropy_with_logits", logits, target, NULL)};
+    ax_model m = {.graph = g, .input = x, .target = target, .output = logits, .loss = ax_loss(g, "binary_cross_entropy_with_logits", logits, target, NULL)};
     ax_optimizer *opt = NULL;
     ax_status s = ax_graph_compile(g);
     if (s == AX_OK)
@@ -114,7 +114,7 @@ static ax_status classify(const ax_dataset *train, const ax_dataset *test, const
     ax_node *x = ax_input(g, "x", ax_shape2(32, 784)), *label = ax_input(g, "label", ax_shape1(32));
     ax_node *h = ax_dense(g, x, HIDDEN, "relu", AX_DEFAULT_INIT, &rng, "enc");
     ax_node *logits = ax_dense(g, h, 10, NULL, AX_DEFAULT_INIT, &rng, "head");
-    ax_model m = {g, x, label, logits, ax_softmax_cross_entropy(g, logits, label)};
+    ax_model m = {.graph = g, .input = x, .target = label, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, label)};
     ax_optimizer *opt = NULL;
     ax_status s = ax_graph_compile(g);
     if (s == AX_OK && enc_w) {

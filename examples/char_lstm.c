@@ -78,7 +78,7 @@ int main(int argc, char **argv)
     ax_node *logits = ax_dense(g, h, v.size, NULL, (ax_init){AX_INIT_UNIFORM, -0.088f, 0.088f}, &rng, "head");
     ax_node *in[2] = {logits, next};
     ax_node *loss = ax_apply(g, "softmax_cross_entropy", in, 2, NULL, 0, "loss");
-    ax_model m = {g, chars, next, logits, loss};
+    ax_model m = {.graph = g, .input = chars, .target = next, .output = logits, .loss = loss};
     ax_optimizer *opt;
     ax_optim_config oc;
     ax_optim_defaults("adam", &oc);

@@ -52,7 +52,7 @@ static ax_model quadratic_mlp(ax_rng *rng)
     ax_node *y = ax_input(g, "one_hot", ax_shape2(10, 10));
     /* sse sums 1/2 (y - a)^2 over the mini-batch: with lr eta / m it is
      * the book's update w -= eta/m sum of the gradients */
-    return (ax_model){g, x, y, a, ax_loss(g, "sse", a, y, NULL)};
+    return (ax_model){.graph = g, .input = x, .target = y, .output = a, .loss = ax_loss(g, "sse", a, y, NULL)};
 }
 
 static ax_model improved_mlp(ax_rng *rng)
@@ -69,7 +69,7 @@ static ax_model improved_mlp(ax_rng *rng)
     const float l2 = 5.0f / (2 * 7996.0f);
     loss = ax_regularize(g, loss, ax_graph_find(g, "hidden.weight"), 0, l2);
     loss = ax_regularize(g, loss, ax_graph_find(g, "out.weight"), 0, l2);
-    return (ax_model){g, x, y, logits, loss};
+    return (ax_model){.graph = g, .input = x, .target = y, .output = logits, .loss = loss};
 }
 
 static ax_model cnn(ax_rng *rng)
@@ -85,7 +85,7 @@ static ax_model cnn(ax_rng *rng)
     h = ax_dropout(g, ax_dense(g, ax_flatten(g, h), 100, "relu", AX_DEFAULT_INIT, rng, "fc"), 0.5f);
     ax_node *logits = ax_dense(g, h, 10, NULL, AX_DEFAULT_INIT, rng, "out");
     ax_node *y = ax_input(g, "label", ax_shape1(32));
-    return (ax_model){g, x, y, logits, ax_softmax_cross_entropy(g, logits, y)};
+    return (ax_model){.graph = g, .input = x, .target = y, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, y)};
 }
 
 static int run(stage *st, ax_model m, const ax_optim_config *oc, int epochs, const ax_dataset *train,

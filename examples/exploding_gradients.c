@@ -62,7 +62,7 @@ static ax_status build(net *n, float gain, float clip)
     ax_rnn_result r;
     ax_rnn_layer(g, x, AX_RNN_RELU, H, NULL, &rng, "rnn", &r);
     ax_node *out = ax_dense(g, r.last, 1, NULL, AX_DEFAULT_INIT, &rng, "out");
-    n->m = (ax_model){g, x, y, out, ax_mse(g, out, y)};
+    n->m = (ax_model){.graph = g, .input = x, .target = y, .output = out, .loss = ax_mse(g, out, y)};
     ax_status s = ax_graph_compile(g);
     if (s != AX_OK)
         return s;

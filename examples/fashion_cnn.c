@@ -131,7 +131,7 @@ int main(int argc, char **argv)
     ax_node *x = ax_input(g, "image", ax_shape4(64, 1, 28, 28));
     ax_node *logits = strong ? strong_net(g, x, &rng) : basic_net(g, x, &rng);
     ax_node *label = ax_input(g, "label", ax_shape1(64));
-    ax_model m = {g, x, label, logits, ax_softmax_cross_entropy(g, logits, label)};
+    ax_model m = {.graph = g, .input = x, .target = label, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, label)};
     if (s == AX_OK)
         s = ax_graph_compile(g);
     ax_optim_config oc;

@@ -113,7 +113,7 @@ int main(int argc, char **argv)
         ax_node *logits = ax_dense(g, h, 10, NULL, AX_DEFAULT_INIT, &rng, "fc3");
         ax_node *label = ax_input(g, "label", ax_shape1(batch));
         ax_node *loss = ax_softmax_cross_entropy(g, logits, label);
-        m = (ax_model){g, x, label, logits, loss};
+        m = (ax_model){.graph = g, .input = x, .target = label, .output = logits, .loss = loss};
         s = ax_graph_compile(g);
     }
     ax_optim_config oc;

@@ -76,7 +76,7 @@ static ax_status gru_forecast(const series *s, uint64_t seed, float *pred)
     ax_rnn_result r;
     ax_rnn_layer(g, x, AX_GRU, HIDDEN, NULL, &rng, "gru", &r);
     ax_node *out = ax_dense(g, r.last, 1, NULL, AX_DEFAULT_INIT, &rng, "out");
-    ax_model m = {g, x, y, out, ax_mse(g, out, y)};
+    ax_model m = {.graph = g, .input = x, .target = y, .output = out, .loss = ax_mse(g, out, y)};
     ax_optimizer *opt = NULL;
     ax_optim_config oc;
     ax_optim_defaults("adam", &oc);

@@ -35,7 +35,7 @@ static result train(const ax_dataset *tr, const ax_dataset *te, ax_init init)
     }
     ax_node *logits = ax_dense(g, h, 4, NULL, init, &rng, "out");
     ax_node *y = ax_input(g, "y", ax_shape1(32));
-    ax_model m = {g, x, y, logits, ax_softmax_cross_entropy(g, logits, y)};
+    ax_model m = {.graph = g, .input = x, .target = y, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, y)};
     ax_optimizer *opt;
     ax_graph_compile(g);
     ax_optimizer_new("sgd", &(ax_optim_config){.lr = 0.05f, .momentum = 0.9f}, &opt);

@@ -52,7 +52,7 @@ static net make(uint64_t seed)
     h = ax_dense(g, h, 100, "relu", AX_DEFAULT_INIT, &rng, "fc2");
     ax_node *logits = ax_dense(g, h, 10, NULL, AX_DEFAULT_INIT, &rng, "fc3");
     ax_node *y = ax_input(g, "label", ax_shape1(BATCH));
-    net n = {{g, x, y, logits, ax_softmax_cross_entropy(g, logits, y)}, NULL};
+    net n = {{.graph = g, .input = x, .target = y, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, y)}, NULL};
     ax_optim_config oc;
     ax_optim_defaults("adam", &oc);
     oc.lr = 1.2e-3f; /* the paper's rate for LeNet-300-100 */

@@ -94,7 +94,7 @@ static int run(int kind, const ax_dataset *train, const ax_dataset *val, run_res
         loss = ax_regularize(g, loss, ax_graph_find(g, "hidden.weight"), 0, L2_STRENGTH);
         loss = ax_regularize(g, loss, ax_graph_find(g, "out.weight"), 0, L2_STRENGTH);
     }
-    ax_model m = {g, x, y, logits, loss};
+    ax_model m = {.graph = g, .input = x, .target = y, .output = logits, .loss = loss};
     ax_optimizer *opt;
     ax_optim_config oc = {.lr = 0.01f, .momentum = 0.9f};
     ax_callback *stopper = NULL;
@@ -105,7 +105,7 @@ static int run(int kind, const ax_dataset *train, const ax_dataset *val, run_res
     c.verbosity = AX_QUIET;
     if (kind == AUGMENT)
         c.augment = &aug;
-    measure ms = {{g, x, y, logits, ce}, train, val, r};
+    measure ms = {{.graph = g, .input = x, .target = y, .output = logits, .loss = ce}, train, val, r};
     ax_callback measuring = {.name = "measure", .state = &ms, .epoch_end = measure_epoch};
     ax_callback *cbs[2] = {&measuring, NULL};
     c.callbacks = cbs;

@@ -44,7 +44,7 @@ int main(int argc, char **argv)
     ax_node *x = ax_input(g, "x", ax_shape2(n, 2));
     ax_node *t = ax_input(g, "passed", ax_shape2(n, 1));
     ax_node *p = ax_dense(g, x, 1, "sigmoid", (ax_init){AX_INIT_ZEROS, 0, 0}, &rng, "neuron");
-    ax_model m = {g, x, t, p, ax_loss(g, "binary_cross_entropy", p, t, NULL)};
+    ax_model m = {.graph = g, .input = x, .target = t, .output = p, .loss = ax_loss(g, "binary_cross_entropy", p, t, NULL)};
     ax_optimizer *opt;
     if (ax_graph_compile(g) != AX_OK || ax_optimizer_new("sgd", &(ax_optim_config){.lr = 0.5f}, &opt) != AX_OK ||
         ax_optimizer_add_graph(opt, g) != AX_OK) {

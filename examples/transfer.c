@@ -78,7 +78,7 @@ static ax_model mlp(uint64_t seed, const char *head)
     h = ax_dense(g, ax_flatten(g, h), 128, "relu", AX_DEFAULT_INIT, &rng, "fc");
     ax_node *logits = ax_dense(g, h, 5, NULL, AX_DEFAULT_INIT, &rng, head);
     ax_node *y = ax_input(g, "label", ax_shape1(20));
-    ax_model m = {g, x, y, logits, ax_softmax_cross_entropy(g, logits, y)};
+    ax_model m = {.graph = g, .input = x, .target = y, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, y)};
     ax_graph_compile(g);
     return m;
 }

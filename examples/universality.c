@@ -39,7 +39,7 @@ static int train(fit *r, const ax_dataset *data, const ax_dataset *grid)
     ax_node *x = ax_input(g, "x", ax_shape2(32, 1)), *t = ax_input(g, "y", ax_shape2(32, 1));
     ax_node *h = ax_dense(g, x, r->units, "relu", AX_DEFAULT_INIT, &rng, "hidden");
     ax_node *y = ax_dense(g, h, 1, NULL, AX_DEFAULT_INIT, &rng, "out");
-    ax_model m = {g, x, t, y, ax_mse(g, y, t)};
+    ax_model m = {.graph = g, .input = x, .target = t, .output = y, .loss = ax_mse(g, y, t)};
     ax_optimizer *opt;
     ax_schedule *sched;
     ax_schedule_config sc;

@@ -58,7 +58,7 @@ static ax_model build(kind k)
     }
     ax_node *logits = ax_dense(g, h, 4, NULL, AX_DEFAULT_INIT, &rng, "out");
     ax_node *y = ax_input(g, "y", ax_shape1(BATCH));
-    ax_model m = {g, x, y, logits, ax_softmax_cross_entropy(g, logits, y)};
+    ax_model m = {.graph = g, .input = x, .target = y, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, y)};
     return m;
 }
 

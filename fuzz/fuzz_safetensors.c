@@ -1,5 +1,6 @@
 /* safetensors model files: validation, metadata, every tensor as floats,
- * and loading into a model by name (strict and not). */
+ * loading into a model by name (strict and not), and reading a model file
+ * whole (ax_load_model: its graph, roles and heads). */
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -23,5 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)ax_load_safetensors(p, g, 0, &n);
     }
     ax_graph_free(g);
+    ax_model m; /* a model file: its graph, roles, heads and weights */
+    if (ax_load_model(p, 2, &m) == AX_OK)
+        ax_graph_free(m.graph);
     return 0;
 }

@@ -23,7 +23,7 @@ int main(int argc, char **argv)
     ax_node *x = ax_input(g, "x", ax_shape2(32, 6));
     ax_node *logits = ax_dense(g, ax_dense(g, x, 16, "tanh", AX_DEFAULT_INIT, &rng, "fc1"), 3, NULL, AX_DEFAULT_INIT, &rng, "fc2");
     ax_node *y = ax_input(g, "y", ax_shape1(32));
-    ax_model m = {g, x, y, logits, ax_softmax_cross_entropy(g, logits, y)};
+    ax_model m = {.graph = g, .input = x, .target = y, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, y)};
     ax_fit_config c = ax_fit_defaults();
     c.epochs = 4;
     c.verbosity = AX_QUIET;

@@ -68,6 +68,12 @@ void check_no_sanitizer_report(const char *output, const char *command);
 
 /* n samples of four noisy blobs in 12-D, as bytes: class c is bright in
  * features 3c..3c+2 (the training tests' data set). */
+/* A temporary folder of this test process's (made on first use), and a
+ * file `name` written there with `text`: its path, valid for the next
+ * three calls. */
+const char *test_dir(void);
+const char *test_write_file(const char *name, const char *text);
+
 ax_dataset *test_blobs(int n, uint64_t seed);
 
 #define TEST_MAIN(...)                                                                             \

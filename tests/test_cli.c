@@ -78,7 +78,7 @@ static void spec_errors_name_line_and_column(void)
         {"input x 8\ndense fc units=3\n", "s.spec: no loss line"},
         {"input x 8\ndense a units=3\nadd s inputs=a,b\nloss mse\n", "s.spec:3:7: inputs: no layer named 'b' before this line"},
         {"input x 8\ndense fc units=3 init=magic\nloss mse\n", "s.spec:2:18: unknown init 'magic'"},
-        {"input x 8\ndense fc units=3\nloss softmax_cross_entropy\ndense z units=2\n", "s.spec:4:1: nothing may follow the loss line"},
+        {"input x 8\ndense fc units=3\nloss softmax_cross_entropy\ndense z units=2\n", "s.spec:4:1: nothing but loss lines (one per head) may follow the loss line"},
         {"input x 0\ndense fc units=3\nloss mse\n", "s.spec:1:9: input dimension '0' is not a whole number from 1 to 16777216"},
         {"input x 2 3\nconv2d c filters=2\nloss mse\n", "s.spec:2:1: conv2d 'c': needs x [N, C, H, W]"},
         /* numbers out of range: errors, not a crash or a silent truncation */
@@ -134,7 +134,7 @@ static void spec_errors_name_line_and_column(void)
             CHECK(sp.n_layers == 256 && !strcmp(sp.layers[255].type, "activation") && sp.layers[255].output == sp.output);
             ax_graph_free(sp.graph);
         } else
-            CHECK_ERR(ax_spec_build(deep, "deep.spec", 2, 1, &sp), AX_ERR_FORMAT, "deep.spec:258: more than 255 layers");
+            CHECK_ERR(ax_spec_build(deep, "deep.spec", 2, 1, &sp), AX_ERR_FORMAT, "deep.spec:257:1: more than 255 layers");
     }
 }
 
@@ -662,7 +662,7 @@ static void c_graphs_save_and_run(void)
     h = ax_leaky_relu(g, ax_op_layer(g, "layernorm", h, &ln_at, 1, "ln"), 0.2f);
     ax_node *logits = ax_dense(g, h, C, NULL, AX_DEFAULT_INIT, &rng, "fc2");
     ax_node *label = ax_input(g, "label", ax_shape1(16));
-    ax_model m = {g, x, label, logits, ax_softmax_cross_entropy(g, logits, label)};
+    ax_model m = {.graph = g, .input = x, .target = label, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, label)};
     CHECK_OK(ax_graph_compile(g));
     float *bias = ax_node_data(ax_graph_find(g, "ln.bias"));
     for (int i = 0; i < 6; i++)
@@ -719,8 +719,63 @@ static void c_graphs_save_and_run(void)
     ax_graph_free(g);
 }
 
+/* Two inputs and two heads through train, eval, predict and info, the
+ * CSV's columns named for each part. */
+static void several_inputs_and_heads(void)
+{
+    setup();
+    static char csv[1 << 16];
+    int len = snprintf(csv, sizeof csv, "a,b,c,d,e,y,kind\n");
+    ax_rng rng;
+    ax_rng_seed(&rng, 21, 0);
+    for (int i = 0; i < 600; i++) {
+        float r[5];
+        for (int k = 0; k < 5; k++)
+            r[k] = ax_rng_normal(&rng);
+        const int kind = r[2] > r[3] ? (r[2] > r[4] ? 0 : 2) : (r[3] > r[4] ? 1 : 2);
+        len += snprintf(csv + len, sizeof csv - (size_t)len, "%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%d\n", r[0], r[1], r[2],
+                        r[3], r[4], 2 * r[0] - r[1] + r[2] * r[3], kind);
+    }
+    file("wd.csv", csv);
+    file("wd.spec", "input wide 2\ninput deep 3\ndense h inputs=deep units=16 activation=tanh\n"
+                    "concat j inputs=wide,h\ndense y_out units=1\ndense kind_out inputs=h units=3\n"
+                    "loss y mse inputs=y_out\nloss kind softmax_cross_entropy inputs=kind_out weight=0.5\n");
+    char out[1 << 16], cmd[1024];
+    const char *data = "csv:wd.csv:input.wide=a,b:input.deep=c,d,e:target.y=y:label.kind=kind";
+    snprintf(cmd, sizeof cmd, "train wd.spec --data %s --val %s --epochs 15 --lr 0.01 --batch 32 --out wd.st --json",
+             data, data);
+    CHECK(run(cmd, out, sizeof out) == 0);
+    CHECK(json_number(out, "y_loss") < 0.6 && json_number(out, "val_kind_accuracy") > 0.85);
+    CHECK(fabs(json_number(out, "val_loss") - json_number(out, "val_y_loss") - 0.5 * json_number(out, "val_kind_loss")) <
+          1e-4 * json_number(out, "val_loss"));
+    snprintf(cmd, sizeof cmd, "eval wd.st --data %s", data);
+    CHECK(run(cmd, out, sizeof out) == 0 && strstr(out, "600 samples: loss ") && strstr(out, "head y: loss ") &&
+          strstr(out, "R^2 ") && strstr(out, "head kind: loss ") && strstr(out, "macro F1 "));
+    snprintf(cmd, sizeof cmd, "eval wd.st --data %s --json", data);
+    CHECK(run(cmd, out, sizeof out) == 0 && strstr(out, "\"heads\":{\"y\":{\"loss\":") && strstr(out, "\"kind\":{"));
+    snprintf(cmd, sizeof cmd, "predict wd.st --input csv:wd.csv:input.wide=a,b:input.deep=c,d,e --output p.csv");
+    CHECK(run(cmd, out, sizeof out) == 0);
+    char *pred = cli_text_of(file("p.csv", NULL));
+    CHECK(pred && !strncmp(pred, "row,y.y0,kind.class,kind.p0,kind.p1,kind.p2\n0,", 46));
+    int lines = 0;
+    for (const char *q = pred; q && *q; q++)
+        lines += *q == '\n';
+    CHECK(lines == 601);
+    free(pred);
+    CHECK(run("info wd.st", out, sizeof out) == 0 && strstr(out, "Input deep: (3)") &&
+          strstr(out, "Head kind: output (3), loss softmax_cross_entropy on target 'kind', weight 0.5"));
+    /* the data must name every part the model reads */
+    CHECK(run("eval wd.st --data csv:wd.csv", out, sizeof out) == 1 && strstr(out, "name the columns of each"));
+    CHECK(run("eval wd.st --data csv:wd.csv:input.wide=a,b:target.y=y:label.kind=kind", out, sizeof out) == 1 &&
+          strstr(out, "the model's input 'deep' has no feature group of that name"));
+    CHECK(run("eval wd.st --data csv:wd.csv:input.wide=a,b:input.deep=c,d,e:target.y=y:target.kind=kind", out,
+              sizeof out) == 1 && strstr(out, "head 'kind' takes class labels"));
+    CHECK(run("eval wd.st --data csv:wd.csv:input.wide=a,b:input.deep=c,d:target.y=y:label.kind=kind", out,
+              sizeof out) == 1 && strstr(out, "the model's input 'deep' takes 3 values per sample, the data has 2"));
+}
+
 TEST_MAIN(T(spec_errors_name_line_and_column), T(specs_build_graphs), T(train_eval_predict_info),
           T(standardize_and_predict_new_data), T(resume_from_the_command_line), T(outputs_are_safe), T(epochs_reported),
           T(checkpoints_survive_a_kill), T(the_model_knows_what_it_is), T(pytorch_files_load), T(layers_as_stored),
           T(bad_usage_and_bad_input), T(catalog_matches_the_schemas), T(files_of_the_first_format_load),
-          T(c_graphs_save_and_run), T(text_models))
+          T(c_graphs_save_and_run), T(text_models), T(several_inputs_and_heads))

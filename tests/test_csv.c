@@ -2,35 +2,12 @@
  * table can be wrong; then a regression trained from one. */
 #include "test.h"
 
-#include <unistd.h>
-
-static char dir[64];
-
-static const char *write_file(const char *name, const char *text)
-{
-    static char p[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-    FILE *f = fopen(p[k], "wb");
-    fputs(text, f);
-    fclose(f);
-    return p[k];
-}
-
-static void setup(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/axon-csv-XXXXXX");
-    CHECK(mkdtemp(dir) != NULL);
-}
-
 static void reads_tables(void)
 {
-    setup();
     ax_dataset *ds;
     /* a header, CRLF line ends, a blank line, quoted cells, the label by name */
-    const char *p = write_file("a.csv", "\"size, cm\",kind,weight\r\n1.5,2,10\r\n\r\n\"2.5\",0, 20\r\n-3e1,1,30\r\n");
-    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, "kind", NULL, 0, 0, NULL}, &ds));
+    const char *p = test_write_file("a.csv", "\"size, cm\",kind,weight\r\n1.5,2,10\r\n\r\n\"2.5\",0, 20\r\n-3e1,1,30\r\n");
+    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, "kind", NULL, 0, 0, NULL, NULL}, &ds));
     if (ds) {
         CHECK(ds->n == 3 && ds->sample_size == 2 && ds->n_classes == 3 && ds->labels && !ds->targets);
         CHECK(ds->xf[0] == 1.5f && ds->xf[1] == 10 && ds->xf[2] == 2.5f && ds->xf[4] == -30 && ds->xf[5] == 30);
@@ -38,22 +15,22 @@ static void reads_tables(void)
         ax_dataset_free(ds);
     }
     /* a UTF-8 byte-order mark (spreadsheets write one) is not part of the first name */
-    p = write_file("bom.csv", "\xef\xbb\xbf" "size,label\n1,0\n2,1\n");
-    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, NULL, "size", 0, 0, NULL}, &ds));
+    p = test_write_file("bom.csv", "\xef\xbb\xbf" "size,label\n1,0\n2,1\n");
+    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, NULL, "size", 0, 0, NULL, NULL}, &ds));
     if (ds) {
         CHECK(ds->n == 2 && ds->targets && ds->targets[1] == 2);
         ax_dataset_free(ds);
     }
     /* no header: the last column is the label by default; semicolons */
-    p = write_file("b.csv", "1;2;0\n3;4;1\n");
-    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, ';', NULL, NULL, 4, 0, NULL}, &ds));
+    p = test_write_file("b.csv", "1;2;0\n3;4;1\n");
+    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, ';', NULL, NULL, 4, 0, NULL, NULL}, &ds));
     if (ds) {
         CHECK(ds->n == 2 && ds->sample_size == 2 && ds->n_classes == 4 && ds->labels[1] == 1 && ds->xf[3] == 4);
         ax_dataset_free(ds);
     }
     /* regression: two targets, in the order asked, one by index */
-    p = write_file("c.csv", "x1,y1,x2,y2\n1,10,2,20\n3,30,4,40\n");
-    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, NULL, "y2,1", 0, 0, NULL}, &ds));
+    p = test_write_file("c.csv", "x1,y1,x2,y2\n1,10,2,20\n3,30,4,40\n");
+    CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){-1, 0, NULL, "y2,1", 0, 0, NULL, NULL}, &ds));
     if (ds) {
         CHECK(ds->n == 2 && ds->sample_size == 2 && ds->n_targets == 2 && !ds->labels);
         CHECK(ds->xf[0] == 1 && ds->xf[1] == 2 && ds->targets[0] == 20 && ds->targets[1] == 10 && ds->targets[3] == 30);
@@ -63,7 +40,7 @@ static void reads_tables(void)
 
 static void expect_error(const char *name, const char *text, const ax_csv_options *o, const char *needle)
 {
-    const char *p = write_file(name, text);
+    const char *p = test_write_file(name, text);
     ax_dataset *ds = (ax_dataset *)1;
     ax_status s = ax_dataset_load_csv(p, o, &ds);
     CHECK(s != AX_OK && ds == NULL);
@@ -75,8 +52,7 @@ static void expect_error(const char *name, const char *text, const ax_csv_option
 
 static void malformed_tables(void)
 {
-    setup();
-    ax_csv_options dflt = {-1, 0, NULL, NULL, 0, 0, NULL};
+    ax_csv_options dflt = {-1, 0, NULL, NULL, 0, 0, NULL, NULL};
     expect_error("bad.csv", "a,b,c\n1,2,0\n3,abc,1\n", &dflt, ":3: column 2 ('b'): 'abc' is not a number");
     expect_error("miss.csv", "a,b,c\n1,2,0\n,5,NA\n7,8,1\n", &dflt,
                  "2 missing values, the first on line 3, column 1 ('a'): fill or drop them first");
@@ -91,20 +67,19 @@ static void malformed_tables(void)
     expect_error("huge.csv", "a,y\n1,0\n1e39,1\n", &dflt, ":3: column 1 ('a'): '1e39' is not a number");
     expect_error("hex.csv", "a,y\n1,0\n0x10,1\n", &dflt, ":3: column 1 ('a'): '0x10' is not a number");
     expect_error("dup.csv", "a,a,y\n1,2,0\n", &dflt, ":1: column name 'a' appears twice (columns 1 and 2)");
-    expect_error("big.csv", "a,y\n1,0\n2,3\n", &(ax_csv_options){-1, 0, NULL, NULL, 3, 0, NULL},
+    expect_error("big.csv", "a,y\n1,0\n2,3\n", &(ax_csv_options){-1, 0, NULL, NULL, 3, 0, NULL, NULL},
                  ":3: column 2 ('y'): label 3 is not a class in 0..2");
-    expect_error("col.csv", "a,y\n1,0\n", &(ax_csv_options){-1, 0, "z", NULL, 0, 0, NULL}, "no column 'z'");
+    expect_error("col.csv", "a,y\n1,0\n", &(ax_csv_options){-1, 0, "z", NULL, 0, 0, NULL, NULL}, "no column 'z'");
     expect_error("empty.csv", "", &dflt, "empty");
     expect_error("head.csv", "a,b,y\n", &dflt, "a header but no data rows");
     expect_error("one.csv", "y\n1\n", &dflt, "no feature columns");
-    expect_error("both.csv", "a,y\n1,0\n", &(ax_csv_options){-1, 0, "y", "a", 0, 0, NULL}, "not both");
+    expect_error("both.csv", "a,y\n1,0\n", &(ax_csv_options){-1, 0, "y", "a", 0, 0, NULL, NULL}, "not both");
     ax_dataset *ds;
     CHECK_ERR(ax_dataset_load_csv("/nonexistent/t.csv", NULL, &ds), AX_ERR_IO, "/nonexistent/t.csv: cannot open");
 }
 
 static void trains_a_regression_from_csv(void)
 {
-    setup();
     /* y = 2 a - b + 0.5, 200 rows */
     static char text[200 * 64 + 32];
     int len = snprintf(text, sizeof text, "a,b,y\n");
@@ -116,7 +91,7 @@ static void trains_a_regression_from_csv(void)
                         (double)(2 * a - b + 0.5f));
     }
     ax_dataset *ds;
-    CHECK_OK(ax_dataset_load_csv(write_file("reg.csv", text), &(ax_csv_options){-1, 0, NULL, "y", 0, 0, NULL}, &ds));
+    CHECK_OK(ax_dataset_load_csv(test_write_file("reg.csv", text), &(ax_csv_options){-1, 0, NULL, "y", 0, 0, NULL, NULL}, &ds));
     if (!ds)
         return;
     ax_graph *g;
@@ -124,7 +99,7 @@ static void trains_a_regression_from_csv(void)
     ax_rng_seed(&r, 1, 1);
     ax_node *x = ax_input(g, "x", ax_shape2(20, 2)), *t = ax_input(g, "t", ax_shape2(20, 1));
     ax_node *pred = ax_dense(g, x, 1, NULL, (ax_init){AX_INIT_ZEROS, 0, 0}, &r, "fit");
-    ax_model m = {g, x, t, pred, ax_mse(g, pred, t)};
+    ax_model m = {.graph = g, .input = x, .target = t, .output = pred, .loss = ax_mse(g, pred, t)};
     CHECK_OK(ax_graph_compile(g));
     ax_optimizer *opt;
     CHECK_OK(ax_optimizer_new("sgd", &(ax_optim_config){.lr = 0.1f, .momentum = 0.9f}, &opt));
@@ -146,7 +121,7 @@ static void trains_a_regression_from_csv(void)
     x = ax_input(g, "x", ax_shape2(20, 2));
     ax_node *lab = ax_input(g, "lab", ax_shape1(20));
     ax_node *logits = ax_dense(g, x, 3, NULL, AX_DEFAULT_INIT, &r, "fc");
-    m = (ax_model){g, x, lab, logits, ax_softmax_cross_entropy(g, logits, lab)};
+    m = (ax_model){.graph = g, .input = x, .target = lab, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, lab)};
     CHECK_OK(ax_graph_compile(g));
     ax_metrics mt;
     CHECK_ERR(ax_evaluate(&m, ds, &mt), AX_ERR_SHAPE, "1 real targets per sample");
@@ -158,7 +133,7 @@ static void trains_a_regression_from_csv(void)
 static void features_only_tables(void)
 {
     ax_dataset *ds;
-    const char *p = write_file("new.csv", "a,b\n1,2\n3,4\n5,6\n");
+    const char *p = test_write_file("new.csv", "a,b\n1,2\n3,4\n5,6\n");
     CHECK_OK(ax_dataset_load_csv(p, &(ax_csv_options){.header = -1, .features_only = 1}, &ds));
     if (!ds)
         return;
@@ -168,7 +143,7 @@ static void features_only_tables(void)
     ax_node *x = ax_input(g, "x", ax_shape2(2, 2)), *t = ax_input(g, "t", ax_shape2(2, 1));
     ax_node *w = ax_param(g, "w", ax_shape2(1, 2));
     ax_node *y = ax_matmul(g, x, w, 1);
-    ax_model m = {g, x, t, y, ax_mse(g, y, t)};
+    ax_model m = {.graph = g, .input = x, .target = t, .output = y, .loss = ax_mse(g, y, t)};
     CHECK_OK(ax_graph_compile(g));
     ax_node_data(w)[0] = 10, ax_node_data(w)[1] = 1;
     float out[3];
@@ -194,8 +169,7 @@ static void features_only_tables(void)
  * after each window as its target. */
 static void series_and_windows(void)
 {
-    setup();
-    const char *p = write_file("co2.csv", "Date,CO2,adj\n1958-03-01,10,1\n1958-04-01,11,2\n1958-05-01,12,3\n"
+    const char *p = test_write_file("co2.csv", "Date,CO2,adj\n1958-03-01,10,1\n1958-04-01,11,2\n1958-05-01,12,3\n"
                                            "1958-06-01,13,4\n1958-07-01,14,5\n");
     ax_dataset *ds, *w;
     CHECK_ERR(ax_dataset_load_csv(p, &(ax_csv_options){.header = 1, .features_only = 1}, &ds), AX_ERR_FORMAT,

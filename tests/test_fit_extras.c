@@ -73,7 +73,7 @@ static ax_model small_model(void)
     ax_node *h = ax_dense(g, x, 64, "relu", AX_DEFAULT_INIT, &rng, "fc1");
     ax_node *logits = ax_dense(g, h, 3, NULL, AX_DEFAULT_INIT, &rng, "fc2");
     ax_node *lab = ax_input(g, "y", ax_shape1(16));
-    ax_model m = {g, x, lab, logits, ax_softmax_cross_entropy(g, logits, lab)};
+    ax_model m = {.graph = g, .input = x, .target = lab, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, lab)};
     ax_graph_compile(g);
     return m;
 }
@@ -289,7 +289,7 @@ static void one_hot_split_and_plateau(void)
     ax_graph_new(&g);
     ax_node *x = ax_input(g, "x", ax_shape2(20, 4)), *t = ax_input(g, "t", ax_shape2(20, 3));
     ax_node *out = ax_dense(g, ax_dense(g, x, 12, "sigmoid", AX_DEFAULT_INIT, &rng, "h"), 3, "sigmoid", AX_DEFAULT_INIT, &rng, "o");
-    ax_model m = {g, x, t, out, ax_mse(g, out, t)};
+    ax_model m = {.graph = g, .input = x, .target = t, .output = out, .loss = ax_mse(g, out, t)};
     CHECK_OK(ax_graph_compile(g));
     ax_optimizer *opt;
     CHECK_OK(ax_optimizer_new("sgd", &(ax_optim_config){.lr = 2.0f}, &opt));

@@ -1,5 +1,8 @@
 #include "test.h"
 
+#include <stdlib.h>
+#include <unistd.h>
+
 int test_failures;
 
 void check_no_sanitizer_report(const char *output, const char *command)
@@ -8,6 +11,33 @@ void check_no_sanitizer_report(const char *output, const char *command)
         printf("  a sanitizer report from '%s':\n%s\n", command, output);
         test_failures++;
     }
+}
+
+const char *test_dir(void)
+{
+    static char dir[64];
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "/tmp/axon-test-XXXXXX");
+        if (!mkdtemp(dir)) {
+            perror("mkdtemp");
+            exit(1);
+        }
+    }
+    return dir;
+}
+
+const char *test_write_file(const char *name, const char *text)
+{
+    static char p[4][256];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof p[k], "%s/%s", test_dir(), name);
+    FILE *f = fopen(p[k], "wb");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        perror(p[k]);
+        exit(1);
+    }
+    return p[k];
 }
 
 int test_main(const test_case *tests, int n)

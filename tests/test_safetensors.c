@@ -207,7 +207,7 @@ static void checkpoints_keep_the_best(void)
     ax_graph_new(&g);
     ax_node *x = ax_input(g, "x", ax_shape2(10, 6)), *y = ax_input(g, "y", ax_shape1(10));
     ax_node *logits = ax_dense(g, x, 3, NULL, AX_DEFAULT_INIT, &rng, "fc");
-    ax_model m = {g, x, y, logits, ax_softmax_cross_entropy(g, logits, y)};
+    ax_model m = {.graph = g, .input = x, .target = y, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, y)};
     CHECK_OK(ax_graph_compile(g));
     ax_optimizer *opt;
     CHECK_OK(ax_optimizer_new("sgd", &(ax_optim_config){.lr = 0.5f}, &opt));
@@ -264,7 +264,7 @@ static void resume_continues_exactly(void)
             ax_node *h = ax_dropout(g, ax_dense(g, x, 12, "relu", AX_DEFAULT_INIT, &rng, "fc1"), 0.3f);
             h = ax_batch_norm_layer(g, h, 0, 0, "bn");
             ax_node *logits = ax_dense(g, h, 3, NULL, AX_DEFAULT_INIT, &rng, "fc2");
-            m = (ax_model){g, x, y, logits, ax_softmax_cross_entropy(g, logits, y)};
+            m = (ax_model){.graph = g, .input = x, .target = y, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, y)};
             CHECK_OK(ax_graph_compile(g));
             CHECK_OK(ax_optimizer_new("adam", NULL, &opt));
             CHECK_OK(ax_optimizer_add_graph(opt, g));

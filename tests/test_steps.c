@@ -20,7 +20,7 @@ static ax_model build_net(int batch, const char *optimizer, int with_bn, ax_opti
     h = ax_relu(g, with_bn ? ax_batch_norm_layer(g, h, 0.1f, 1e-5f, "bn") : h);
     ax_node *logits = ax_dense(g, h, CLASSES, NULL, AX_DEFAULT_INIT, &rng, "fc2");
     ax_node *lab = ax_input(g, "lab", ax_shape1(batch));
-    ax_model m = {g, x, lab, logits, ax_softmax_cross_entropy(g, logits, lab)};
+    ax_model m = {.graph = g, .input = x, .target = lab, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, lab)};
     CHECK_OK(ax_graph_compile(g));
     ax_optim_config c;
     CHECK_OK(ax_optim_defaults(optimizer, &c));

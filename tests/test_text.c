@@ -83,7 +83,7 @@ static void a_model_learns_and_continues_a_text(void)
         oc.lr = 0.02f;
         CHECK_OK(ax_optimizer_new("adam", &oc, &opt));
         CHECK_OK(ax_optimizer_add_graph(opt, sp.graph));
-        ax_model m = {sp.graph, sp.input, sp.target, sp.output, sp.loss};
+        ax_model m = {.graph = sp.graph, .input = sp.input, .target = sp.target, .output = sp.output, .loss = sp.loss};
         ax_fit_config fc = ax_fit_defaults();
         fc.epochs = 8;
         fc.seed = seed;
@@ -117,7 +117,7 @@ static void a_model_learns_and_continues_a_text(void)
     ax_spec sp;
     CHECK_OK(ax_spec_build("input c 8\nembedding dim=4 vocab=5\nrnn units=4\ndense units=5 per_step=1\n"
                            "loss softmax_cross_entropy\n", "fixed.spec", 1, 1, &sp));
-    ax_model m = {sp.graph, sp.input, sp.target, sp.output, sp.loss};
+    ax_model m = {.graph = sp.graph, .input = sp.input, .target = sp.target, .output = sp.output, .loss = sp.loss};
     ax_vocab v;
     CHECK_OK(ax_vocab_from_text("abcd\n", 5, &v));
     char *out;

@@ -22,7 +22,7 @@ static ax_model small_cnn(void)
     h = ax_dense(g, ax_flatten(g, h), 256, "relu", AX_DEFAULT_INIT, &rng, "fc");
     ax_node *logits = ax_dense(g, h, 10, NULL, AX_DEFAULT_INIT, &rng, "out");
     ax_node *y = ax_input(g, "label", ax_shape1(BATCH));
-    ax_model m = {g, x, y, logits, ax_softmax_cross_entropy(g, logits, y)};
+    ax_model m = {.graph = g, .input = x, .target = y, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, y)};
     CHECK_OK(ax_graph_compile(g));
     return m;
 }

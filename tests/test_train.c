@@ -22,7 +22,7 @@ static void build(run *r, const char *optimizer, float lr, int batch)
     ax_node *h = ax_dense(g, x, 16, "relu", AX_DEFAULT_INIT, &rng, "fc1");
     ax_node *logits = ax_dense(g, h, CLASSES, NULL, AX_DEFAULT_INIT, &rng, "fc2");
     ax_node *lab = ax_input(g, "lab", ax_shape1(batch));
-    r->m = (ax_model){g, x, lab, logits, ax_softmax_cross_entropy(g, logits, lab)};
+    r->m = (ax_model){.graph = g, .input = x, .target = lab, .output = logits, .loss = ax_softmax_cross_entropy(g, logits, lab)};
     CHECK_OK(ax_graph_compile(g));
     ax_optim_config c;
     CHECK_OK(ax_optim_defaults(optimizer, &c));

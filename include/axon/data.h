@@ -36,6 +36,20 @@ typedef struct ax_idx {
 ax_status ax_idx_read(const char *path, ax_idx **out);
 void ax_idx_free(ax_idx *idx);
 
+/* A named part of each sample: a feature group (values [offset, offset +
+ * size) of the sample's features, with its shape) or a target (values
+ * [offset, offset + size) of the sample's target row: class labels, one
+ * value, when n_classes > 0, else real values). A model's inputs and
+ * heads are fed from the parts of their names. */
+#define AX_MAX_FIELDS 8
+typedef struct ax_data_field {
+    char name[32];
+    int64_t offset, size;
+    int ndim;                      /* a feature group's shape (ndim 1: [size]) */
+    int64_t shape[AX_MAX_DIMS];
+    int n_classes;                 /* targets: class labels 0..n_classes-1; 0: real values */
+} ax_data_field;
+
 /* A data set in memory. Features are bytes (images stay uint8; batches
  * are converted to float, scaled, when they are made) or floats (tables).
  * Targets are class labels (classification) or real values (regression). */
@@ -53,6 +67,11 @@ typedef struct ax_dataset {
     int64_t n_targets;
     int step_labels;                    /* the targets are class indices (0..n_classes-1), one per step
                                          * of a sequence: next-token labels (axon/text.h) */
+    /* Named parts, for models with several inputs or heads: feature groups
+     * partitioning each sample's features, and targets partitioning its
+     * row of `targets` (labels is then NULL). 0: one unnamed part each. */
+    int n_inputs, n_outputs;
+    ax_data_field inputs[AX_MAX_FIELDS], outputs[AX_MAX_FIELDS];
 } ax_dataset;
 
 /* A table of floats: x [n, n_features], and either labels [n] in
@@ -75,6 +94,12 @@ typedef struct ax_csv_options {
     int features_only;   /* 1: every column is a feature, no targets (data to predict on) */
     const char *columns; /* read only these columns (names or 0-based indices, comma-separated; the
                           * others, a date column say, are not parsed); NULL: all */
+    /* Named parts (several inputs or heads), instead of label/targets: parts
+     * separated by ':', each input.NAME=COLS (a feature group), label.NAME=COL
+     * (class labels) or target.NAME=COLS (real values), COLS being names or
+     * 0-based indices separated by commas; columns named nowhere are not
+     * read. E.g. "input.wide=a,b:input.deep=a,c,d:target.price=price". */
+    const char *fields;
 } ax_csv_options;
 ax_status ax_dataset_load_csv(const char *path, const ax_csv_options *options, ax_dataset **out);
 
@@ -87,6 +112,16 @@ ax_status ax_dataset_load_csv(const char *path, const ax_csv_options *options, a
  * sequence model's input [T, features]. */
 ax_status ax_dataset_windows(const ax_dataset *rows, int64_t window, int64_t horizon, const int64_t *target_cols,
                              int n_targets, ax_dataset **out);
+
+/* Name the parts of a data set's samples (axon/data.h's ax_data_field):
+ * feature groups whose sizes add up to the sample size, each with its
+ * shape (size = product), and targets whose sizes add up to n_targets
+ * (a data set of real targets; a class target is one value per sample).
+ * Either list may be empty (n 0: left as it is). */
+ax_status ax_dataset_set_fields(ax_dataset *ds, const ax_data_field *inputs, int n_inputs,
+                                const ax_data_field *outputs, int n_outputs);
+/* The part of ds named `name` among its inputs (outputs: 1) or NULL. */
+const ax_data_field *ax_dataset_field(const ax_dataset *ds, int outputs, const char *name);
 
 /* Samples idx[0..n) of ds, in that order, as a new data set. */
 ax_status ax_dataset_subset(const ax_dataset *ds, const uint32_t *idx, int64_t n, ax_dataset **out);

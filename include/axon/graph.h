@@ -270,6 +270,7 @@ const char *ax_node_name(const ax_node *n);
 const char *ax_node_op(const ax_node *n);  /* "input", "param" or an op name */
 ax_shape ax_node_shape(const ax_node *n);
 int64_t ax_node_numel(const ax_node *n);
+int ax_node_id(const ax_node *n);          /* its place in the graph's order (forward runs ids 0 up) */
 float *ax_node_data(ax_node *n);
 float *ax_node_grad(ax_node *n);
 /* Ask for the gradient of an input (off by default). Before compile. */

@@ -13,16 +13,51 @@
 extern "C" {
 #endif
 
+/* A model with several outputs has a head for each: its prediction, its
+ * target (fed from the data's target of the same name), its own loss (a
+ * scalar, unweighted) and that loss's weight in the total. */
+#define AX_MAX_HEADS 8
+#define AX_MODEL_MAX_INPUTS 8
+typedef struct ax_head {
+    char name[32];
+    ax_node *output, *target, *loss;
+    float weight;
+    int classifier; /* the loss takes class labels (one per sample, or per step) */
+} ax_head;
+
 /* A compiled graph and the four nodes training needs. The input's per-
  * sample size must match the data's; the batch size is the input's
- * dimension 0. */
+ * dimension 0.
+ * Several inputs and outputs (Keras's functional models): n_inputs > 0
+ * inputs, each fed from the data's feature group of its node's name, and
+ * n_heads > 0 heads; then input and output/target are the first ones and
+ * loss is the total, sum of weight * head loss (ax_model_total_loss
+ * builds it). n_inputs == 0 and n_heads == 0: the one input and head. */
 typedef struct ax_model {
     ax_graph *graph;
     ax_node *input;  /* [B, ...] features */
     ax_node *target; /* [B] class indices, or [B, T] real targets */
     ax_node *output; /* [B, C] logits (or probabilities), or [B, T] predictions */
     ax_node *loss;   /* scalar */
+    int n_inputs;
+    ax_node *inputs[AX_MODEL_MAX_INPUTS];
+    int n_heads;
+    ax_head heads[AX_MAX_HEADS];
 } ax_model;
+
+/* Add a head to a model (before its graph is compiled); the first head
+ * also becomes m->output and m->target. */
+ax_status ax_model_add_head(ax_model *m, const char *name, ax_node *output, ax_node *target, ax_node *loss,
+                            float weight);
+/* m->loss = sum over the heads of weight * loss (the graph not yet
+ * compiled); a head of weight 0 is watched, not trained. */
+ax_status ax_model_total_loss(ax_model *m);
+/* The model's inputs (m->input alone, or m->inputs) and heads (one made
+ * of target, output and loss, or m->heads): their counts. */
+int ax_model_num_inputs(const ax_model *m);
+ax_node *ax_model_input(const ax_model *m, int i);
+int ax_model_num_heads(const ax_model *m);
+ax_head ax_model_head(const ax_model *m, int k);
 
 typedef struct ax_metrics {
     double loss;     /* mean over samples */
@@ -35,6 +70,8 @@ typedef struct ax_epoch_log {
     ax_metrics train, test;
     double seconds;
     float lr;  /* the learning rate used in this epoch */
+    int n_heads; /* a model with several heads: each one's loss (unweighted) and accuracy */
+    ax_metrics train_heads[AX_MAX_HEADS], test_heads[AX_MAX_HEADS];
 } ax_epoch_log;
 
 typedef enum ax_verbosity {
@@ -95,6 +132,10 @@ ax_status ax_grad_accumulation_new(int k, ax_callback **out);
 
 /* What early stopping watches: "val_*" is the held-out data (fit's test set). */
 typedef enum ax_monitor { AX_MONITOR_VAL_LOSS = 0, AX_MONITOR_VAL_ACCURACY, AX_MONITOR_LOSS, AX_MONITOR_ACCURACY } ax_monitor;
+/* The same measure of head k alone (a model with several heads):
+ * AX_MONITOR_HEAD(AX_MONITOR_VAL_LOSS, 1) watches the second head's
+ * held-out loss. */
+#define AX_MONITOR_HEAD(monitor, k) ((ax_monitor)((int)(monitor) + 4 * ((k) + 1)))
 double ax_monitor_value(ax_monitor m, const ax_epoch_log *log);
 
 /* Stop when the monitored value has not improved by more than min_delta
@@ -106,11 +147,14 @@ ax_status ax_early_stopping_new(ax_monitor monitor, double min_delta, int patien
 int ax_early_stopping_best(const ax_callback *cb, double *value);
 
 /* One CSV line per epoch: epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds
- * (val columns empty without held-out data), flushed each epoch. */
+ * (val columns empty without held-out data), then for each head of a model
+ * with several HEAD_loss,HEAD_accuracy,val_HEAD_loss,val_HEAD_accuracy;
+ * the header is written with the first epoch, lines flushed each epoch. */
 ax_status ax_csv_logger_new(const char *path, ax_callback **out);
 
 /* At the end of training, a self-contained SVG of the loss and accuracy
- * per epoch, training against held-out, written atomically. */
+ * per epoch, training against held-out, written atomically; a model with
+ * several heads gets a panel of each head's losses besides. */
 ax_status ax_svg_curves_new(const char *path, ax_callback **out);
 
 /* Step a learning-rate schedule after each epoch with the monitored value
@@ -119,7 +163,9 @@ ax_status ax_schedule_callback_new(ax_schedule *s, ax_optimizer *o, ax_monitor m
 
 /* A TensorBoard event file in log_dir (events.out.tfevents.<time>.<host>):
  * scalars loss, accuracy, val_loss, val_accuracy, learning_rate and
- * epoch_seconds at each epoch; `tensorboard --logdir log_dir` shows them. */
+ * epoch_seconds at each epoch, and HEAD/loss, HEAD/accuracy, HEAD/val_loss,
+ * HEAD/val_accuracy for each head of a model with several;
+ * `tensorboard --logdir log_dir` shows them. */
 ax_status ax_tensorboard_new(const char *log_dir, ax_callback **out);
 const char *ax_tensorboard_path(const ax_callback *cb);
 
@@ -153,8 +199,13 @@ ax_status ax_fit(ax_model *m, ax_optimizer *opt, const ax_dataset *train, const 
 /* Loss and accuracy over a whole data set, in eval mode. */
 ax_status ax_evaluate(ax_model *m, const ax_dataset *ds, ax_metrics *out);
 
-/* Write the model's output for every sample (ds->n rows of the output's
- * width) into out. */
+/* The same, and each head's loss (unweighted) and accuracy in heads[k]
+ * for a model with several heads (heads: AX_MAX_HEADS entries, or NULL). */
+ax_status ax_evaluate_heads(ax_model *m, const ax_dataset *ds, ax_metrics *out, ax_metrics *heads);
+
+/* Write the model's output for every sample into out: ds->n rows of the
+ * output's width; with several heads, each row holds every head's
+ * outputs in turn (the widths' sum). */
 ax_status ax_predict(ax_model *m, const ax_dataset *ds, float *out);
 
 /* ---- metrics ----------------------------------------------------------

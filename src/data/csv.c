@@ -225,6 +225,166 @@ static const char *column_name(const table *t, int64_t c, char *buf, size_t len)
     return buf;
 }
 
+/* ---- named parts (ax_csv_options.fields) --------------------------------- */
+
+typedef struct part {
+    ax_data_field f;
+    int64_t cols[256]; /* the file's columns, in the part's order */
+} part;
+
+/* "input.NAME=COLS:label.NAME=COL:target.NAME=COLS" into parts. */
+static ax_status parse_fields(const table *t, const char *fields, part *in, int *n_in, part *out, int *n_out)
+{
+    char text[4096];
+    if (snprintf(text, sizeof text, "%s", fields) >= (int)sizeof text)
+        return ax_fail(AX_ERR_INVALID_ARG, "%s: the named parts are longer than %zu characters", t->path, sizeof text - 1);
+    *n_in = *n_out = 0;
+    char *save = NULL;
+    for (char *item = strtok_r(text, ":", &save); item; item = strtok_r(NULL, ":", &save)) {
+        char *dot = strchr(item, '.'), *eq = strchr(item, '=');
+        const int input = !strncmp(item, "input.", 6), label = !strncmp(item, "label.", 6),
+                  target = !strncmp(item, "target.", 7);
+        if (!dot || !eq || eq < dot || eq == dot + 1 || !eq[1] || !(input || label || target))
+            return ax_fail(AX_ERR_INVALID_ARG, "%s: named part '%s': expected input.NAME=COLUMNS, label.NAME=COLUMN "
+                           "or target.NAME=COLUMNS", t->path, item);
+        part *p = input ? in : out;
+        int *n = input ? n_in : n_out;
+        if (*n == AX_MAX_FIELDS)
+            return ax_fail(AX_ERR_INVALID_ARG, "%s: more than %d %s", t->path, AX_MAX_FIELDS, input ? "inputs" : "targets");
+        p += *n;
+        memset(p, 0, sizeof *p);
+        if (eq - dot - 1 >= (long)sizeof p->f.name)
+            return ax_fail(AX_ERR_INVALID_ARG, "%s: the part name in '%s' is longer than %zu characters", t->path, item,
+                           sizeof p->f.name - 1);
+        memcpy(p->f.name, dot + 1, (size_t)(eq - dot - 1));
+        for (int k = 0; k < *n; k++)
+            if (!strcmp((input ? in : out)[k].f.name, p->f.name))
+                return ax_fail(AX_ERR_INVALID_ARG, "%s: two %s named '%s'", t->path, input ? "inputs" : "targets",
+                               p->f.name);
+        p->f.n_classes = label ? -1 : 0; /* counted from the labels */
+        char *save2 = NULL;
+        for (char *c = strtok_r(eq + 1, ",", &save2); c; c = strtok_r(NULL, ",", &save2)) {
+            int64_t col;
+            ax_status s = find_column(t, c, &col);
+            if (s != AX_OK)
+                return s;
+            for (int64_t k = 0; k < p->f.size; k++)
+                if (p->cols[k] == col)
+                    return ax_fail(AX_ERR_INVALID_ARG, "%s: column '%s' twice in part '%s'", t->path, c, p->f.name);
+            if (p->f.size == 256 || (label && p->f.size == 1))
+                return ax_fail(AX_ERR_INVALID_ARG, "%s: part '%s' has too many columns (%s)", t->path, p->f.name,
+                               label ? "a label is one column" : "at most 256");
+            p->cols[p->f.size++] = col;
+        }
+        if (!p->f.size)
+            return ax_fail(AX_ERR_INVALID_ARG, "%s: part '%s' names no column", t->path, p->f.name);
+        (*n)++;
+    }
+    if (!*n_in)
+        return ax_fail(AX_ERR_INVALID_ARG, "%s: the named parts have no input.NAME=COLUMNS", t->path);
+    /* a target column among the features would hand the model its answer */
+    for (int a = 0; a < *n_out; a++)
+        for (int64_t i = 0; i < out[a].f.size; i++)
+            for (int b = 0; b < *n_in; b++)
+                for (int64_t j = 0; j < in[b].f.size; j++)
+                    if (out[a].cols[i] == in[b].cols[j]) {
+                        char name[300];
+                        return ax_fail(AX_ERR_INVALID_ARG, "%s: column %s is both target '%s' and in input '%s'",
+                                       t->path, column_name(t, out[a].cols[i], name, sizeof name), out[a].f.name,
+                                       in[b].f.name);
+                    }
+    return AX_OK;
+}
+
+/* Parts' columns copied into rows of `width` values; missing values
+ * counted (the first's place kept), a bad number an error. */
+static ax_status read_parts(const table *t, const part *p, int n, int64_t width, float *dst, int64_t *missing,
+                            int64_t *miss_row, int64_t *miss_col)
+{
+    for (int64_t r = 0; r < t->rows; r++) {
+        int64_t at = 0;
+        for (int k = 0; k < n; k++)
+            for (int64_t i = 0; i < p[k].f.size; i++, at++) {
+                const int64_t c = p[k].cols[i];
+                const char *cell = t->cells[r * t->cols + c];
+                double v = 0;
+                char name[300];
+                if (is_missing(cell)) {
+                    if (!(*missing)++)
+                        *miss_row = t->line_of[r], *miss_col = c;
+                } else if (!parse_number(cell, &v))
+                    return ax_fail(AX_ERR_FORMAT, "%s:%lld: column %s: '%s' is not a number", t->path,
+                                   (long long)t->line_of[r], column_name(t, c, name, sizeof name), cell);
+                dst[r * width + at] = (float)v;
+            }
+    }
+    return AX_OK;
+}
+
+static ax_status load_fields(const table *t, const ax_csv_options *o, ax_dataset **out)
+{
+    part *in = ax_alloc(2 * AX_MAX_FIELDS * sizeof *in), *tg = in ? in + AX_MAX_FIELDS : NULL;
+    if (!in)
+        return ax_fail(AX_ERR_NOMEM, "%s: out of memory", t->path);
+    int n_in = 0, n_out = 0;
+    ax_status s = parse_fields(t, o->fields, in, &n_in, tg, &n_out);
+    int64_t features = 0, targets = 0;
+    for (int k = 0; k < n_in; k++)
+        in[k].f.offset = features, in[k].f.ndim = 1, in[k].f.shape[0] = in[k].f.size, features += in[k].f.size;
+    for (int k = 0; k < n_out; k++)
+        tg[k].f.offset = targets, targets += tg[k].f.size;
+    float *x = NULL, *y = NULL;
+    if (s == AX_OK) {
+        x = ax_alloc((size_t)(t->rows * features) * sizeof(float));
+        y = ax_alloc((size_t)(t->rows * (targets ? targets : 1)) * sizeof(float));
+        if (!x || !y)
+            s = ax_fail(AX_ERR_NOMEM, "%s: out of memory for %lld rows", t->path, (long long)t->rows);
+    }
+    int64_t missing = 0, miss_row = 0, miss_col = 0;
+    if (s == AX_OK)
+        s = read_parts(t, in, n_in, features, x, &missing, &miss_row, &miss_col);
+    if (s == AX_OK)
+        s = read_parts(t, tg, n_out, targets, y, &missing, &miss_row, &miss_col);
+    if (s == AX_OK && missing) {
+        char name[300];
+        s = ax_fail(AX_ERR_FORMAT, "%s: %lld missing value%s, the first on line %lld, column %s: fill or drop them first",
+                    t->path, (long long)missing, missing > 1 ? "s" : "", (long long)miss_row,
+                    column_name(t, miss_col, name, sizeof name));
+    }
+    /* labels: whole numbers from 0 (below n_classes when given) */
+    for (int k = 0; s == AX_OK && k < n_out; k++) {
+        if (tg[k].f.n_classes == 0)
+            continue;
+        int top = 0;
+        for (int64_t r = 0; s == AX_OK && r < t->rows; r++) {
+            const float v = y[r * targets + tg[k].f.offset];
+            char name[300];
+            if (!(v >= 0 && v == floorf(v) && v < 1e6f) || (o->n_classes > 0 && v >= (float)o->n_classes))
+                s = ax_fail(AX_ERR_FORMAT, "%s:%lld: column %s: label %g is not a class (a whole number from 0%s)",
+                            t->path, (long long)t->line_of[r], column_name(t, tg[k].cols[0], name, sizeof name),
+                            (double)v, o->n_classes > 0 ? ", below the class count" : "");
+            else
+                top = (int)v > top ? (int)v : top;
+        }
+        tg[k].f.n_classes = o->n_classes > 0 ? o->n_classes : top + 1;
+    }
+    if (s == AX_OK)
+        s = ax_dataset_from_floats(x, t->rows, features, NULL, 0, targets ? y : NULL, targets, out);
+    ax_data_field fi[AX_MAX_FIELDS], fo[AX_MAX_FIELDS];
+    for (int k = 0; k < n_in; k++)
+        fi[k] = in[k].f;
+    for (int k = 0; k < n_out; k++)
+        fo[k] = tg[k].f;
+    if (s == AX_OK && (s = ax_dataset_set_fields(*out, fi, n_in, fo, n_out)) != AX_OK) {
+        ax_dataset_free(*out);
+        *out = NULL;
+    }
+    ax_free(x);
+    ax_free(y);
+    ax_free(in);
+    return s;
+}
+
 ax_status ax_dataset_load_csv(const char *path, const ax_csv_options *options, ax_dataset **out)
 {
     *out = NULL;
@@ -234,9 +394,14 @@ ax_status ax_dataset_load_csv(const char *path, const ax_csv_options *options, a
         return ax_fail(AX_ERR_INVALID_ARG, "%s: give a label column or target columns, not both", path);
     if (o.features_only && (o.label || o.targets))
         return ax_fail(AX_ERR_INVALID_ARG, "%s: features only, or a label or targets: not both", path);
+    if (o.fields && (o.label || o.targets || o.features_only || o.columns))
+        return ax_fail(AX_ERR_INVALID_ARG, "%s: named parts say which columns are read and what they are: give "
+                       "them alone (no label, targets, features only or columns)", path);
     table t;
     ax_status s = parse(path, delim, o.header, &t);
-    if (s != AX_OK) {
+    if (s != AX_OK || o.fields) {
+        if (s == AX_OK)
+            s = load_fields(&t, &o, out);
         table_free(&t);
         return s;
     }

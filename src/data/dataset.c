@@ -1,6 +1,8 @@
 /* In-memory labelled data sets, loaded from IDX pairs or given by the caller. */
 #include "axon/data.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 void ax_dataset_free(ax_dataset *ds)
@@ -249,4 +251,81 @@ ax_status ax_dataset_windows(const ax_dataset *rows, int64_t window, int64_t hor
     ax_free(x);
     ax_free(y);
     return s;
+}
+
+/* Parts must tile [0, total) in order, each with a name unique in its list. */
+static ax_status check_fields(const ax_data_field *f, int n, int64_t total, const char *what)
+{
+    if (n < 0 || n > AX_MAX_FIELDS)
+        return ax_fail(AX_ERR_INVALID_ARG, "dataset: %d %s; at most %d", n, what, AX_MAX_FIELDS);
+    int64_t at = 0;
+    for (int i = 0; i < n; i++) {
+        if (!f[i].name[0] || memchr(f[i].name, '\0', sizeof f[i].name) == NULL)
+            return ax_fail(AX_ERR_INVALID_ARG, "dataset: %s %d has no name (or one of %zu characters or more)", what,
+                           i, sizeof f[i].name);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(f[i].name, f[j].name))
+                return ax_fail(AX_ERR_INVALID_ARG, "dataset: two %s named '%s'", what, f[i].name);
+        if (f[i].offset != at || f[i].size < 1)
+            return ax_fail(AX_ERR_INVALID_ARG, "dataset: %s '%s' must start at %lld and hold at least one value "
+                           "(it has offset %lld, size %lld)", what, f[i].name, (long long)at, (long long)f[i].offset,
+                           (long long)f[i].size);
+        at += f[i].size;
+    }
+    if (n && at != total)
+        return ax_fail(AX_ERR_INVALID_ARG, "dataset: the %s hold %lld values; each sample has %lld", what,
+                       (long long)at, (long long)total);
+    return AX_OK;
+}
+
+ax_status ax_dataset_set_fields(ax_dataset *ds, const ax_data_field *inputs, int n_inputs,
+                                const ax_data_field *outputs, int n_outputs)
+{
+    ax_status s = check_fields(inputs, n_inputs, ds->sample_size, "feature groups");
+    if (s == AX_OK && n_outputs && (!ds->targets || ds->labels || ds->step_labels))
+        s = ax_fail(AX_ERR_INVALID_ARG, "dataset: named targets are parts of the real-valued targets (a class "
+                    "target holds its labels as whole numbers there); this data set has %s", ds->labels ? "labels" :
+                    ds->step_labels ? "step labels" : "no targets");
+    if (s == AX_OK)
+        s = check_fields(outputs, n_outputs, ds->n_targets, "targets");
+    for (int i = 0; s == AX_OK && i < n_inputs; i++) {
+        const ax_data_field *f = &inputs[i];
+        int64_t size = f->ndim >= 1 ? 1 : -1;
+        for (int d = 0; f->ndim <= AX_MAX_DIMS && d < f->ndim; d++)
+            size = f->shape[d] > 0 && size <= INT64_MAX / f->shape[d] ? size * f->shape[d] : -1;
+        if (f->ndim > AX_MAX_DIMS || size != f->size)
+            s = ax_fail(AX_ERR_INVALID_ARG, "dataset: feature group '%s' has size %lld; its shape must hold as many "
+                        "(1 to %d dimensions)", f->name, (long long)f->size, AX_MAX_DIMS);
+    }
+    for (int i = 0; s == AX_OK && i < n_outputs; i++) {
+        const ax_data_field *f = &outputs[i];
+        if (f->n_classes < 0 || (f->n_classes > 0 && f->size != 1))
+            s = ax_fail(AX_ERR_INVALID_ARG, "dataset: target '%s': a class target is one value per sample", f->name);
+        for (int64_t r = 0; s == AX_OK && f->n_classes > 0 && r < ds->n; r++) {
+            const float v = ds->targets[r * ds->n_targets + f->offset];
+            if (!(v >= 0 && v < (float)f->n_classes && v == floorf(v)))
+                s = ax_fail(AX_ERR_INVALID_ARG, "dataset: target '%s' of sample %lld is %g, not a class in 0..%d",
+                            f->name, (long long)r, (double)v, f->n_classes - 1);
+        }
+    }
+    if (s != AX_OK)
+        return s;
+    if (n_inputs) {
+        memcpy(ds->inputs, inputs, (size_t)n_inputs * sizeof *inputs);
+        ds->n_inputs = n_inputs;
+    }
+    if (n_outputs) {
+        memcpy(ds->outputs, outputs, (size_t)n_outputs * sizeof *outputs);
+        ds->n_outputs = n_outputs;
+    }
+    return AX_OK;
+}
+
+const ax_data_field *ax_dataset_field(const ax_dataset *ds, int outputs, const char *name)
+{
+    const ax_data_field *f = outputs ? ds->outputs : ds->inputs;
+    for (int i = 0; i < (outputs ? ds->n_outputs : ds->n_inputs); i++)
+        if (!strcmp(f[i].name, name))
+            return &f[i];
+    return NULL;
 }

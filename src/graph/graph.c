@@ -731,6 +731,7 @@ ax_status ax_node_hint(ax_node *n, const char *hint, int64_t value)
 }
 ax_shape ax_node_shape(const ax_node *n) { return n->shape; }
 int64_t ax_node_numel(const ax_node *n) { return ax_numel(n); }
+int ax_node_id(const ax_node *n) { return n->id; }
 float *ax_node_data(ax_node *n) { return n->data; }
 float *ax_node_grad(ax_node *n) { return n->grad; }
 

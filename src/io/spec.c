@@ -581,20 +581,170 @@ static int tokenize(char *text, const char *source, line *lines, int max, ax_sta
     return n;
 }
 
+/* An input line: input NAME DIM [DIM ...] [seq]. */
+static ax_status input_line(builder *b, const line *l, int64_t batch, ax_spec *out)
+{
+    ax_status s = AX_OK;
+    if (l->n < 3)
+        return spec_error(l, l->tok[0].col, "an input line is: input NAME DIM [DIM ...] (the per-sample shape)%s%s", NULL, NULL);
+    if (strchr(l->tok[1].text, '='))
+        return spec_error(l, l->tok[1].col, "an input needs a name before its dimensions, got '%s'%s", l->tok[1].text, NULL);
+    ax_shape shape = {1, {batch}};
+    /* a last word `seq`: the first dimension is a sequence axis, run at any length up to it */
+    const int seq = l->n > 3 && !strcmp(l->tok[l->n - 1].text, "seq");
+    for (int i = 2; s == AX_OK && i < l->n - seq; i++) {
+        int64_t d;
+        if (!ax_parse_int(l->tok[i].text, 1, MAX_SIZE, &d) || shape.ndim == AX_MAX_DIMS)
+            s = spec_error(l, l->tok[i].col,
+                           "input dimension '%s' is not a whole number from 1 to 16777216 (at most %s dimensions)",
+                           l->tok[i].text, "5");
+        else
+            shape.dim[shape.ndim++] = d;
+    }
+    if (s == AX_OK && !ax_shape_checked(&shape, 0, NULL))
+        s = spec_error(l, l->tok[2].col, "the input holds too many values (at most 2^40 in a batch)%s%s", NULL, NULL);
+    if (s == AX_OK && strlen(l->tok[1].text) >= sizeof out->heads[0].name)
+        s = spec_error(l, l->tok[1].col, "the name '%s' is longer than %s characters", l->tok[1].text, "31");
+    if (s == AX_OK && lookup(b, l->tok[1].text))
+        s = spec_error(l, l->tok[1].col, "a layer named '%s' already exists%s", l->tok[1].text, NULL);
+    if (s == AX_OK && out->n_inputs == AX_MODEL_MAX_INPUTS)
+        s = spec_error(l, l->tok[0].col, "more than %s inputs%s", "8", NULL);
+    ax_node *in = NULL;
+    if (s == AX_OK && !(in = (seq ? ax_input_seq : ax_input)(b->g, l->tok[1].text, shape))) {
+        char msg[1000];
+        snprintf(msg, sizeof msg, "%s", ax_last_error());
+        s = spec_error(l, l->tok[l->n - 1].col, "%s%s", msg, NULL);
+    }
+    if (s == AX_OK) {
+        out->inputs[out->n_inputs++] = in;
+        if (!out->input)
+            out->input = in;
+        snprintf(b->layers[b->n].name, sizeof b->layers[b->n].name, "%s", l->tok[1].text);
+        snprintf(b->layers[b->n].type, sizeof b->layers[b->n].type, "input");
+        b->layers[b->n++].node = in;
+    }
+    return s;
+}
+
+/* A loss line: `loss TYPE [options]` (the one head, on the last layer) or
+ * `loss HEAD TYPE [inputs=LAYER] [target=NAME] [weight=W] [options]` (one
+ * of several heads; its target is named like the head unless target=). */
+static ax_status loss_line(builder *b, const line *l, int named, ax_spec *out)
+{
+    static const layer_key keys[MAX_KEYS] = {
+        {"label_smoothing", KEY_FLOAT, 0, 0, 0.999999, "cross-entropies: the share spread over all classes"},
+        {"weight", KEY_FLOAT, 1, 0, 1e6, "the head's share of the total loss"},
+        {"target", KEY_WORD, 0, 0, 0, "the name of the head's target in the data (the head's name)"}};
+    const int first = named ? 3 : 2;
+    if (l->n < first)
+        return spec_error(l, l->tok[0].col, named ? "a head's loss line is: loss HEAD TYPE [inputs=LAYER] [target=NAME] "
+                                                    "[weight=W]%s%s"
+                                                  : "loss needs a name (softmax_cross_entropy, mse, ...)%s%s",
+                          NULL, NULL);
+    ax_status s = check_keys(l, first, "loss", named ? keys : (layer_key[MAX_KEYS]){keys[0]});
+    layer_args *a = s == AX_OK ? ax_calloc(1, sizeof *a) : NULL;
+    if (s == AX_OK && !a)
+        s = ax_fail(AX_ERR_NOMEM, "%s: out of memory", l->source);
+    if (s == AX_OK) {
+        *a = (layer_args){.b = b, .l = l, .first = first, .spec = out};
+        s = parse_keys(a, keys);
+    }
+    ax_node *o = NULL;
+    if (s == AX_OK) {
+        /* the head reads inputs=LAYER, or the last layer */
+        ax_node *in[64];
+        int n_in = 0;
+        s = inputs_of(b, l, first, in, &n_in);
+        if (s == AX_OK && n_in != 1)
+            s = spec_error(l, find(l, first, "inputs")->col, "a loss reads one layer%s%s", NULL, NULL);
+        o = s == AX_OK ? in[0] : NULL;
+    }
+    const char *head = named ? l->tok[1].text : "target", *loss = l->tok[named ? 2 : 1].text;
+    const char *target = a && a->word[2] ? a->word[2] : head;
+    if (s == AX_OK && named && strlen(head) >= sizeof out->heads[0].name)
+        s = spec_error(l, l->tok[1].col, "the head's name '%s' is longer than %s characters", head, "31");
+    /* heads may read one target (an auxiliary head learning the main head's labels) */
+    ax_node *shared = NULL;
+    for (int k = 0; s == AX_OK && k < out->n_heads; k++)
+        shared = !strcmp(ax_node_name(out->heads[k].target), target) ? out->heads[k].target : shared;
+    if (s == AX_OK && named && !shared &&
+        (strlen(target) >= sizeof b->layers[0].name || lookup(b, target) || ax_graph_find(b->g, target)))
+        s = spec_error(l, a->word[2] ? a->given[2]->col : l->tok[1].col,
+                       "the target '%s' needs a name of its own (a layer or a node has it)%s", target, NULL);
+    if (s == AX_OK) { /* class labels for the cross-entropies, targets like the output otherwise */
+        int classes = !strcmp(loss, "softmax_cross_entropy") || !strcmp(loss, "categorical_cross_entropy");
+        ax_shape os = ax_node_shape(o);
+        /* class labels: one per row of scores, the classes being the last axis */
+        ax_shape ts = os;
+        if (classes)
+            ts.ndim = os.ndim > 1 ? os.ndim - 1 : 1;
+        /* a target along the input's sequence axis follows its length */
+        const int along = ax_graph_max_seq(b->g) && ts.ndim >= 2 && ts.dim[1] == ax_node_shape(out->input).dim[1];
+        ax_node *t = shared ? shared : (along ? ax_input_seq : ax_input)(b->g, target, ts);
+        const ax_shape have = shared ? ax_node_shape(shared) : ts;
+        if (!ax_shape_equal(&have, &ts)) {
+            s = spec_error(l, a->given[2] ? a->given[2]->col : l->tok[1].col,
+                           "the target '%s' is another head's, of another shape%s", target, NULL);
+            ax_free(a);
+            return s;
+        }
+        ax_loss_options lo = {.label_smoothing = (float)a->num[0]};
+        ax_node *value = t ? ax_loss(b->g, loss, o, t, &lo) : NULL;
+        ax_model m = {.n_heads = out->n_heads};
+        memcpy(m.heads, out->heads, sizeof m.heads);
+        if (value && named)
+            s = ax_model_add_head(&m, head, o, t, value, (float)a->num[1]);
+        if (!value || s != AX_OK) {
+            char msg[1000];
+            snprintf(msg, sizeof msg, "%s", ax_last_error());
+            s = spec_error(l, l->tok[named ? 2 : 1].col, "%s%s", msg, NULL);
+        } else if (named) {
+            out->heads[out->n_heads++] = m.heads[m.n_heads - 1];
+        } else {
+            out->target = t, out->output = o, out->loss = value;
+        }
+        if (s == AX_OK && out->n_heads == 1)
+            out->target = t, out->output = o;
+        if (s == AX_OK && (!named || out->n_heads == 1))
+            out->classifier = classes;
+    }
+    ax_free(a);
+    return s;
+}
+
+/* Every input must be read by a layer. */
+static ax_status inputs_read(ax_graph *g, const ax_spec *out, const line *const *input_lines)
+{
+    for (int i = 0; i < out->n_inputs; i++) {
+        int read = 0;
+        for (int k = 0; k < ax_graph_num_nodes(g) && !read; k++) {
+            ax_node *n = ax_graph_node(g, k);
+            for (int j = 0; j < ax_node_num_inputs(n) && !read; j++)
+                read = ax_node_input(n, j) == out->inputs[i];
+        }
+        if (!read)
+            return spec_error(input_lines[i], input_lines[i]->tok[1].col,
+                              "no layer reads the input '%s' (say inputs=%s on the layer that should)",
+                              ax_node_name(out->inputs[i]), ax_node_name(out->inputs[i]));
+    }
+    return AX_OK;
+}
+
 ax_status ax_spec_build(const char *text, const char *source, int64_t batch, uint64_t seed, ax_spec *out)
 {
     memset(out, 0, sizeof *out);
     size_t len = strlen(text);
     char *copy = ax_alloc(len + 1);
-    /* the input line, at most MAX_LAYERS - 1 layers (they and the input fill
-     * the builder's table), the loss line */
-    line *lines = ax_alloc((MAX_LAYERS + 1) * sizeof *lines);
+    /* inputs and layers (at most MAX_LAYERS: they fill the builder's
+     * table), then a loss line per head */
+    const int max_lines = MAX_LAYERS + AX_MAX_HEADS;
+    line *lines = ax_alloc((size_t)max_lines * sizeof *lines);
     builder *b = ax_calloc(1, sizeof *b);
     ax_status s = copy && lines && b ? AX_OK : ax_fail(AX_ERR_NOMEM, "%s: out of memory", source);
     int n = 0;
     if (s == AX_OK) {
         memcpy(copy, text, len + 1);
-        n = tokenize(copy, source, lines, MAX_LAYERS + 1, &s);
+        n = tokenize(copy, source, lines, max_lines, &s);
     }
     if (s == AX_OK && n < 2)
         s = ax_fail(AX_ERR_FORMAT, "%s: a spec needs an input line, layers, and a loss line", source);
@@ -604,89 +754,55 @@ ax_status ax_spec_build(const char *text, const char *source, int64_t batch, uin
         ax_rng_seed(&b->rng, seed, 1);
         ax_graph_seed(b->g, seed);
     }
-    /* the input line */
-    if (s == AX_OK) {
-        const line *l = &lines[0];
-        if (strcmp(l->tok[0].text, "input") || l->n < 3)
-            s = spec_error(l, l->tok[0].col, "the first line must be: input NAME DIM [DIM ...] (the per-sample shape)%s%s", NULL, NULL);
-        ax_shape shape = {1, {batch}};
-        /* a last word `seq`: the first dimension is a sequence axis, run at any length up to it */
-        const int seq = l->n > 3 && !strcmp(l->tok[l->n - 1].text, "seq");
-        for (int i = 2; s == AX_OK && i < l->n - seq; i++) {
-            int64_t d;
-            if (!ax_parse_int(l->tok[i].text, 1, MAX_SIZE, &d) || shape.ndim == AX_MAX_DIMS)
-                s = spec_error(l, l->tok[i].col,
-                               "input dimension '%s' is not a whole number from 1 to 16777216 (at most %s dimensions)",
-                               l->tok[i].text, "5");
-            else
-                shape.dim[shape.ndim++] = d;
-        }
-        if (s == AX_OK && !ax_shape_checked(&shape, 0, NULL))
-            s = spec_error(l, l->tok[2].col, "the input holds too many values (at most 2^40 in a batch)%s%s", NULL, NULL);
-        if (s == AX_OK && strlen(l->tok[1].text) >= sizeof b->layers[0].name)
-            s = spec_error(l, l->tok[1].col, "the name '%s' is longer than %s characters", l->tok[1].text, "63");
-        if (s == AX_OK) {
-            out->input = (seq ? ax_input_seq : ax_input)(b->g, l->tok[1].text, shape);
-            if (!out->input) {
-                char msg[1000];
-                snprintf(msg, sizeof msg, "%s", ax_last_error());
-                s = spec_error(l, l->tok[l->n - 1].col, "%s%s", msg, NULL);
-            }
-        }
-        if (s == AX_OK) {
-            snprintf(b->layers[0].name, sizeof b->layers[0].name, "%s", l->tok[1].text);
-            snprintf(b->layers[0].type, sizeof b->layers[0].type, "input");
-            b->layers[0].node = out->input;
-            b->n = 1;
-        }
+    if (s == AX_OK && strcmp(lines[0].tok[0].text, "input"))
+        s = spec_error(&lines[0], lines[0].tok[0].col,
+                       "the first line must be: input NAME DIM [DIM ...] (the per-sample shape)%s%s", NULL, NULL);
+    /* inputs and layers, up to the first loss line */
+    const line *input_lines[AX_MODEL_MAX_INPUTS];
+    int i = 0;
+    for (; s == AX_OK && i < n && strcmp(lines[i].tok[0].text, "loss"); i++) {
+        if (b->n == MAX_LAYERS)
+            s = spec_error(&lines[i], 1, "more than %s layers%s", "255", NULL);
+        else if (!strcmp(lines[i].tok[0].text, "input")) {
+            if (out->n_inputs < AX_MODEL_MAX_INPUTS)
+                input_lines[out->n_inputs] = &lines[i];
+            s = input_line(b, &lines[i], batch, out);
+        } else
+            s = layer(b, &lines[i], out);
     }
-    int i = 1;
-    for (; s == AX_OK && i < n && strcmp(lines[i].tok[0].text, "loss"); i++)
-        s = layer(b, &lines[i], out);
-    if (s == AX_OK && i != n - 1)
-        s = i >= n ? ax_fail(AX_ERR_FORMAT, "%s: no loss line (the last line must be: loss NAME [options])", source)
-                   : spec_error(&lines[i + 1], 1, "nothing may follow the loss line%s%s", NULL, NULL);
-    if (s == AX_OK && b->n < 2)
+    if (s == AX_OK && i >= n)
+        s = ax_fail(AX_ERR_FORMAT, "%s: no loss line (the last line must be: loss NAME [options])", source);
+    if (s == AX_OK && b->n <= out->n_inputs)
         s = spec_error(&lines[i], 1, "no layers between the input and the loss%s%s", NULL, NULL);
-    if (s == AX_OK) { /* the loss: class labels for the cross-entropies, targets like the output otherwise */
-        const line *l = &lines[i];
-        static const layer_key loss_keys[MAX_KEYS] = {
-            {"label_smoothing", KEY_FLOAT, 0, 0, 0.999999, "cross-entropies: the share spread over all classes"}};
-        layer_args *a = ax_calloc(1, sizeof *a);
-        if (!a)
-            s = ax_fail(AX_ERR_NOMEM, "%s: out of memory", source);
+    /* the loss lines: one unnamed, or one per head */
+    const int losses = n - i;
+    for (int k = i; s == AX_OK && k < n; k++)
+        if (strcmp(lines[k].tok[0].text, "loss"))
+            s = spec_error(&lines[k], 1, "nothing but loss lines (one per head) may follow the loss line%s%s", NULL, NULL);
+    for (int k = i; s == AX_OK && k < n; k++) {
+        const line *l = &lines[k];
+        const int named = l->n >= 3 && !strchr(l->tok[2].text, '=');
+        if (losses > 1 && !named)
+            s = spec_error(l, l->tok[0].col, "with several loss lines, each names its head: loss HEAD TYPE "
+                           "[inputs=LAYER] [target=NAME] [weight=W]%s%s", NULL, NULL);
         else
-            *a = (layer_args){.b = b, .l = l, .first = 2, .spec = out};
-        if (s == AX_OK && l->n < 2)
-            s = spec_error(l, l->tok[0].col, "loss needs a name (softmax_cross_entropy, mse, ...)%s%s", NULL, NULL);
-        else if (s == AX_OK && (s = check_keys(l, 2, "loss", loss_keys)) == AX_OK &&
-                 (s = parse_keys(a, loss_keys)) == AX_OK) {
-            const double smoothing = a->num[0];
-            const char *loss = l->tok[1].text;
-            ax_node *o = b->layers[b->n - 1].node;
-            int classes = !strcmp(loss, "softmax_cross_entropy") || !strcmp(loss, "categorical_cross_entropy");
-            ax_shape os = ax_node_shape(o);
-            /* class labels: one per row of scores, the classes being the last axis */
-            ax_shape ts = os;
-            if (classes)
-                ts.ndim = os.ndim > 1 ? os.ndim - 1 : 1;
-            /* a target along the input's sequence axis follows its length */
-            const int along = ax_graph_max_seq(b->g) && ts.ndim >= 2 && ts.dim[1] == ax_node_shape(out->input).dim[1];
-            out->target = (along ? ax_input_seq : ax_input)(b->g, "target", ts);
-            ax_loss_options lo = {.label_smoothing = (float)smoothing};
-            out->output = o;
-            out->loss = ax_loss(b->g, loss, o, out->target, &lo);
-            for (int k = 0; k < out->n_penalties; k++)
-                out->loss = ax_regularize(b->g, out->loss, out->penalties[k], out->l1[k], out->l2[k]);
-            if (!out->loss) {
-                char msg[1000];
-                snprintf(msg, sizeof msg, "%s", ax_last_error());
-                s = spec_error(l, l->tok[1].col, "%s%s", msg, NULL);
-            }
-            out->classifier = classes;
-        }
-        ax_free(a);
+            s = loss_line(b, l, named, out);
     }
+    if (s == AX_OK && out->n_heads) {
+        ax_model m = {.graph = b->g, .n_heads = out->n_heads};
+        memcpy(m.heads, out->heads, sizeof m.heads);
+        if ((s = ax_model_total_loss(&m)) == AX_OK)
+            out->loss = m.loss;
+    }
+    if (s == AX_OK)
+        for (int k = 0; k < out->n_penalties; k++)
+            out->loss = ax_regularize(b->g, out->loss, out->penalties[k], out->l1[k], out->l2[k]);
+    if (s == AX_OK && !out->loss)
+        s = ax_fail(AX_ERR_FORMAT, "%s: %s", source, ax_last_error());
+    if (s == AX_OK)
+        s = inputs_read(b->g, out, input_lines);
+    if (s == AX_OK && out->n_inputs == 1)
+        out->n_inputs = 0; /* one input: the plain model */
     if (s == AX_OK)
         s = ax_graph_compile(b->g);
     if (s == AX_OK) {
@@ -705,4 +821,13 @@ ax_status ax_spec_build(const char *text, const char *source, int64_t batch, uin
     ax_free(lines);
     ax_free(copy);
     return s;
+}
+
+ax_model ax_spec_model(const ax_spec *sp)
+{
+    ax_model m = {.graph = sp->graph, .input = sp->input, .target = sp->target, .output = sp->output,
+                  .loss = sp->loss, .n_inputs = sp->n_inputs, .n_heads = sp->n_heads};
+    memcpy(m.inputs, sp->inputs, sizeof m.inputs);
+    memcpy(m.heads, sp->heads, sizeof m.heads);
+    return m;
 }

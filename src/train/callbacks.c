@@ -30,8 +30,24 @@ static ax_status new_callback(const char *name, void *state, ax_callback **out)
     return AX_OK;
 }
 
+/* AX_MONITOR_HEAD(monitor, k): monitor + 4 (k + 1) */
+static int monitor_head(ax_monitor m) { return (int)m / 4 - 1; }
+static ax_monitor monitor_kind(ax_monitor m) { return (ax_monitor)((int)m % 4); }
+
 double ax_monitor_value(ax_monitor m, const ax_epoch_log *log)
 {
+    const int k = monitor_head(m);
+    if (k >= 0) {
+        if (k >= log->n_heads)
+            return NAN;
+        const ax_metrics *t = &log->train_heads[k], *v = &log->test_heads[k];
+        switch (monitor_kind(m)) {
+        case AX_MONITOR_VAL_LOSS: return log->test.samples ? v->loss : NAN;
+        case AX_MONITOR_VAL_ACCURACY: return log->test.samples ? v->accuracy : NAN;
+        case AX_MONITOR_LOSS: return t->loss;
+        case AX_MONITOR_ACCURACY: return t->accuracy;
+        }
+    }
     switch (m) {
     case AX_MONITOR_VAL_LOSS: return log->test.samples ? log->test.loss : NAN;
     case AX_MONITOR_VAL_ACCURACY: return log->test.samples ? log->test.accuracy : NAN;
@@ -73,8 +89,10 @@ static ax_status stopper_epoch_end(ax_callback *cb, ax_model *m, const ax_epoch_
     stopper *s = cb->state;
     double v = ax_monitor_value(s->monitor, log);
     if (isnan(v))
-        return ax_fail(AX_ERR_INVALID_ARG, "early stopping: the monitored value is missing (a val_ monitor needs held-out data)");
-    int higher_is_better = s->monitor == AX_MONITOR_VAL_ACCURACY || s->monitor == AX_MONITOR_ACCURACY;
+        return ax_fail(AX_ERR_INVALID_ARG, "early stopping: the monitored value is missing (a val_ monitor needs held-out "
+                       "data, an accuracy a classifier, a head's value a model with that head)");
+    const ax_monitor kind = monitor_kind(s->monitor);
+    int higher_is_better = kind == AX_MONITOR_VAL_ACCURACY || kind == AX_MONITOR_ACCURACY;
     int improved = s->best_epoch == 0 || (higher_is_better ? v > s->best + s->min_delta : v < s->best - s->min_delta);
     if (improved) {
         s->best = v;
@@ -115,7 +133,7 @@ ax_status ax_early_stopping_new(ax_monitor monitor, double min_delta, int patien
                                 ax_callback **out)
 {
     *out = NULL;
-    if (patience < 1 || !(min_delta >= 0) || monitor < AX_MONITOR_VAL_LOSS || monitor > AX_MONITOR_ACCURACY)
+    if (patience < 1 || !(min_delta >= 0) || (int)monitor < 0 || monitor_head(monitor) >= AX_MAX_HEADS)
         return ax_fail(AX_ERR_INVALID_ARG, "early stopping: needs patience >= 1, min_delta >= 0 and a known monitor");
     stopper *s = ax_calloc(1, sizeof *s);
     if (!s)
@@ -232,16 +250,40 @@ ax_status ax_schedule_callback_new(ax_schedule *s, ax_optimizer *o, ax_monitor m
 
 /* ---- CSV logger -------------------------------------------------------- */
 
+typedef struct csv_log {
+    FILE *f;
+    int columns; /* the header is written: each head's columns too */
+} csv_log;
+
 static ax_status csv_epoch_end(ax_callback *cb, ax_model *m, const ax_epoch_log *log, int *stop)
 {
-    (void)m, (void)stop;
-    FILE *f = cb->state;
+    (void)stop;
+    csv_log *c = cb->state;
+    FILE *f = c->f;
+    const int heads = log->n_heads < m->n_heads ? log->n_heads : m->n_heads;
+    if (!c->columns) { /* the first epoch: the model's heads are known now */
+        fprintf(f, "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds");
+        for (int k = 0; k < heads; k++) {
+            const char *h = m->heads[k].name;
+            fprintf(f, ",%s_loss,%s_accuracy,val_%s_loss,val_%s_accuracy", h, h, h, h);
+        }
+        fprintf(f, "\n");
+        c->columns = 1;
+    }
     fprintf(f, "%d,%.6g,%.6g,", log->epoch, log->train.loss, log->train.accuracy);
     if (log->test.samples)
         fprintf(f, "%.6g,%.6g,", log->test.loss, log->test.accuracy);
     else
         fprintf(f, ",,");
-    fprintf(f, "%.6g,%.3f\n", (double)log->lr, log->seconds);
+    fprintf(f, "%.6g,%.3f", (double)log->lr, log->seconds);
+    for (int k = 0; k < heads; k++) {
+        fprintf(f, ",%.6g,%.6g", log->train_heads[k].loss, log->train_heads[k].accuracy);
+        if (log->test.samples)
+            fprintf(f, ",%.6g,%.6g", log->test_heads[k].loss, log->test_heads[k].accuracy);
+        else
+            fprintf(f, ",,");
+    }
+    fprintf(f, "\n");
     if (fflush(f) != 0 || ferror(f))
         return ax_fail(AX_ERR_IO, "csv logger: write failed: %s", strerror(errno));
     return AX_OK;
@@ -249,7 +291,9 @@ static ax_status csv_epoch_end(ax_callback *cb, ax_model *m, const ax_epoch_log 
 
 static void csv_destroy(ax_callback *cb)
 {
-    fclose(cb->state);
+    csv_log *c = cb->state;
+    fclose(c->f);
+    ax_free(c);
     cb->state = NULL;
 }
 
@@ -259,14 +303,14 @@ ax_status ax_csv_logger_new(const char *path, ax_callback **out)
     FILE *f = fopen(path, "w");
     if (!f)
         return ax_fail(AX_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
-    fprintf(f, "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds\n");
-    *out = ax_calloc(1, sizeof **out);
-    if (!*out) {
+    csv_log *c = ax_calloc(1, sizeof *c);
+    if (c)
+        c->f = f;
+    ax_status s = c ? new_callback("csv_logger", c, out) : ax_fail(AX_ERR_NOMEM, "csv logger: out of memory");
+    if (s != AX_OK) { /* new_callback freed c */
         fclose(f);
-        return ax_fail(AX_ERR_NOMEM, "csv logger: out of memory");
+        return s;
     }
-    (*out)->name = "csv_logger";
-    (*out)->state = f;
     (*out)->epoch_end = csv_epoch_end;
     (*out)->destroy = csv_destroy;
     return AX_OK;
@@ -276,31 +320,65 @@ ax_status ax_csv_logger_new(const char *path, ax_callback **out)
 
 static ax_status svg_train_end(ax_callback *cb, ax_model *m, const ax_epoch_log *logs, int n)
 {
-    (void)m;
     if (n < 1)
         return AX_OK;
-    double *v = ax_alloc(5 * (size_t)n * sizeof *v);
-    if (!v)
+    const int heads = logs[0].n_heads < m->n_heads ? logs[0].n_heads : m->n_heads;
+    /* epochs, then per curve (total loss and accuracy, each head's loss and
+     * accuracy) the training and the held-out values */
+    const int curves = 2 + 2 * heads;
+    double *v = ax_alloc((size_t)(1 + 2 * curves) * (size_t)n * sizeof *v);
+    ax_series *series = ax_alloc((size_t)(2 * curves + 4 * heads) * sizeof *series);
+    char (*labels)[48] = ax_alloc((size_t)(2 * curves) * sizeof *labels);
+    if (!v || !series || !labels) {
+        ax_free(v), ax_free(series), ax_free(labels);
         return ax_fail(AX_ERR_NOMEM, "svg curves: out of memory");
-    double *epoch = v, *loss = v + n, *val_loss = v + 2 * n, *acc = v + 3 * n, *val_acc = v + 4 * n;
+    }
+    double *epoch = v;
     int have_val = 0;
     for (int i = 0; i < n; i++) {
         epoch[i] = logs[i].epoch;
-        loss[i] = logs[i].train.loss, acc[i] = logs[i].train.accuracy;
-        val_loss[i] = logs[i].test.samples ? logs[i].test.loss : NAN;
-        val_acc[i] = logs[i].test.samples ? logs[i].test.accuracy : NAN;
         have_val |= logs[i].test.samples > 0;
     }
-    const ax_series losses[2] = {{.label = "training", .x = epoch, .y = loss, .n = n},
-                                 {.label = "held out", .x = epoch, .y = val_loss, .n = n}};
-    const ax_series accuracies[2] = {{.label = "training", .x = epoch, .y = acc, .n = n},
-                                     {.label = "held out", .x = epoch, .y = val_acc, .n = n}};
-    const ax_panel panels[2] = {{.title = "loss", .x_label = "epoch", .series = losses, .n_series = 1 + have_val},
-                                {.title = "accuracy", .x_label = "epoch", .series = accuracies,
-                                 .n_series = 1 + have_val}};
+    for (int c = 0; c < curves; c++) { /* curve c: 0 loss, 1 accuracy, 2 + 2h head h's loss, 3 + 2h its accuracy */
+        const int h = c >= 2 ? (c - 2) / 2 : -1, acc = c % 2;
+        for (int side = 0; side < 2; side++) {
+            double *y = v + (size_t)(1 + 2 * c + side) * (size_t)n;
+            for (int i = 0; i < n; i++) {
+                const ax_metrics *mt = h < 0 ? (side ? &logs[i].test : &logs[i].train)
+                                             : (side ? &logs[i].test_heads[h] : &logs[i].train_heads[h]);
+                y[i] = side && !logs[i].test.samples ? NAN : acc ? mt->accuracy : mt->loss;
+            }
+            if (h < 0)
+                snprintf(labels[2 * c + side], sizeof labels[0], "%s", side ? "held out" : "training");
+            else
+                snprintf(labels[2 * c + side], sizeof labels[0], "%s%s", m->heads[h].name, side ? " held out" : "");
+            series[2 * c + side] = (ax_series){.label = labels[2 * c + side], .x = epoch, .y = y, .n = n};
+        }
+    }
+    /* the heads' series: losses, and the classifiers' accuracies, training and held-out side by side */
+    ax_series *head_loss = series + 2 * curves, *head_acc = head_loss + 2 * heads;
+    int n_loss = 0, n_acc = 0;
+    for (int h = 0; h < heads; h++)
+        for (int side = 0; side < 1 + have_val; side++) {
+            head_loss[n_loss++] = series[2 * (2 + 2 * h) + side];
+            if (!isnan(logs[0].train_heads[h].accuracy))
+                head_acc[n_acc++] = series[2 * (3 + 2 * h) + side];
+        }
+    ax_panel panels[4] = {{.title = "loss", .x_label = "epoch", .series = series, .n_series = 1 + have_val},
+                          {.title = "accuracy", .x_label = "epoch", .series = series + 2, .n_series = 1 + have_val}};
     /* regression (no accuracy): the loss alone */
-    ax_status s = ax_plot_svg(cb->state, panels, isnan(logs[0].train.accuracy) ? 1 : 2, 0, NULL);
+    int n_panels = isnan(logs[0].train.accuracy) ? 1 : 2;
+    if (heads) {
+        panels[n_panels++] = (ax_panel){.title = "each head's loss", .x_label = "epoch", .series = head_loss,
+                                        .n_series = n_loss};
+        if (n_acc)
+            panels[n_panels++] = (ax_panel){.title = "each head's accuracy", .x_label = "epoch", .series = head_acc,
+                                            .n_series = n_acc};
+    }
+    ax_status s = ax_plot_svg(cb->state, panels, n_panels, 0, NULL);
     ax_free(v);
+    ax_free(series);
+    ax_free(labels);
     return s;
 }
 

@@ -13,23 +13,130 @@ ax_fit_config ax_fit_defaults(void)
     return c;
 }
 
-/* Check that the model and the data set fit together; data with features
- * alone is fine only when predicting. */
-static ax_status check_model(const ax_model *m, const ax_dataset *ds, const char *what, int predicting)
+/* Whether ds has class labels (per sample, or per step of a sequence). */
+static int classifies(const ax_dataset *ds) { return ds->labels || ds->step_labels; }
+
+/* ---- feeding batches to the model ---------------------------------------
+ * Where each of the model's inputs and each head's target comes from in a
+ * batch: values [offset, offset + width) of the loader's feature rows (or
+ * target rows). A model with one input and head on a data set without
+ * named parts reads whole rows; otherwise inputs and targets are matched
+ * to the data's parts by their nodes' names. */
+typedef struct slot {
+    ax_node *node;
+    int64_t offset, width;
+} slot;
+
+typedef struct feed {
+    int n_x, n_heads;
+    slot x[AX_MODEL_MAX_INPUTS], t[AX_MAX_HEADS];
+    ax_head heads[AX_MAX_HEADS];
+    int classify[AX_MAX_HEADS]; /* head k's targets are class labels: count its accuracy */
+    int64_t labels_per_row[AX_MAX_HEADS];
+    int64_t x_row, t_row;       /* values in a row of the loader's features and targets */
+    int has_targets, several;   /* several: a model with named heads (logged one by one) */
+} feed;
+
+static ax_status named_input(const ax_model *m, const ax_dataset *ds, int i, const char *what, slot *out)
 {
-    if (!m || !m->graph || !m->input || !m->target || !m->output || !m->loss)
+    ax_node *node = ax_model_input(m, i);
+    const int64_t per_sample = ax_node_numel(node) / ax_graph_batch(m->graph);
+    const ax_data_field *f = ax_dataset_field(ds, 0, ax_node_name(node));
+    if (!f && ds->n_inputs == 0 && ax_model_num_inputs(m) == 1)
+        *out = (slot){node, 0, ds->sample_size};
+    else if (!f) {
+        char names[400] = "";
+        for (int k = 0; k < ds->n_inputs; k++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? ", " : "", ds->inputs[k].name);
+        return ax_fail(AX_ERR_SHAPE, "%s: the model's input '%s' has no feature group of that name in the data "
+                       "(the data has %s%s)", what, ax_node_name(node), ds->n_inputs ? "" : "one unnamed group",
+                       names);
+    } else
+        *out = (slot){node, f->offset, f->size};
+    if (per_sample != out->width)
+        return ax_fail(AX_ERR_SHAPE, "%s: the model's input '%s' takes %lld values per sample, the data has %lld",
+                       what, ax_node_name(node), (long long)per_sample, (long long)out->width);
+    return AX_OK;
+}
+
+static ax_status named_head(const ax_model *m, const ax_dataset *ds, int k, const char *what, feed *f)
+{
+    const ax_head *h = &f->heads[k];
+    const ax_data_field *d = ax_dataset_field(ds, 1, ax_node_name(h->target));
+    /* data without named targets: the labels (or real targets) feed a model
+     * whose heads all read one target */
+    int one_target = 1;
+    for (int j = 0; j < f->n_heads; j++)
+        one_target &= f->heads[j].target == h->target;
+    const ax_data_field whole = {.offset = 0, .size = ds->labels ? 1 : ds->n_targets,
+                                 .n_classes = ds->labels ? ds->n_classes : 0};
+    if (!d && !ds->n_outputs && one_target && (ds->labels || ds->targets) && !ds->step_labels)
+        d = &whole;
+    if (!d && !m->n_heads && ds->n_outputs == 1) /* a model's one unnamed head reads the data's one target */
+        d = &ds->outputs[0];
+    if (!d) {
+        char names[400] = "";
+        for (int j = 0; j < ds->n_outputs; j++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", j ? ", " : "", ds->outputs[j].name);
+        return ax_fail(AX_ERR_SHAPE, "%s: head '%s' reads the target '%s'; the data has no target of that name "
+                       "(it has %s%s)", what, h->name, ax_node_name(h->target), ds->n_outputs ? "" : "no named targets",
+                       names);
+    }
+    const int64_t per_sample = ax_node_numel(h->target) / ax_graph_batch(m->graph);
+    if (h->classifier != (d->n_classes > 0))
+        return ax_fail(AX_ERR_SHAPE, "%s: head '%s' %s; the data's '%s' holds %s", what, h->name,
+                       h->classifier ? "takes class labels (its loss is a cross-entropy over classes)"
+                                     : "takes real values", ax_node_name(h->target),
+                       d->n_classes ? "class labels" : "real values");
+    if (per_sample != d->size)
+        return ax_fail(AX_ERR_SHAPE, "%s: head '%s' takes %lld target values per sample, the data's '%s' has %lld",
+                       what, h->name, (long long)per_sample, ax_node_name(h->target), (long long)d->size);
+    const ax_shape o = ax_node_shape(h->output);
+    if (d->n_classes && (o.ndim != 2 || o.dim[1] != d->n_classes))
+        return ax_fail(AX_ERR_SHAPE, "%s: head '%s' must output [batch, %d] for %d classes", what, h->name,
+                       d->n_classes, d->n_classes);
+    f->t[k] = (slot){h->target, d->offset, d->size};
+    f->classify[k] = d->n_classes > 0;
+    f->labels_per_row[k] = 1;
+    return AX_OK;
+}
+
+/* Bind the model to the data set: check that they fit together; data with
+ * features alone is fine only when predicting. */
+static ax_status bind(const ax_model *m, const ax_dataset *ds, const char *what, int predicting, feed *f)
+{
+    memset(f, 0, sizeof *f);
+    if (!m || !m->graph || !m->input || !m->output || (!predicting && (!m->target || !m->loss)))
         return ax_fail(AX_ERR_INVALID_ARG, "%s: the model needs a graph, input, target, output and loss", what);
     if (!ax_graph_compiled(m->graph))
         return ax_fail(AX_ERR_STATE, "%s: compile the model's graph first", what);
-    int64_t per_sample = ax_node_numel(m->input) / ax_graph_batch(m->graph);
-    if (per_sample != ds->sample_size)
-        return ax_fail(AX_ERR_SHAPE, "%s: the model takes %lld values per sample, the data has %lld",
-                       what, (long long)per_sample, (long long)ds->sample_size);
+    f->n_x = ax_model_num_inputs(m);
+    f->n_heads = ax_model_num_heads(m);
+    f->several = m->n_heads > 0;
+    f->x_row = ds->sample_size;
+    f->t_row = ds->targets ? ds->n_targets : 1;
+    f->has_targets = ds->labels || ds->targets;
+    for (int k = 0; k < f->n_heads; k++)
+        f->heads[k] = ax_model_head(m, k);
+    if (!f->has_targets && !predicting)
+        return ax_fail(AX_ERR_INVALID_ARG, "%s: the data has features only (no labels or targets): "
+                       "it can be predicted on, not trained or evaluated on", what);
+    ax_status s = AX_OK;
+    for (int i = 0; i < f->n_x && s == AX_OK; i++)
+        s = named_input(m, ds, i, what, &f->x[i]);
+    if (s != AX_OK || !f->has_targets)
+        return s;
+    if (m->n_heads || ds->n_outputs) {
+        for (int k = 0; k < f->n_heads && s == AX_OK; k++)
+            s = named_head(m, ds, k, what, f);
+        return s;
+    }
+    /* one head on the data's labels or targets */
+    const int64_t per_t = ax_node_numel(m->target) / ax_graph_batch(m->graph);
+    f->t[0] = (slot){m->target, 0, per_t};
+    f->classify[0] = classifies(ds);
+    f->labels_per_row[0] = ds->step_labels ? ds->n_targets : 1;
     ax_shape t = ax_node_shape(m->target), o = ax_node_shape(m->output);
-    if (!ds->labels && !ds->targets)
-        return predicting ? AX_OK
-                          : ax_fail(AX_ERR_INVALID_ARG, "%s: the data has features only (no labels or targets): "
-                                    "it can be predicted on, not trained or evaluated on", what);
     if (ds->step_labels && (t.ndim != 2 || t.dim[1] != ds->n_targets))
         return ax_fail(AX_ERR_SHAPE, "%s: the data has a class label at each of %lld steps; the model's target must be "
                        "[batch, %lld] (a per-step classifier: scores [batch, %lld, classes])", what,
@@ -55,83 +162,180 @@ static ax_status check_model(const ax_model *m, const ax_dataset *ds, const char
     return AX_OK;
 }
 
-/* Whether ds has class labels (per sample, or per step of a sequence). */
-static int classifies(const ax_dataset *ds) { return ds->labels || ds->step_labels; }
-/* The labels a batch of `rows` samples holds: one per step for step labels. */
-static int64_t labels_in(const ax_dataset *ds, int64_t rows) { return ds->step_labels ? rows * ds->n_targets : rows; }
+/* Copy the slot's columns of `rows` rows of `row` values into its node. */
+static ax_status fill(const slot *sl, const float *src, int64_t row, int64_t rows)
+{
+    if (sl->offset == 0 && sl->width == row)
+        return ax_node_write(sl->node, src, rows * row);
+    float *dst = ax_node_map(sl->node);
+    if (!dst)
+        return ax_fail(AX_ERR_STATE, "feed: cannot reach the data of '%s'", ax_node_name(sl->node));
+    for (int64_t r = 0; r < rows; r++)
+        memcpy(dst + r * sl->width, src + r * row + sl->offset, (size_t)sl->width * sizeof(float));
+    ax_node_unmap(sl->node, 1);
+    return AX_OK;
+}
 
-/* Labels whose output row has its largest score there. A sample's
- * targets are its class index, a one-hot row of per_t values, or (step
- * labels) a class index for each of per_t steps, the output [rows,
- * per_t, C]. */
-static int64_t count_correct(ax_node *output, const float *targets, int step_labels, int64_t per_t, int64_t rows)
+/* A batch into the model's inputs and targets (the batch size set). */
+static ax_status feed_batch(ax_graph *g, const feed *f, const float *x, const float *t, int64_t rows)
+{
+    ax_status s = ax_graph_set_batch(g, rows);
+    for (int i = 0; i < f->n_x && s == AX_OK; i++)
+        s = fill(&f->x[i], x, f->x_row, rows);
+    for (int k = 0; k < f->n_heads && s == AX_OK && f->has_targets; k++)
+        s = fill(&f->t[k], t, f->t_row, rows);
+    return s;
+}
+
+/* Labels whose output row has its largest score there. Targets (the
+ * target node's values) are a class index per sample, a one-hot row of
+ * per_t values, or (step labels) a class index for each of per_t steps,
+ * the output [rows, per_t, C]. */
+static int64_t count_correct(const slot *t, ax_node *output, int64_t labels_per_row, int64_t rows)
 {
     const ax_shape o = ax_node_shape(output);
-    const int64_t c = o.dim[o.ndim - 1], n = step_labels ? rows * per_t : rows;
-    const int one_hot = !step_labels && per_t > 1;
+    const int64_t c = o.dim[o.ndim - 1], per_t = t->width, n = rows * labels_per_row;
+    const int one_hot = labels_per_row == 1 && per_t > 1;
     int64_t correct = 0;
-    const float *y = ax_node_map(output);
+    const float *y = ax_node_map(output), *targets = ax_node_map(t->node);
     for (int64_t r = 0; r < n; r++) {
         int64_t label = one_hot ? ax_row_argmax(per_t, targets + r * per_t) : (int64_t)targets[r];
         correct += ax_row_argmax(c, y + r * c) == label;
     }
+    ax_node_unmap(t->node, 0);
     ax_node_unmap(output, 0);
     return correct;
 }
 
-/* One pass over ds without updates; fills loss and accuracy. */
-static ax_status run_eval(ax_model *m, const ax_dataset *ds, ax_metrics *out, float *predictions)
+/* Running sums of a pass: the total loss and each head's loss and hits. */
+typedef struct sums {
+    double loss, head_loss[AX_MAX_HEADS];
+    int64_t correct[AX_MAX_HEADS], seen;
+} sums;
+
+/* After a forward pass to the loss: add the batch (`loss` the total's value). */
+static ax_status add_batch(const feed *f, sums *sm, double loss, int64_t rows)
+{
+    sm->loss += loss * (double)rows;
+    for (int k = 0; k < f->n_heads; k++) {
+        float hl = (float)loss;
+        ax_status s = f->several ? ax_node_read(f->heads[k].loss, &hl, 1) : AX_OK;
+        if (s != AX_OK)
+            return s;
+        sm->head_loss[k] += (double)hl * (double)rows;
+        if (f->classify[k])
+            sm->correct[k] += count_correct(&f->t[k], f->heads[k].output, f->labels_per_row[k], rows);
+    }
+    sm->seen += rows;
+    return AX_OK;
+}
+
+static double accuracy_of(const feed *f, const sums *sm, int k)
+{
+    return !f->classify[k] ? NAN : sm->seen ? (double)sm->correct[k] / (double)(sm->seen * f->labels_per_row[k]) : 0.0;
+}
+
+/* The pass's metrics: the total, and each head's when there are several. */
+static void metrics_of(const feed *f, const sums *sm, ax_metrics *total, ax_metrics *heads, int *n_heads)
+{
+    const double n = sm->seen ? (double)sm->seen : 1.0;
+    *total = (ax_metrics){.loss = sm->loss / n, .accuracy = f->several ? NAN : accuracy_of(f, sm, 0),
+                          .samples = sm->seen};
+    if (!heads)
+        return;
+    *n_heads = f->several ? f->n_heads : 0;
+    for (int k = 0; k < *n_heads; k++)
+        heads[k] = (ax_metrics){.loss = sm->head_loss[k] / n, .accuracy = accuracy_of(f, sm, k), .samples = sm->seen};
+}
+
+/* The node that a prediction pass runs to: the last of the outputs. */
+static ax_node *last_output(const feed *f)
+{
+    ax_node *last = f->heads[0].output;
+    for (int k = 1; k < f->n_heads; k++)
+        if (ax_node_id(f->heads[k].output) > ax_node_id(last))
+            last = f->heads[k].output;
+    return last;
+}
+
+/* One pass over ds without updates; fills the metrics (head ones when
+ * heads is not NULL), or writes the outputs into predictions. */
+static ax_status run_eval(ax_model *m, const feed *f, const ax_dataset *ds, ax_metrics *out, ax_metrics *heads,
+                          int *n_heads, float *predictions)
 {
     ax_batcher *b;
     ax_status s = ax_batcher_new(ds, ax_graph_max_batch(m->graph), 0, 0, &b);
-    if (s != AX_OK)
+    float *x = NULL, *t = NULL;
+    const int64_t batch = ax_graph_max_batch(m->graph);
+    if (s == AX_OK && (!(x = ax_alloc((size_t)(batch * f->x_row) * sizeof *x)) ||
+                       !(t = ax_calloc((size_t)(batch * f->t_row), sizeof *t))))
+        s = ax_fail(AX_ERR_NOMEM, "evaluate: out of memory for a batch");
+    if (s != AX_OK) {
+        ax_batcher_free(b);
+        ax_free(x);
         return s;
+    }
     int was_training = ax_graph_training(m->graph);
     ax_graph_set_training(m->graph, 0);
     ax_batcher_start_epoch(b);
-    double loss_sum = 0.0;
-    int64_t correct = 0, seen = 0, rows;
-    /* the batcher fills the input and the targets through host views */
-    float *x = ax_node_map(m->input), *labels = ax_node_map(m->target);
-    while (s == AX_OK && (rows = ax_batcher_next(b, x, labels)) > 0) {
-        ax_node_unmap(m->input, 1);
-        ax_node_unmap(m->target, 1);
-        if ((s = ax_graph_set_batch(m->graph, rows)) != AX_OK)
+    sums sm = {0};
+    int64_t rows, width = 0;
+    for (int k = 0; k < f->n_heads; k++)
+        width += ax_node_numel(f->heads[k].output) / ax_graph_batch(m->graph);
+    /* without targets, the losses a prediction pass may run through read zeros (valid class 0) */
+    for (int k = 0; k < f->n_heads && predictions && !f->has_targets && s == AX_OK; k++)
+        if (f->heads[k].target)
+            s = ax_node_write(f->heads[k].target, t, ax_node_numel(f->heads[k].target));
+    while (s == AX_OK && (rows = ax_batcher_next(b, x, t)) > 0) {
+        if ((s = feed_batch(m->graph, f, x, t, rows)) != AX_OK)
             break;
-        if ((s = ax_graph_forward_to(m->graph, predictions ? m->output : m->loss)) != AX_OK)
+        if ((s = ax_graph_forward_to(m->graph, predictions ? last_output(f) : m->loss)) != AX_OK)
             break;
-        if (predictions) {
-            int64_t width = ax_node_numel(m->output) / rows;
-            s = ax_node_read(m->output, predictions + seen * width, rows * width);
+        if (predictions) { /* each sample's row: every head's outputs in turn */
+            int64_t at = 0;
+            for (int k = 0; k < f->n_heads && s == AX_OK; k++) {
+                ax_node *o = f->heads[k].output;
+                const int64_t w = ax_node_numel(o) / rows;
+                const float *y = ax_node_map(o);
+                for (int64_t r = 0; r < rows; r++)
+                    memcpy(predictions + (sm.seen + r) * width + at, y + r * w, (size_t)w * sizeof(float));
+                ax_node_unmap(o, 0);
+                at += w;
+            }
+            sm.seen += rows;
         } else {
             float loss;
-            s = ax_node_read(m->loss, &loss, 1);
-            loss_sum += (double)loss * (double)rows;
-            if (classifies(ds))
-                correct += count_correct(m->output, labels, ds->step_labels, ds->targets ? ds->n_targets : 1, rows);
+            if ((s = ax_node_read(m->loss, &loss, 1)) == AX_OK)
+                s = add_batch(f, &sm, loss, rows);
         }
-        seen += rows;
     }
     ax_graph_set_training(m->graph, was_training);
     ax_batcher_free(b);
-    if (s == AX_OK && out) {
-        out->samples = seen;
-        out->loss = seen ? loss_sum / (double)seen : 0.0;
-        out->accuracy = !classifies(ds) ? NAN : seen ? (double)correct / (double)labels_in(ds, seen) : 0.0;
-    }
+    ax_free(x);
+    ax_free(t);
+    if (s == AX_OK && out)
+        metrics_of(f, &sm, out, heads, n_heads);
     return s;
 }
 
 ax_status ax_evaluate(ax_model *m, const ax_dataset *ds, ax_metrics *out)
 {
-    ax_status s = check_model(m, ds, "evaluate", 0);
-    return s != AX_OK ? s : run_eval(m, ds, out, NULL);
+    return ax_evaluate_heads(m, ds, out, NULL);
+}
+
+ax_status ax_evaluate_heads(ax_model *m, const ax_dataset *ds, ax_metrics *out, ax_metrics *heads)
+{
+    feed f;
+    int n;
+    ax_status s = bind(m, ds, "evaluate", 0, &f);
+    return s != AX_OK ? s : run_eval(m, &f, ds, out, heads, &n, NULL);
 }
 
 ax_status ax_predict(ax_model *m, const ax_dataset *ds, float *out)
 {
-    ax_status s = check_model(m, ds, "predict", 1);
-    return s != AX_OK ? s : run_eval(m, ds, NULL, out);
+    feed f;
+    ax_status s = bind(m, ds, "predict", 1, &f);
+    return s != AX_OK ? s : run_eval(m, &f, ds, NULL, NULL, NULL, out);
 }
 
 ax_status ax_train_step(ax_model *m, ax_optimizer *opt, ax_callback *const *callbacks, int n_callbacks,
@@ -167,37 +371,28 @@ ax_status ax_train_step(ax_model *m, ax_optimizer *opt, ax_callback *const *call
     return s;
 }
 
-static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_loader *l, const ax_fit_config *c,
-                             const ax_dataset *ds, int epoch, ax_progress *prog, ax_metrics *out)
+static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_loader *l, const ax_fit_config *c, const feed *f,
+                             int epoch, ax_progress *prog, ax_epoch_log *log)
 {
     ax_graph *g = m->graph;
-    const int64_t per_x = ax_node_numel(m->input) / ax_graph_batch(g), per_t = ax_node_numel(m->target) / ax_graph_batch(g);
-    double loss_sum = 0.0;
-    int64_t correct = 0, seen = 0, rows;
+    sums sm = {0};
+    int64_t rows;
     ax_step step = {.epoch = epoch};
     const float *bx, *bt;
     ax_status s = AX_OK;
-    const int classify = classifies(ds);
     ax_loader_start_epoch(l);
     while ((rows = ax_loader_next(l, &bx, &bt)) > 0) {
         /* the loader made this batch while the last step ran */
         step.step++;
-        if ((s = ax_graph_set_batch(g, rows)) != AX_OK)
-            return s;
-        if ((s = ax_node_write(m->input, bx, rows * per_x)) != AX_OK ||
-            (s = ax_node_write(m->target, bt, rows * per_t)) != AX_OK ||
+        if ((s = feed_batch(g, f, bx, bt, rows)) != AX_OK ||
             (s = ax_train_step(m, opt, c->callbacks, c->n_callbacks, &step)) != AX_OK)
             return s;
-        loss_sum += step.loss * (double)rows;
-        if (classify)
-            correct += count_correct(m->output, bt, ds->step_labels, per_t, rows);
-        seen += rows;
-        ax_progress_step(prog, step.step, loss_sum / (double)seen,
-                         classify ? (double)correct / (double)labels_in(ds, seen) : NAN);
+        /* the head losses and outputs are those of the forward pass, before the update */
+        if ((s = add_batch(f, &sm, step.loss, rows)) != AX_OK)
+            return s;
+        ax_progress_step(prog, step.step, sm.loss / (double)sm.seen, f->several ? NAN : accuracy_of(f, &sm, 0));
     }
-    out->samples = seen;
-    out->loss = seen ? loss_sum / (double)seen : 0.0;
-    out->accuracy = !classify ? NAN : seen ? (double)correct / (double)labels_in(ds, seen) : 0.0;
+    metrics_of(f, &sm, &log->train, log->train_heads, &log->n_heads);
     return AX_OK;
 }
 
@@ -226,9 +421,10 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
                         const ax_fit_config *cfg, FILE *out, ax_epoch_log *history)
 {
     const ax_fit_config c = *cfg;
-    ax_status s = check_model(m, train, "fit", 0);
+    feed on_train, on_test;
+    ax_status s = bind(m, train, "fit", 0, &on_train);
     if (s == AX_OK && test)
-        s = check_model(m, test, "fit (test data)", 0);
+        s = bind(m, test, "fit (test data)", 0, &on_test);
     if (s != AX_OK)
         return s;
     if (c.epochs < 0 || c.initial_epoch < 0 || c.initial_epoch > c.epochs)
@@ -258,9 +454,10 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
         ax_epoch_log log = {.epoch = e, .lr = ax_optimizer_lr(opt)};
         ax_progress prog;
         ax_progress_begin(&prog, c.verbosity, e, c.epochs, ax_loader_num_batches(b));
-        s = train_epoch(m, opt, b, &c, train, e, &prog, &log.train);
+        s = train_epoch(m, opt, b, &c, &on_train, e, &prog, &log);
+        int n_heads;
         if (s == AX_OK && test)
-            s = run_eval(m, test, &log.test, NULL);
+            s = run_eval(m, &on_test, test, &log.test, log.test_heads, &n_heads, NULL);
         log.seconds = ax_now_seconds() - prog.start;
         if (s == AX_OK && c.schedule)
             s = ax_schedule_step(c.schedule, opt, test ? log.test.loss : log.train.loss);
@@ -268,7 +465,7 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
             break;
         const double now = ax_now_seconds();
         const int line = e == c.initial_epoch + 1 || e == c.epochs || e % stride == 0 || now - last_line >= 2.0;
-        ax_progress_end(&prog, c.verbosity, out, &log, test != NULL, line);
+        ax_progress_end(&prog, c.verbosity, out, &log, test != NULL, line, m);
         last_line = line ? now : last_line;
         unshown = line ? (ax_epoch_log){0} : log;
         if (history)
@@ -286,7 +483,7 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
             s = c.callbacks[k]->train_end(c.callbacks[k], m, logs + c.initial_epoch, epochs_run - c.initial_epoch);
     if (stop && c.verbosity != AX_QUIET) {
         if (unshown.epoch == epochs_run)
-            ax_progress_line(out, &unshown, c.epochs, test != NULL);
+            ax_progress_line(out, &unshown, c.epochs, test != NULL, m);
         fprintf(out, "stopped after epoch %d of %d\n", epochs_run, c.epochs);
     }
     ax_free(logs);

@@ -41,23 +41,39 @@ void ax_progress_step(ax_progress *p, int64_t step, double loss, double acc)
     fflush(stderr);
 }
 
-void ax_progress_end(ax_progress *p, ax_verbosity v, FILE *out, const ax_epoch_log *log, int has_test, int line)
+void ax_progress_end(ax_progress *p, ax_verbosity v, FILE *out, const ax_epoch_log *log, int has_test, int line,
+                     const ax_model *m)
 {
     if (p->live)
         fprintf(stderr, "\r\033[K");
     if (v != AX_QUIET && line)
-        ax_progress_line(out, log, p->epochs, has_test);
+        ax_progress_line(out, log, p->epochs, has_test, m);
 }
 
-void ax_progress_line(FILE *out, const ax_epoch_log *log, int epochs, int has_test)
+/* " (main 0.1234 acc 0.9500, aux 0.5678)" */
+static void head_figures(FILE *out, const ax_metrics *heads, int n, const ax_model *m)
 {
+    for (int k = 0; k < n; k++) {
+        fprintf(out, "%s%s %.4f", k ? ", " : " (", m->heads[k].name, heads[k].loss);
+        if (!isnan(heads[k].accuracy))
+            fprintf(out, " acc %.4f", heads[k].accuracy);
+    }
+    if (n)
+        fprintf(out, ")");
+}
+
+void ax_progress_line(FILE *out, const ax_epoch_log *log, int epochs, int has_test, const ax_model *m)
+{
+    const int n = m && m->n_heads == log->n_heads ? log->n_heads : 0;
     fprintf(out, "epoch %d/%d  %.1fs  loss %.4f", log->epoch, epochs, log->seconds, log->train.loss);
     if (!isnan(log->train.accuracy))
         fprintf(out, "  acc %.4f", log->train.accuracy);
+    head_figures(out, log->train_heads, n, m);
     if (has_test) {
         fprintf(out, "  test_loss %.4f", log->test.loss);
         if (!isnan(log->test.accuracy))
             fprintf(out, "  test_acc %.4f", log->test.accuracy);
+        head_figures(out, log->test_heads, n, m);
     }
     fprintf(out, "\n");
     fflush(out);

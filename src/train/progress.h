@@ -16,8 +16,10 @@ typedef struct ax_progress {
 void ax_progress_begin(ax_progress *p, ax_verbosity v, int epoch, int epochs, int64_t steps);
 void ax_progress_step(ax_progress *p, int64_t step, double loss, double acc);
 /* Ends the epoch's bar; prints its line when `line` is set. */
-void ax_progress_end(ax_progress *p, ax_verbosity v, FILE *out, const ax_epoch_log *log, int has_test, int line);
-/* "epoch 3/5  1.0s  loss ...  test_acc ..." */
-void ax_progress_line(FILE *out, const ax_epoch_log *log, int epochs, int has_test);
+void ax_progress_end(ax_progress *p, ax_verbosity v, FILE *out, const ax_epoch_log *log, int has_test, int line,
+                     const ax_model *m);
+/* "epoch 3/5  1.0s  loss ...  test_acc ...", with each head's figures
+ * in brackets for a model with several. */
+void ax_progress_line(FILE *out, const ax_epoch_log *log, int epochs, int has_test, const ax_model *m);
 
 #endif

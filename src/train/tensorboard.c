@@ -72,24 +72,43 @@ static ax_status write_event(logger *l, const Axon__Tb__Event *ev)
     return ok ? AX_OK : ax_fail(AX_ERR_IO, "%s: write failed: %s", l->path, strerror(errno));
 }
 
+/* One scalar, unless it is missing (NaN: no accuracy for real values). */
+static void add_scalar(Axon__Tb__SummaryValue *v, Axon__Tb__SummaryValue **vp, int *k, char *tag, double value)
+{
+    if (isnan(value))
+        return;
+    axon__tb__summary_value__init(&v[*k]);
+    v[*k].tag = tag;
+    v[*k].simple_value = (float)value;
+    vp[*k] = &v[*k];
+    (*k)++;
+}
+
 static ax_status tb_epoch_end(ax_callback *cb, ax_model *m, const ax_epoch_log *log, int *stop)
 {
-    (void)m, (void)stop;
+    (void)stop;
     logger *l = cb->state;
-    const char *tags[6] = {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "epoch_seconds"};
-    const double values[6] = {log->train.loss, log->train.accuracy, log->test.loss, log->test.accuracy, log->lr, log->seconds};
-    Axon__Tb__SummaryValue v[6], *vp[6];
+    const int held = log->test.samples > 0;
+    enum { MAX_SCALARS = 6 + 4 * AX_MAX_HEADS };
+    Axon__Tb__SummaryValue v[MAX_SCALARS], *vp[MAX_SCALARS];
+    char tags[4 * AX_MAX_HEADS][48];
     int k = 0;
-    for (int i = 0; i < 6; i++) {
-        if ((i == 2 || i == 3) && !log->test.samples)
-            continue; /* no held-out data */
-        if (isnan(values[i]))
-            continue; /* no accuracy for real-valued targets */
-        axon__tb__summary_value__init(&v[k]);
-        v[k].tag = (char *)tags[i];
-        v[k].simple_value = (float)values[i];
-        vp[k] = &v[k];
-        k++;
+    add_scalar(v, vp, &k, "loss", log->train.loss);
+    add_scalar(v, vp, &k, "accuracy", log->train.accuracy);
+    add_scalar(v, vp, &k, "val_loss", held ? log->test.loss : NAN);
+    add_scalar(v, vp, &k, "val_accuracy", held ? log->test.accuracy : NAN);
+    add_scalar(v, vp, &k, "learning_rate", log->lr);
+    add_scalar(v, vp, &k, "epoch_seconds", log->seconds);
+    /* each head's, as HEAD/loss, HEAD/val_loss, ... (TensorBoard groups them by head) */
+    for (int h = 0; h < log->n_heads && h < m->n_heads; h++) {
+        const char *name = m->heads[h].name;
+        const double values[4] = {log->train_heads[h].loss, log->train_heads[h].accuracy,
+                                  held ? log->test_heads[h].loss : NAN, held ? log->test_heads[h].accuracy : NAN};
+        static const char *const what[4] = {"loss", "accuracy", "val_loss", "val_accuracy"};
+        for (int i = 0; i < 4; i++) {
+            snprintf(tags[4 * h + i], sizeof tags[0], "%s/%s", name, what[i]);
+            add_scalar(v, vp, &k, tags[4 * h + i], values[i]);
+        }
     }
     Axon__Tb__Summary sum;
     axon__tb__summary__init(&sum);

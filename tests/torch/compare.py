@@ -180,6 +180,24 @@ def layernorm(v, p):
             "db": ln.bias.grad.flatten()}
 
 
+def heads(v, p):
+    """Two inputs, two heads: h = tanh(deep W_h^T + b_h); y = [wide, h] W_y^T + b_y;
+    kind = h W_k^T + b_k; loss = mse(y, t_y) + weight * cross_entropy(kind, t_kind)."""
+    w = {k: v[k].clone().requires_grad_() for k in ("h.weight", "h.bias", "y_out.weight", "y_out.bias",
+                                                     "kind_out.weight", "kind_out.bias")}
+    h = torch.tanh(F.linear(v["deep"].reshape(4, 3), w["h.weight"].reshape(5, 3), w["h.bias"]))
+    y = F.linear(torch.cat([v["wide"].reshape(4, 2), h], 1), w["y_out.weight"].reshape(1, 7), w["y_out.bias"])
+    kind = F.linear(h, w["kind_out.weight"].reshape(3, 5), w["kind_out.bias"])
+    loss_y = F.mse_loss(y, v["t_y"].reshape(4, 1))
+    loss_kind = F.cross_entropy(kind, v["t_kind"].long())
+    loss = loss_y + float(p["weight"]) * loss_kind
+    loss.backward()
+    want = {"loss_y": loss_y.detach().reshape(1), "loss_kind": loss_kind.detach().reshape(1),
+            "loss": loss.detach().reshape(1)}
+    want.update({"d_" + k: t.grad.flatten() for k, t in w.items()})
+    return want
+
+
 def shape_op(name, v, shapes):
     """The shape ops of dump.c's shape_case, with the shapes it records."""
     if name == "embedding":
@@ -376,6 +394,8 @@ def main():
             want, title = lstm_files(name, v), "axon's LSTM file in torch.nn.LSTM (load_state_dict strict)"
         elif c["kind"] == "rnn":
             want, title = recurrent(name, v, kv(c["args"])), name + " " + " ".join(c["args"])
+        elif c["kind"] == "heads":
+            want, title = heads(v, kv(c["args"])), "two inputs, two heads (mse + 0.5 cross-entropy) " + name
         elif c["kind"] == "ln":
             want, title = layernorm(v, kv(c["args"])), "layernorm " + " ".join(c["args"])
         elif c["kind"] == "bn":

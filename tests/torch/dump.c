@@ -641,6 +641,54 @@ static int optimizer(const char *name, const char *torch_args, ax_optim_config c
     return 0;
 }
 
+/* A model with two inputs and two heads, built from a spec: wide [4, 2]
+ * and deep [4, 3] in, a regression head y (mse) and a classifier head
+ * kind (cross-entropy, weight 0.5) out; the heads' losses, the total and
+ * every parameter's gradient of the total. */
+static int heads_case(void)
+{
+    static const char *spec = "input wide 2\n"
+                              "input deep 3\n"
+                              "dense h inputs=deep units=5 activation=tanh\n"
+                              "concat j inputs=wide,h\n"
+                              "dense y_out units=1\n"
+                              "dense kind_out inputs=h units=3\n"
+                              "loss y mse inputs=y_out\n"
+                              "loss kind softmax_cross_entropy inputs=kind_out weight=0.5\n";
+    ax_spec sp;
+    if (ax_spec_build(spec, "heads.spec", 4, 11, &sp) != AX_OK)
+        return fail("heads");
+    const ax_model m = ax_spec_model(&sp);
+    randomize(ax_node_data(m.inputs[0]), 8, -2, 2);
+    randomize(ax_node_data(m.inputs[1]), 12, -2, 2);
+    randomize(ax_node_data(m.heads[0].target), 4, -1, 1);
+    const float kinds[4] = {2, 0, 1, 2};
+    memcpy(ax_node_data(m.heads[1].target), kinds, sizeof kinds);
+    ax_graph_set_training(sp.graph, 1);
+    if (ax_graph_forward_to(sp.graph, m.loss) != AX_OK || ax_graph_backward(sp.graph, m.loss, NULL) != AX_OK)
+        return fail("heads");
+    fprintf(out, "case heads wide_and_deep weight=0.5\n");
+    vec("wide", ax_node_data(m.inputs[0]), 8);
+    vec("deep", ax_node_data(m.inputs[1]), 12);
+    vec("t_y", ax_node_data(m.heads[0].target), 4);
+    vec("t_kind", kinds, 4);
+    static const char *const params[6] = {"h.weight", "h.bias", "y_out.weight", "y_out.bias", "kind_out.weight",
+                                          "kind_out.bias"};
+    for (int i = 0; i < 6; i++) {
+        ax_node *p = ax_graph_find(sp.graph, params[i]);
+        char label[64];
+        vec(params[i], ax_node_data(p), ax_node_numel(p));
+        snprintf(label, sizeof label, "d_%s", params[i]);
+        vec(label, ax_node_grad(p), ax_node_numel(p));
+    }
+    vec("loss_y", ax_node_data(m.heads[0].loss), 1);
+    vec("loss_kind", ax_node_data(m.heads[1].loss), 1);
+    vec("loss", ax_node_data(m.loss), 1);
+    fprintf(out, "end\n");
+    ax_graph_free(sp.graph);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     ax_rng_seed(&rng, 2718, 1);
@@ -707,6 +755,7 @@ int main(int argc, char **argv)
     bad |= shape_case("bmm", ax_shape4(2, 3, 4, 5), ax_shape4(2, 3, 6, 4), 0);
     bad |= shape_case("bmm_shared", ax_shape3(2, 5, 4), ax_shape2(4, 3), 1);
     bad |= embedding_case();
+    bad |= heads_case();
     bad |= sequence_cross_entropy_case(0, 0);
     bad |= sequence_cross_entropy_case(1, 0.1f);
     const char *cells[4] = {"rnn", "rnn_relu", "lstm", "gru"};

@@ -43,6 +43,17 @@ ax_status cli_load_data(const char *spec, int test, cli_text *text, ax_dataset *
         char buf[4096];
         snprintf(buf, sizeof buf, "%s", spec + 4);
         ax_csv_options o = {.header = -1};
+        /* named parts (input.NAME=..., label.NAME=..., target.NAME=...) run to the end */
+        char *parts = NULL;
+        static const char *const roles[3] = {":input.", ":label.", ":target."};
+        for (int k = 0; k < 3; k++) {
+            char *at = strstr(buf, roles[k]);
+            parts = at && (!parts || at < parts) ? at : parts;
+        }
+        if (parts) {
+            *parts = '\0';
+            o.fields = parts + 1;
+        }
         char *opt = strstr(buf, ":label=");
         if (!opt)
             opt = strstr(buf, ":targets=");
@@ -59,7 +70,7 @@ ax_status cli_load_data(const char *spec, int test, cli_text *text, ax_dataset *
         return ax_dataset_load_images(spec + 7, NULL, out);
     return ax_fail(AX_ERR_INVALID_ARG,
                    "data '%s': expected fashion-mnist, mnist, synthetic, idx:IMAGES,LABELS, csv:FILE[:label=COL], "
-                   "images:DIR or text:FILE",
+                   "csv:FILE:input.NAME=COLS[:label.NAME=COL|:target.NAME=COLS...], images:DIR or text:FILE",
                    spec);
 }
 
@@ -83,7 +94,10 @@ ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **s
         ax_model m;
         memset(out, 0, sizeof *out);
         if ((s = ax_load_model(path, batch, &m)) == AX_OK) {
-            *out = (ax_spec){.graph = m.graph, .input = m.input, .target = m.target, .output = m.output, .loss = m.loss};
+            *out = (ax_spec){.graph = m.graph, .input = m.input, .target = m.target, .output = m.output, .loss = m.loss,
+                             .n_inputs = m.n_inputs, .n_heads = m.n_heads};
+            memcpy(out->inputs, m.inputs, sizeof m.inputs);
+            memcpy(out->heads, m.heads, sizeof m.heads);
             const char *loss = m.loss ? ax_node_op(m.loss) : "";
             out->classifier = !strcmp(loss, "softmax_cross_entropy") || !strcmp(loss, "categorical_cross_entropy");
             if (!m.input || !m.output)
@@ -114,6 +128,10 @@ ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **s
  * regression targets). */
 static ax_status load_model_csv(const char *file, const ax_spec *model, int64_t outputs, ax_dataset **out)
 {
+    if (model->n_inputs || model->n_heads)
+        return ax_fail(AX_ERR_INVALID_ARG, "%s: the model has %d inputs and %d heads: name the columns of each, "
+                       "csv:FILE:input.NAME=COLS[:label.NAME=COL|:target.NAME=COLS...] (docs/data.md)", file,
+                       model->n_inputs ? model->n_inputs : 1, model->n_heads ? model->n_heads : 1);
     const int64_t features = ax_node_numel(model->input) / ax_graph_batch(model->graph);
     const int64_t answer = model->classifier ? 1 : outputs;
     ax_status s = ax_dataset_load_csv(file, &(ax_csv_options){.header = -1, .features_only = 1}, out);
@@ -146,11 +164,23 @@ static ax_status load_model_data(const char *spec, const ax_spec *model, int64_t
 {
     ax_status s;
     *out = NULL;
-    if (!strncmp(spec, "csv:", 4) && !strstr(spec, ":label=") && !strstr(spec, ":targets="))
+    if (!strncmp(spec, "csv:", 4) && !strstr(spec, ":label=") && !strstr(spec, ":targets=") && !strstr(spec, ":input."))
         s = load_model_csv(spec + 4, model, outputs, out);
     else
         s = cli_load_data(spec, 1, text, out);
     /* the classes are the model's: a test file may hold only some of them */
+    for (int k = 0; s == AX_OK && k < model->n_heads; k++) {
+        const ax_head *h = &model->heads[k];
+        ax_data_field *f = (ax_data_field *)ax_dataset_field(*out, 1, ax_node_name(h->target));
+        const int64_t classes = ax_node_numel(h->output) / ax_graph_batch(model->graph);
+        if (!f || !f->n_classes || !h->classifier)
+            continue;
+        if (f->n_classes > classes)
+            s = ax_fail(AX_ERR_SHAPE, "data '%s': head '%s': labels go up to %d; the model has %lld classes", spec,
+                        h->name, f->n_classes - 1, (long long)classes);
+        else
+            f->n_classes = (int)classes;
+    }
     if (s == AX_OK && model->classifier && (*out)->labels) {
         if ((*out)->n_classes > outputs)
             s = ax_fail(AX_ERR_SHAPE, "data '%s': labels go up to %d; the model has %lld classes (0..%lld)", spec,
@@ -172,11 +202,17 @@ ax_status cli_run_open(const char *model_path, const char *data, cli_run *out)
     memset(out, 0, sizeof *out);
     ax_status s = cli_load_model(model_path, 256, &out->spec, &out->spec_text, &out->standardize);
     if (s == AX_OK) { /* eval and predict run forward only: buffers shared by liveness */
-        ax_node *keep[2] = {out->spec.output, out->spec.loss};
-        s = ax_graph_compile_inference(out->spec.graph, keep, 2);
+        ax_node *keep[2 + 2 * AX_MAX_HEADS] = {out->spec.output, out->spec.loss};
+        int n_keep = 2;
+        for (int k = 0; k < out->spec.n_heads; k++)
+            keep[n_keep++] = out->spec.heads[k].output, keep[n_keep++] = out->spec.heads[k].loss;
+        s = ax_graph_compile_inference(out->spec.graph, keep, n_keep);
     }
     if (s == AX_OK) {
-        out->outputs = ax_node_numel(out->spec.output) / ax_graph_batch(out->spec.graph);
+        out->outputs = 0; /* every head's */
+        for (int k = 0; k < (out->spec.n_heads ? out->spec.n_heads : 1); k++)
+            out->outputs += ax_node_numel(out->spec.n_heads ? out->spec.heads[k].output : out->spec.output) /
+                            ax_graph_batch(out->spec.graph);
         cli_text text = {.window = ax_node_numel(out->spec.input) / ax_graph_batch(out->spec.graph)};
         if (!strncmp(data, "text:", 5) && (s = cli_model_vocab(model_path, &text.vocab)) == AX_OK)
             text.have_vocab = 1;
@@ -184,7 +220,7 @@ ax_status cli_run_open(const char *model_path, const char *data, cli_run *out)
             s = load_model_data(data, &out->spec, out->outputs, out->standardize, &text, &out->data);
     }
     const ax_spec *sp = &out->spec;
-    out->model = (ax_model){sp->graph, sp->input, sp->target, sp->output, sp->loss};
+    out->model = ax_spec_model(sp);
     return s;
 }
 

@@ -36,6 +36,81 @@ static ax_status regression(cli_run *r, double *mae, double *rmse, double *r2)
     return s;
 }
 
+/* A model with several heads: each head's loss, and its accuracy and macro
+ * F1 (classes) or MAE, RMSE and R^2 (real values), from one prediction
+ * pass; printed as text, or added to the JSON object o. */
+static ax_status heads_report(cli_run *r, const ax_metrics *total, cJSON *o)
+{
+    const ax_spec *sp = &r->spec;
+    const ax_dataset *ds = r->data;
+    ax_metrics hm[AX_MAX_HEADS];
+    float *y = ax_alloc((size_t)(ds->n * r->outputs) * sizeof *y);
+    int32_t *labels = ax_alloc((size_t)ds->n * sizeof *labels);
+    ax_status s = y && labels ? AX_OK : ax_fail(AX_ERR_NOMEM, "out of memory");
+    if (s == AX_OK)
+        s = ax_evaluate_heads(&r->model, ds, (ax_metrics[1]){0}, hm);
+    if (s == AX_OK)
+        s = ax_predict(&r->model, ds, y);
+    cJSON *heads = o ? cJSON_AddObjectToObject(o, "heads") : NULL;
+    if (s == AX_OK && !o)
+        printf("%lld samples: loss %.4f (the heads' weighted sum)\n", (long long)total->samples, total->loss);
+    int64_t at = 0;
+    for (int k = 0; s == AX_OK && k < sp->n_heads; k++) {
+        const ax_head *h = &sp->heads[k];
+        const ax_data_field *f = ax_dataset_field(ds, 1, ax_node_name(h->target));
+        const int64_t w = ax_node_numel(h->output) / ax_graph_batch(sp->graph);
+        cJSON *jh = heads ? cJSON_AddObjectToObject(heads, h->name) : NULL;
+        if (jh)
+            cJSON_AddNumberToObject(jh, "loss", hm[k].loss);
+        else
+            printf("  head %s: loss %.4f", h->name, hm[k].loss);
+        if (f && f->n_classes) {
+            ax_confusion *cm = NULL;
+            float *scores = ax_alloc((size_t)(ds->n * w) * sizeof *scores);
+            s = scores ? ax_confusion_new((int)w, &cm) : ax_fail(AX_ERR_NOMEM, "out of memory");
+            for (int64_t i = 0; s == AX_OK && i < ds->n; i++) {
+                memcpy(scores + i * w, y + i * r->outputs + at, (size_t)w * sizeof *scores);
+                labels[i] = (int32_t)ds->targets[i * ds->n_targets + f->offset];
+            }
+            if (s == AX_OK)
+                s = ax_confusion_add(cm, scores, labels, ds->n);
+            if (s == AX_OK) {
+                double p, rc, f1;
+                ax_confusion_macro(cm, &p, &rc, &f1);
+                if (jh) {
+                    cJSON_AddNumberToObject(jh, "accuracy", ax_confusion_accuracy(cm));
+                    cJSON_AddNumberToObject(jh, "f1", f1);
+                } else
+                    printf(", accuracy %.4f, macro F1 %.4f", ax_confusion_accuracy(cm), f1);
+            }
+            ax_confusion_free(cm);
+            ax_free(scores);
+        } else if (f) { /* real values: the errors over all of the head's values */
+            double se = 0, ae = 0, sum = 0, sum2 = 0;
+            for (int64_t i = 0; i < ds->n; i++)
+                for (int64_t j = 0; j < w; j++) {
+                    const double p = y[i * r->outputs + at + j], t = ds->targets[i * ds->n_targets + f->offset + j];
+                    se += (p - t) * (p - t), ae += fabs(p - t), sum += t, sum2 += t * t;
+                }
+            const double n = (double)(ds->n * w), ss_tot = sum2 - sum * sum / n;
+            const double mae = ae / n, rmse = sqrt(se / n), r2 = ss_tot > 0 ? 1 - se / ss_tot : NAN;
+            if (jh) {
+                cJSON_AddNumberToObject(jh, "mae", mae);
+                cJSON_AddNumberToObject(jh, "rmse", rmse);
+                if (isfinite(r2))
+                    cJSON_AddNumberToObject(jh, "r2", r2);
+            } else
+                printf(", MAE %.6g, RMSE %.6g, R^2 %.6f", mae, rmse, r2);
+        }
+        if (!jh)
+            printf("\n");
+        at += w;
+    }
+    ax_free(y);
+    ax_free(labels);
+    return s;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     const char *model = NULL, *data = NULL;
@@ -61,11 +136,26 @@ int cmd_eval(int argc, char **argv)
     if (s == AX_OK)
         s = ax_evaluate(&run.model, run.data, &mt);
     const int steps = s == AX_OK && run.data->step_labels; /* a text model: per-step accuracy, perplexity */
-    if (s == AX_OK && run.spec.classifier && !steps)
+    const int heads = s == AX_OK && run.spec.n_heads > 0;
+    if (heads) {
+        cJSON *o = json ? cJSON_CreateObject() : NULL;
+        if (o) {
+            cJSON_AddNumberToObject(o, "samples", (double)mt.samples);
+            cJSON_AddNumberToObject(o, "loss", mt.loss);
+        }
+        s = heads_report(&run, &mt, o);
+        char *text = o && s == AX_OK ? cJSON_PrintUnformatted(o) : NULL;
+        if (text)
+            printf("%s\n", text);
+        cJSON_free(text);
+        cJSON_Delete(o);
+    } else if (s == AX_OK && run.spec.classifier && !steps)
         s = ax_evaluate_confusion(&run.model, run.data, &cm);
     else if (s == AX_OK && run.data->targets && !steps)
         s = regression(&run, &mae, &rmse, &r2);
-    if (s == AX_OK && json) {
+    if (s == AX_OK && heads)
+        ; /* reported above */
+    else if (s == AX_OK && json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "samples", (double)mt.samples);
         cJSON_AddNumberToObject(o, "loss", mt.loss);

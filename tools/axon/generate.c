@@ -41,7 +41,7 @@ int cmd_generate(int argc, char **argv)
         ax_node *keep = spec.output;
         s = ax_graph_compile_inference(spec.graph, &keep, 1);
     }
-    ax_model m = {spec.graph, spec.input, spec.target, spec.output, spec.loss};
+    ax_model m = ax_spec_model(&spec);
     if (s == AX_OK)
         s = ax_generate(&m, &vocab, prompt, length, (float)temperature, (uint64_t)seed, &text);
     if (s == AX_OK && (fputs(text, stdout) < 0 || fputc('\n', stdout) < 0 || fflush(stdout) != 0))

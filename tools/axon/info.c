@@ -57,6 +57,21 @@ static void tensors(ax_graph *g)
     }
 }
 
+/* Several inputs or heads: each input's shape; each head's output, loss,
+ * target and weight. */
+static void inputs_and_heads(const ax_spec *spec)
+{
+    char shape[96];
+    for (int i = 0; i < spec->n_inputs; i++)
+        printf("Input %s: %s\n", ax_node_name(spec->inputs[i]), sample_shape(spec->inputs[i], shape, sizeof shape));
+    for (int k = 0; k < spec->n_heads; k++) {
+        const ax_head *h = &spec->heads[k];
+        printf("Head %s: output %s, loss %s on target '%s', weight %g\n", h->name,
+               sample_shape(h->output, shape, sizeof shape), ax_node_op(h->loss), ax_node_name(h->target),
+               (double)h->weight);
+    }
+}
+
 /* A model saved from a C graph (no spec): every op node, its op, its
  * output shape and the parameters it reads directly. */
 static void graph_nodes(const char *model, const ax_spec *spec)
@@ -83,6 +98,7 @@ static void graph_nodes(const char *model, const ax_spec *spec)
     char a[32];
     printf("%s\nTotal params: %s\nInput: %s  Output: %s  Loss: %s\n", rule, grouped(total, a, sizeof a),
            ax_node_name(spec->input), ax_node_name(spec->output), spec->loss ? ax_node_op(spec->loss) : "(none)");
+    inputs_and_heads(spec);
 }
 
 int cmd_info(int argc, char **argv)
@@ -147,8 +163,9 @@ int cmd_info(int argc, char **argv)
         if (buffers)
             printf("Buffers (running statistics, not trained): %s\n", grouped(buffers, a, sizeof a));
         char loss[64];
-        snprintf(loss, sizeof loss, "%s", ax_node_op(spec.loss));
+        snprintf(loss, sizeof loss, "%s", spec.n_heads ? "the weighted sum of the heads'" : ax_node_op(spec.loss));
         printf("Loss: %s%s\n", loss, spec.n_penalties ? " (with weight penalties)" : "");
+        inputs_and_heads(&spec);
         if (standardize)
             printf("Inputs standardized with the training data's mean and std (%lld features)\n",
                    (long long)standardize->features);

@@ -11,35 +11,57 @@ static void usage(FILE *f)
     fprintf(f, "usage: axon predict MODEL --input DATA [--output FILE] [--raw] [--threads T]\n"
                "Writes CSV (to standard output without --output): row,class,p0,p1,... for a classifier\n"
                "(the softmax of its outputs; with --raw the outputs themselves, z0,z1,...: logits),\n"
-               "row,y0,y1,... for a regression. Values have full float precision (9 digits). DATA in\n"
+               "row,y0,y1,... for a regression; a model with several heads writes a group of columns\n"
+               "for each (main.class,main.p0,...,aux.y0,...). Values have full float precision (9 digits). DATA in\n"
                "the forms axon train takes; a CSV may hold the features alone (new data without\n"
                "answers) or still carry its answer columns, which are ignored. The model's\n"
                "standardization, if it was trained with --standardize, is applied first.\n");
 }
 
-/* The CSV; returns nonzero on a write error. */
-static int write_rows(FILE *f, const float *y, int64_t rows, int64_t width, int classifier, int raw)
+/* A group of columns: one head's outputs (prefix "main." with several). */
+typedef struct group {
+    const char *prefix;
+    int64_t width;
+    int classifier;
+} group;
+
+static void write_cells(FILE *f, const float *o, int64_t width, int classifier, int raw)
 {
-    fprintf(f, classifier ? "row,class" : "row");
-    for (int64_t k = 0; k < width; k++)
-        fprintf(f, !classifier ? ",y%lld" : raw ? ",z%lld" : ",p%lld", (long long)k);
+    if (classifier) { /* softmax of the logits, from the largest for stability */
+        int64_t best = 0;
+        double z = 0;
+        for (int64_t k = 1; k < width; k++)
+            best = o[k] > o[best] ? k : best;
+        for (int64_t k = 0; k < width; k++)
+            z += exp((double)o[k] - o[best]);
+        fprintf(f, ",%lld", (long long)best);
+        for (int64_t k = 0; k < width; k++)
+            fprintf(f, ",%.9g", raw ? (double)o[k] : exp((double)o[k] - o[best]) / z);
+    } else
+        for (int64_t k = 0; k < width; k++)
+            fprintf(f, ",%.9g", (double)o[k]);
+}
+
+/* The CSV: a row per sample, a group of columns per head; returns nonzero
+ * on a write error. */
+static int write_rows(FILE *f, const float *y, int64_t rows, const group *g, int n, int raw)
+{
+    int64_t width = 0;
+    fprintf(f, "row");
+    for (int h = 0; h < n; h++) {
+        const char *p = g[h].prefix, *dot = *p ? "." : "";
+        if (g[h].classifier)
+            fprintf(f, ",%s%sclass", p, dot);
+        for (int64_t k = 0; k < g[h].width; k++)
+            fprintf(f, ",%s%s%s%lld", p, dot, !g[h].classifier ? "y" : raw ? "z" : "p", (long long)k);
+        width += g[h].width;
+    }
     fprintf(f, "\n");
     for (int64_t r = 0; r < rows && !ferror(f); r++) {
         const float *o = y + r * width;
         fprintf(f, "%lld", (long long)r);
-        if (classifier) { /* softmax of the logits, from the largest for stability */
-            int64_t best = 0;
-            double z = 0;
-            for (int64_t k = 1; k < width; k++)
-                best = o[k] > o[best] ? k : best;
-            for (int64_t k = 0; k < width; k++)
-                z += exp((double)o[k] - o[best]);
-            fprintf(f, ",%lld", (long long)best);
-            for (int64_t k = 0; k < width; k++)
-                fprintf(f, ",%.9g", raw ? (double)o[k] : exp((double)o[k] - o[best]) / z);
-        } else
-            for (int64_t k = 0; k < width; k++)
-                fprintf(f, ",%.9g", (double)o[k]);
+        for (int h = 0; h < n; o += g[h].width, h++)
+            write_cells(f, o, g[h].width, g[h].classifier, raw);
         fprintf(f, "\n");
     }
     return fflush(f) != 0 || ferror(f);
@@ -76,7 +98,12 @@ int cmd_predict(int argc, char **argv)
         s = ax_predict(&run.model, ds, y);
     if (s == AX_OK && output && !(f = fopen(output, "w")))
         s = ax_fail(AX_ERR_IO, "%s: cannot open for writing: %s", output, strerror(errno));
-    if (s == AX_OK && write_rows(f, y, ds->n, run.outputs, run.spec.classifier, raw))
+    group groups[AX_MAX_HEADS] = {{"", run.outputs, run.spec.classifier}};
+    const ax_spec *sp = &run.spec;
+    for (int k = 0; s == AX_OK && k < sp->n_heads; k++)
+        groups[k] = (group){sp->heads[k].name, ax_node_numel(sp->heads[k].output) / ax_graph_batch(sp->graph),
+                            sp->heads[k].classifier};
+    if (s == AX_OK && write_rows(f, y, ds->n, groups, sp->n_heads ? sp->n_heads : 1, raw))
         s = ax_fail(AX_ERR_IO, "%s: write error: %s", output ? output : "standard output", strerror(errno));
     if (f && f != stdout && fclose(f) != 0 && s == AX_OK)
         s = ax_fail(AX_ERR_IO, "%s: write error: %s", output, strerror(errno));

@@ -13,6 +13,8 @@ static void usage(FILE *f)
             "Trains the model SPEC describes (docs/model-spec.md) and saves it with its spec.\n"
             "  --data DATA            fashion-mnist, mnist, synthetic, idx:IMAGES,LABELS,\n"
             "                         csv:FILE[:label=COL|:targets=A,B], images:DIR,\n"
+            "                         csv:FILE:input.NAME=COLS:...:label.NAME=COL:target.NAME=COLS\n"
+            "                         (several inputs and heads, by name),\n"
             "                         text:FILE (windows of the input's length, next-character labels)\n"
             "  --val DATA             held-out data (default: the built-in sets' test split, else none)\n"
             "  --epochs N             epochs in all (default 5)\n"
@@ -80,6 +82,16 @@ static void print_json(const char *out, const ax_spec *spec, const ax_epoch_log 
         if (held) {
             add_number(o, "val_loss", l->test.loss);
             add_number(o, "val_accuracy", spec->classifier ? l->test.accuracy : NAN);
+        }
+        for (int k = 0; k < spec->n_heads && k < l->n_heads; k++) { /* each head's: main_loss, val_main_loss */
+            char key[64];
+            const char *name = spec->heads[k].name;
+            snprintf(key, sizeof key, "%s_loss", name), add_number(o, key, l->train_heads[k].loss);
+            snprintf(key, sizeof key, "%s_accuracy", name), add_number(o, key, l->train_heads[k].accuracy);
+            if (held) {
+                snprintf(key, sizeof key, "val_%s_loss", name), add_number(o, key, l->test_heads[k].loss);
+                snprintf(key, sizeof key, "val_%s_accuracy", name), add_number(o, key, l->test_heads[k].accuracy);
+            }
         }
         add_number(o, "lr", l->lr);
         add_number(o, "seconds", l->seconds);
@@ -215,7 +227,7 @@ int cmd_train(int argc, char **argv)
         else
             *checkpoint = (ax_callback){.name = "checkpoint", .state = &ck, .epoch_end = checkpoint_epoch};
     }
-    ax_model m = {spec.graph, spec.input, spec.target, spec.output, spec.loss};
+    ax_model m = ax_spec_model(&spec);
     if (s == AX_OK) {
         ax_fit_config fc = ax_fit_defaults();
         fc.epochs = (int)epochs;
