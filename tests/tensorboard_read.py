@@ -10,6 +10,7 @@ compares the scalars with the CSV log written in the same run.
 Exits 1 on any mismatch; prints "N passed, N failed"."""
 import csv
 import glob
+import math
 import struct
 import sys
 
@@ -84,10 +85,23 @@ def main():
     for ev, row in zip(scalars, rows):
         check(ev.step == int(row["epoch"]), f"step {ev.step} = epoch {row['epoch']}")
         got = {v.tag: v.simple_value for v in ev.summary.value}
-        for tag in ("loss", "accuracy", "val_loss", "val_accuracy"):
-            want = float(row[tag])
+        # every figure of the CSV: the model's, and each head's (column
+        # HEAD_loss or val_HEAD_accuracy is tag HEAD/loss, HEAD/val_accuracy);
+        # a missing figure (nan: no accuracy) is no event
+        for column in row:
+            if column in ("epoch", "lr", "seconds") or row[column] == "":
+                continue
+            val, name = column.startswith("val_"), column[4:] if column.startswith("val_") else column
+            head, _, measure = name.rpartition("_")
+            tag = f"{head}/{'val_' if val else ''}{measure}" if head else column
+            want = float(row[column])
+            if math.isnan(want):
+                check(tag not in got, f"epoch {ev.step} {tag}: no event for a missing figure")
+                continue
             check(tag in got and abs(got[tag] - want) <= 1e-5 * max(1.0, abs(want)),
                   f"epoch {ev.step} {tag}: event {got.get(tag)}, csv {want}")
+        heads = sys.argv[2:]
+        check(all(f"{h}/val_loss" in got for h in heads), f"epoch {ev.step}: every head's tags ({heads})")
         check(ev.wall_time > 1.6e9, "wall time is a Unix time")
     print(f"{ok} passed, {fail} failed")
     return 1 if fail else 0

@@ -118,6 +118,62 @@ static void csv_columns_go_to_named_parts(void)
               AX_ERR_FORMAT, "1 missing value, the first on line 3, column 1 ('a')");
 }
 
+static void data_sets_zip_into_parts(void)
+{
+    /* images (bytes, [3, 4], 4 classes) beside a side table of the same samples with a real target */
+    ax_dataset *images = test_blobs(300, 4), *table, *both;
+    images->sample_ndim = 2, images->sample_shape[0] = 3, images->sample_shape[1] = 4;
+    float *x = malloc(300 * 2 * sizeof *x), *y = malloc(300 * sizeof *y);
+    for (int i = 0; i < 300; i++) {
+        x[2 * i] = (float)images->labels[i] + 0.5f * (float)(i % 3), x[2 * i + 1] = (float)(i % 7);
+        y[i] = x[2 * i] - 2 * x[2 * i + 1];
+    }
+    CHECK_OK(ax_dataset_from_floats(x, 300, 2, NULL, 0, y, 1, &table));
+    const ax_zip_part parts[2] = {{images, "image", "kind"}, {table, "side", "value"}};
+    CHECK_OK(ax_dataset_zip(parts, 2, &both));
+    if (both) {
+        CHECK(both->n == 300 && both->sample_size == 14 && both->n_targets == 2 && !both->labels);
+        CHECK(both->inputs[0].ndim == 2 && both->inputs[0].shape[0] == 3 && both->inputs[1].offset == 12);
+        CHECK(both->outputs[0].n_classes == 4 && both->outputs[1].n_classes == 0);
+        CHECK(both->xf[14 * 5 + 3] == images->x[12 * 5 + 3] * images->scale && both->xf[14 * 5 + 13] == x[11]);
+        CHECK(both->targets[2 * 7] == (float)images->labels[7] && both->targets[2 * 7 + 1] == y[7]);
+        /* a two-input, two-head model trains on it */
+        ax_spec sp;
+        CHECK_OK(ax_spec_build("input image 3 4\ninput side 2\ndense h inputs=image units=16 activation=relu\n"
+                               "dense kind_out units=4\ndense value_out inputs=side units=1\n"
+                               "loss kind softmax_cross_entropy inputs=kind_out\nloss value mse inputs=value_out\n",
+                               "zip.spec", 32, 2, &sp));
+        ax_model m = ax_spec_model(&sp);
+        ax_optimizer *opt;
+        ax_optim_config oc;
+        CHECK_OK(ax_optim_defaults("adam", &oc));
+        oc.lr = 0.02f;
+        CHECK_OK(ax_optimizer_new("adam", &oc, &opt));
+        CHECK_OK(ax_optimizer_add_graph(opt, sp.graph));
+        ax_fit_config c = ax_fit_defaults();
+        c.epochs = 30;
+        c.verbosity = AX_QUIET;
+        ax_epoch_log hist[30];
+        CHECK_OK(ax_fit(&m, opt, both, NULL, &c, hist));
+        /* the blobs are easy; the value is linear in the side table */
+        CHECK(hist[29].train_heads[0].accuracy > 0.9 && hist[29].train_heads[1].loss < 0.05 * hist[0].train_heads[1].loss);
+        ax_optimizer_free(opt);
+        ax_graph_free(sp.graph);
+        ax_dataset_free(both);
+    }
+    ax_dataset *short_table;
+    CHECK_OK(ax_dataset_head(table, 100, &short_table));
+    const ax_zip_part bad[2] = {{images, "image", NULL}, {short_table, "side", NULL}};
+    CHECK_ERR(ax_dataset_zip(bad, 2, &both), AX_ERR_INVALID_ARG, "part 1 ('side') holds another number of samples");
+    const ax_zip_part no_target[1] = {{table, NULL, "value"}};
+    CHECK_ERR(ax_dataset_zip(no_target, 1, &both), AX_ERR_INVALID_ARG, "no part gives features");
+    ax_dataset_free(short_table);
+    ax_dataset_free(table);
+    ax_dataset_free(images);
+    free(x);
+    free(y);
+}
+
 static const char *spec_text = "input wide 2\n"
                                "input deep 3\n"
                                "dense h inputs=deep units=16 activation=tanh\n"
@@ -260,16 +316,17 @@ static void monitors_logs_and_files_know_the_heads(void)
     char csv[128], svg[128];
     snprintf(csv, sizeof csv, "%s/log.csv", test_dir());
     snprintf(svg, sizeof svg, "%s/curves.svg", test_dir());
-    ax_callback *cbs[3];
+    ax_callback *cbs[4];
     /* a head's monitor: stop when kind's held-out accuracy stops rising */
     CHECK_OK(ax_early_stopping_new(AX_MONITOR_HEAD(AX_MONITOR_VAL_ACCURACY, 1), 0, 2, 1, &cbs[0]));
     CHECK_OK(ax_csv_logger_new(csv, &cbs[1]));
     CHECK_OK(ax_svg_curves_new(svg, &cbs[2]));
+    CHECK_OK(ax_tensorboard_new(test_dir(), &cbs[3]));
     ax_fit_config c = ax_fit_defaults();
     c.epochs = 30;
     c.verbosity = AX_QUIET;
     c.callbacks = cbs;
-    c.n_callbacks = 3;
+    c.n_callbacks = 4;
     ax_epoch_log hist[30];
     CHECK_OK(ax_fit(&m, opt, train, test, &c, hist));
     double best;
@@ -277,10 +334,22 @@ static void monitors_logs_and_files_know_the_heads(void)
     CHECK(at >= 1 && best == hist[at - 1].test_heads[1].accuracy);
     CHECK(ax_monitor_value(AX_MONITOR_HEAD(AX_MONITOR_LOSS, 0), &hist[0]) == hist[0].train_heads[0].loss);
     CHECK(isnan(ax_monitor_value(AX_MONITOR_HEAD(AX_MONITOR_LOSS, 2), &hist[0])));
-    for (int k = 0; k < 3; k++)
-        ax_callback_free(cbs[k]);
     char *text = NULL;
     size_t len;
+    /* TensorBoard's tags: each head's, HEAD/loss ... (the strings sit in the protobuf records as they are) */
+    CHECK_OK(ax_read_file(ax_tensorboard_path(cbs[3]), 1 << 20, &text, &len));
+    int tags = 0;
+    static const char *const want_tags[4] = {"y/loss", "y/val_loss", "kind/accuracy", "kind/val_accuracy"};
+    for (int k = 0; k < 4; k++)
+        for (size_t i = 0; text && i + strlen(want_tags[k]) <= len; i++)
+            if (!memcmp(text + i, want_tags[k], strlen(want_tags[k]))) {
+                tags++;
+                break;
+            }
+    CHECK(tags == 4);
+    ax_free(text);
+    for (int k = 0; k < 4; k++)
+        ax_callback_free(cbs[k]);
     CHECK_OK(ax_read_file(csv, 1 << 20, &text, &len));
     if (text) {
         CHECK(!strncmp(text, "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds,y_loss,y_accuracy,val_y_loss,"
@@ -325,5 +394,27 @@ static void monitors_logs_and_files_know_the_heads(void)
     ax_dataset_free(test);
 }
 
-TEST_MAIN(T(scale_is_alpha_times_x), T(named_parts_are_checked), T(csv_columns_go_to_named_parts),
-          T(specs_declare_inputs_and_heads), T(fit_trains_every_head), T(monitors_logs_and_files_know_the_heads))
+/* A model of a graph and its output alone (saved without its loss)
+ * predicts on data that carries answers, which are not read. */
+static void predicting_needs_no_loss(void)
+{
+    ax_graph *g;
+    ax_rng rng;
+    ax_rng_seed(&rng, 1, 1);
+    CHECK_OK(ax_graph_new(&g));
+    ax_node *x = ax_input(g, "x", ax_shape2(16, 12));
+    ax_node *y = ax_dense(g, x, 4, NULL, AX_DEFAULT_INIT, &rng, "fc");
+    CHECK_OK(ax_graph_compile(g));
+    ax_model m = {.graph = g, .input = x, .output = y};
+    ax_dataset *ds = test_blobs(40, 1);
+    float out[40 * 4];
+    CHECK_OK(ax_predict(&m, ds, out));
+    ax_metrics mt;
+    CHECK_ERR(ax_evaluate(&m, ds, &mt), AX_ERR_INVALID_ARG, "the model needs a graph, input, target, output and loss");
+    ax_dataset_free(ds);
+    ax_graph_free(g);
+}
+
+TEST_MAIN(T(scale_is_alpha_times_x), T(named_parts_are_checked), T(csv_columns_go_to_named_parts), T(data_sets_zip_into_parts),
+          T(specs_declare_inputs_and_heads), T(fit_trains_every_head), T(monitors_logs_and_files_know_the_heads),
+          T(predicting_needs_no_loss))

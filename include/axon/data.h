@@ -120,6 +120,18 @@ ax_status ax_dataset_windows(const ax_dataset *rows, int64_t window, int64_t hor
  * Either list may be empty (n 0: left as it is). */
 ax_status ax_dataset_set_fields(ax_dataset *ds, const ax_data_field *inputs, int n_inputs,
                                 const ax_data_field *outputs, int n_outputs);
+/* Several data sets of the same samples, side by side, as one with named
+ * parts: images and a side table of the same samples (in the same
+ * order), say. Each part's features become the feature group `input`
+ * (with its sample shape; bytes become scaled floats), its labels or real
+ * targets the target `target` (NULL: dropped); a part with named parts
+ * of its own is refused. */
+typedef struct ax_zip_part {
+    const ax_dataset *ds;
+    const char *input, *target;
+} ax_zip_part;
+ax_status ax_dataset_zip(const ax_zip_part *parts, int n, ax_dataset **out);
+
 /* The part of ds named `name` among its inputs (outputs: 1) or NULL. */
 const ax_data_field *ax_dataset_field(const ax_dataset *ds, int outputs, const char *name);
 

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 void ax_dataset_free(ax_dataset *ds)
@@ -328,4 +329,85 @@ const ax_data_field *ax_dataset_field(const ax_dataset *ds, int outputs, const c
         if (!strcmp(f[i].name, name))
             return &f[i];
     return NULL;
+}
+
+/* A part's sample i as floats into dst. */
+static void sample_floats(const ax_dataset *ds, int64_t i, float *dst)
+{
+    const int64_t size = ds->sample_size;
+    if (ds->x)
+        for (int64_t k = 0; k < size; k++)
+            dst[k] = (float)ds->x[i * size + k] * ds->scale;
+    else
+        memcpy(dst, ds->xf + i * size, (size_t)size * sizeof(float));
+}
+
+ax_status ax_dataset_zip(const ax_zip_part *parts, int n, ax_dataset **out)
+{
+    *out = NULL;
+    if (n < 1 || n > AX_MAX_FIELDS)
+        return ax_fail(AX_ERR_INVALID_ARG, "dataset zip: 1 to %d parts, got %d", AX_MAX_FIELDS, n);
+    ax_data_field in[AX_MAX_FIELDS], tg[AX_MAX_FIELDS];
+    int n_in = 0, n_tg = 0;
+    int64_t features = 0, targets = 0;
+    const int64_t rows = parts[0].ds ? parts[0].ds->n : 0;
+    for (int k = 0; k < n; k++) {
+        const ax_dataset *ds = parts[k].ds;
+        const char *name = parts[k].input ? parts[k].input : parts[k].target ? parts[k].target : "?";
+        if (!ds || ds->n != rows || ds->n_inputs || ds->n_outputs || ds->step_labels)
+            return ax_fail(AX_ERR_INVALID_ARG, "dataset zip: part %d ('%s') %s", k, name,
+                           !ds ? "has no data set"
+                           : ds->n != rows ? "holds another number of samples than the first"
+                                           : "has named parts or step labels of its own");
+        const char *names[2] = {parts[k].input, parts[k].target};
+        for (int t = 0; t < 2; t++)
+            if (names[t] && (!*names[t] || strlen(names[t]) >= sizeof in[0].name))
+                return ax_fail(AX_ERR_INVALID_ARG, "dataset zip: part %d: a name has 1 to %zu characters", k,
+                               sizeof in[0].name - 1);
+        if (parts[k].input) {
+            ax_data_field *f = &in[n_in++];
+            *f = (ax_data_field){.offset = features, .size = ds->sample_size, .ndim = ds->sample_ndim};
+            memcpy(f->shape, ds->sample_shape, sizeof f->shape);
+            snprintf(f->name, sizeof f->name, "%s", parts[k].input);
+            features += ds->sample_size;
+        }
+        if (parts[k].target && (ds->labels || ds->targets)) {
+            ax_data_field *f = &tg[n_tg++];
+            *f = (ax_data_field){.offset = targets, .size = ds->labels ? 1 : ds->n_targets, .ndim = 1,
+                                 .n_classes = ds->labels ? ds->n_classes : 0};
+            f->shape[0] = f->size;
+            snprintf(f->name, sizeof f->name, "%s", parts[k].target);
+            targets += f->size;
+        } else if (parts[k].target)
+            return ax_fail(AX_ERR_INVALID_ARG, "dataset zip: part %d has no labels or targets for '%s'", k,
+                           parts[k].target);
+    }
+    if (!n_in)
+        return ax_fail(AX_ERR_INVALID_ARG, "dataset zip: no part gives features (an input name)");
+    float *x = ax_alloc((size_t)(rows * features) * sizeof *x), *t = ax_alloc((size_t)(rows * (targets ? targets : 1)) * sizeof *t);
+    ax_status s = x && t ? AX_OK : ax_fail(AX_ERR_NOMEM, "dataset zip: out of memory for %lld samples", (long long)rows);
+    for (int64_t i = 0; s == AX_OK && i < rows; i++) {
+        int64_t fx = 0, ft = 0;
+        for (int k = 0; k < n; k++) {
+            const ax_dataset *ds = parts[k].ds;
+            if (parts[k].input) {
+                sample_floats(ds, i, x + i * features + fx);
+                fx += ds->sample_size;
+            }
+            if (parts[k].target && ds->labels)
+                t[i * targets + ft++] = (float)ds->labels[i];
+            else if (parts[k].target)
+                for (int64_t j = 0; j < ds->n_targets; j++)
+                    t[i * targets + ft++] = ds->targets[i * ds->n_targets + j];
+        }
+    }
+    if (s == AX_OK)
+        s = ax_dataset_from_floats(x, rows, features, NULL, 0, targets ? t : NULL, targets, out);
+    if (s == AX_OK && (s = ax_dataset_set_fields(*out, in, n_in, tg, n_tg)) != AX_OK) {
+        ax_dataset_free(*out);
+        *out = NULL;
+    }
+    ax_free(x);
+    ax_free(t);
+    return s;
 }

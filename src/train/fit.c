@@ -116,8 +116,11 @@ static ax_status bind(const ax_model *m, const ax_dataset *ds, const char *what,
     f->x_row = ds->sample_size;
     f->t_row = ds->targets ? ds->n_targets : 1;
     f->has_targets = ds->labels || ds->targets;
-    for (int k = 0; k < f->n_heads; k++)
+    for (int k = 0; k < f->n_heads; k++) {
         f->heads[k] = ax_model_head(m, k);
+        if (!f->heads[k].target) /* a model saved without its loss: predictions only, the data's answers unread */
+            f->has_targets = 0;
+    }
     if (!f->has_targets && !predicting)
         return ax_fail(AX_ERR_INVALID_ARG, "%s: the data has features only (no labels or targets): "
                        "it can be predicted on, not trained or evaluated on", what);
