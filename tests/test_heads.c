@@ -118,6 +118,25 @@ static void csv_columns_go_to_named_parts(void)
               AX_ERR_FORMAT, "1 missing value, the first on line 3, column 1 ('a')");
 }
 
+/* Train the spec's model with Adam at lr for `epochs` quiet epochs
+ * (test: held out, or NULL); every epoch's log in hist. */
+static void fit_adam(ax_model *m, float lr, const ax_dataset *train, const ax_dataset *test, int epochs, uint64_t seed,
+                     ax_epoch_log *hist)
+{
+    ax_optimizer *opt = NULL;
+    ax_optim_config oc;
+    CHECK_OK(ax_optim_defaults("adam", &oc));
+    oc.lr = lr;
+    CHECK_OK(ax_optimizer_new("adam", &oc, &opt));
+    CHECK_OK(ax_optimizer_add_graph(opt, m->graph));
+    ax_fit_config c = ax_fit_defaults();
+    c.epochs = epochs;
+    c.seed = seed;
+    c.verbosity = AX_QUIET;
+    CHECK_OK(ax_fit(m, opt, train, test, &c, hist));
+    ax_optimizer_free(opt);
+}
+
 static void data_sets_zip_into_parts(void)
 {
     /* images (bytes, [3, 4], 4 classes) beside a side table of the same samples with a real target */
@@ -144,20 +163,10 @@ static void data_sets_zip_into_parts(void)
                                "loss kind softmax_cross_entropy inputs=kind_out\nloss value mse inputs=value_out\n",
                                "zip.spec", 32, 2, &sp));
         ax_model m = ax_spec_model(&sp);
-        ax_optimizer *opt;
-        ax_optim_config oc;
-        CHECK_OK(ax_optim_defaults("adam", &oc));
-        oc.lr = 0.02f;
-        CHECK_OK(ax_optimizer_new("adam", &oc, &opt));
-        CHECK_OK(ax_optimizer_add_graph(opt, sp.graph));
-        ax_fit_config c = ax_fit_defaults();
-        c.epochs = 30;
-        c.verbosity = AX_QUIET;
         ax_epoch_log hist[30];
-        CHECK_OK(ax_fit(&m, opt, both, NULL, &c, hist));
+        fit_adam(&m, 0.02f, both, NULL, 30, 1, hist);
         /* the blobs are easy; the value is linear in the side table */
         CHECK(hist[29].train_heads[0].accuracy > 0.9 && hist[29].train_heads[1].loss < 0.05 * hist[0].train_heads[1].loss);
-        ax_optimizer_free(opt);
         ax_graph_free(sp.graph);
         ax_dataset_free(both);
     }
@@ -236,36 +245,21 @@ static void specs_declare_inputs_and_heads(void)
 }
 
 /* Train the two-head model on the synthetic parts; the held-out metrics. */
-static void train_two_heads(uint64_t seed, ax_epoch_log *last, ax_model *saved_model, ax_spec *keep)
+static void train_two_heads(uint64_t seed, ax_epoch_log *last)
 {
     ax_dataset *train = two_part_data(2000, seed), *test = two_part_data(500, seed + 100);
     ax_spec sp;
     CHECK_OK(ax_spec_build(spec_text, "wd.spec", 32, seed, &sp));
     ax_model m = ax_spec_model(&sp);
-    ax_optimizer *opt;
-    ax_optim_config oc;
-    CHECK_OK(ax_optim_defaults("adam", &oc));
-    oc.lr = 0.01f;
-    CHECK_OK(ax_optimizer_new("adam", &oc, &opt));
-    CHECK_OK(ax_optimizer_add_graph(opt, sp.graph));
-    ax_fit_config c = ax_fit_defaults();
-    c.epochs = 12;
-    c.seed = seed;
-    c.verbosity = AX_QUIET;
     ax_epoch_log hist[12];
-    CHECK_OK(ax_fit(&m, opt, train, test, &c, hist));
+    fit_adam(&m, 0.01f, train, test, 12, seed, hist);
     *last = hist[11];
     /* the held-out total is the weighted sum of the held-out head losses */
     CHECK_NEAR(last->test.loss, last->test_heads[0].loss + 0.5 * last->test_heads[1].loss, 1e-5 * last->test.loss);
     ax_metrics total, heads[AX_MAX_HEADS];
     CHECK_OK(ax_evaluate_heads(&m, test, &total, heads));
     CHECK(total.loss == last->test.loss && heads[1].accuracy == last->test_heads[1].accuracy);
-    if (saved_model) {
-        *saved_model = m;
-        *keep = sp;
-    } else
-        ax_graph_free(sp.graph);
-    ax_optimizer_free(opt);
+    ax_graph_free(sp.graph);
     ax_dataset_free(train);
     ax_dataset_free(test);
 }
@@ -277,7 +271,7 @@ static void fit_trains_every_head(void)
      * chance (1/3) */
     for (uint64_t seed = 1; seed <= 3; seed++) {
         ax_epoch_log last;
-        train_two_heads(seed, &last, NULL, NULL);
+        train_two_heads(seed, &last);
         CHECK(last.n_heads == 2 && isnan(last.test.accuracy));
         CHECK(last.test_heads[0].loss < 0.6 && isnan(last.test_heads[0].accuracy));
         CHECK(last.test_heads[1].accuracy > 0.85);
