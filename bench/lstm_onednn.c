@@ -108,21 +108,7 @@ static double axon_ms(int steps)
         fprintf(stderr, "bench_lstm_onednn: %s\n", ax_last_error());
         exit(1);
     }
-    float *seed = calloc((size_t)ax_node_numel(y), sizeof *seed);
-    for (int64_t i = 0; i < ax_node_numel(y); i++)
-        seed[i] = 1e-3f;
-    double *ms = calloc((size_t)steps + 3, sizeof *ms);
-    for (int k = 0; k < steps + 3; k++) {
-        const double t0 = bench_now();
-        if (ax_graph_forward(g) != AX_OK || ax_graph_backward(g, y, seed) != AX_OK) {
-            fprintf(stderr, "bench_lstm_onednn: %s\n", ax_last_error());
-            exit(1);
-        }
-        ms[k] = 1e3 * (bench_now() - t0);
-    }
-    const double median = bench_median(ms + 3, steps);
-    free(ms);
-    free(seed);
+    const double median = bench_pass_ms(g, y, steps, "bench_lstm_onednn");
     ax_graph_free(g);
     return median;
 }

@@ -41,3 +41,7 @@ for t in 1 2; do
   printf '%-8s axon: %.1f GFLOP/s, %.0f%% of the GEMM peak (%d x %d GFLOP/s)\n' "$t" "${gf[$t]}" \
     "$(awk "BEGIN {print 100 * ${gf[$t]} / ($t * $peak_per_core)}")" "$t" "$peak_per_core"
 done
+echo "The two convolutions alone, one training pass each: axon's im2col kernel against oneDNN's primitives"
+for t in 1 2; do
+  "$build/bench_conv_onednn" "$t"
+done

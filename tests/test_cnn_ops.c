@@ -2,6 +2,7 @@
  * direct loops in double precision written here (and a case by hand), and
  * gradients through the shared checker, on odd shapes, strides, padding,
  * dilation and groups. */
+#include "backends/cpu/dnnl_conv.h"
 #include "gradcheck.h"
 #include "test.h"
 
@@ -45,9 +46,13 @@ static void conv_forward_and_gradients(void)
     ax_rng rng;
     ax_rng_seed(&rng, 42, 42);
     /* every case with 1 image per GEMM, 2 (a short last chunk when N is
-     * odd), and all of them; with and without a bias */
-    for (size_t run = 0; run < 3 * sizeof conv_cases / sizeof conv_cases[0]; run++) {
-        size_t t = run / 3;
+     * odd), and all of them; with and without a bias; then each through
+     * oneDNN's primitives (kernel 2) */
+    const size_t n_cases = sizeof conv_cases / sizeof conv_cases[0];
+    int on_onednn[sizeof conv_cases / sizeof conv_cases[0]] = {0};
+    for (size_t run = 0; run < 6 * n_cases; run++) {
+        const int onednn = run >= 3 * n_cases;
+        size_t t = run % (3 * n_cases) / 3;
         const conv_case *k = &conv_cases[t];
         ax_graph *g;
         CHECK_OK(ax_graph_new(&g));
@@ -63,6 +68,7 @@ static void conv_forward_and_gradients(void)
         ax_node *y = ax_conv2d_bias(g, x, w, b, &opt);
         CHECK_OK(ax_node_hint(y, "images_per_gemm", chunk[run % 3]));
         CHECK_OK(ax_node_hint(y, "recompute_im2col", (int)(run / 3) % 2));
+        CHECK_OK(ax_node_hint(y, "kernel", onednn ? 2 : 1));
         if (ax_graph_compile(g) != AX_OK) {
             printf("  case %zu: %s\n", t, ax_last_error());
             test_failures++;
@@ -73,7 +79,18 @@ static void conv_forward_and_gradients(void)
         fill_uniform(w, &rng, -1, 1, 0);
         if (b)
             fill_uniform(b, &rng, -1, 1, 0);
-        CHECK_OK(ax_graph_forward(g));
+        ax_status fs = ax_graph_forward(g);
+        if (onednn && fs == AX_ERR_STATE && strstr(ax_last_error(), "reference kernel")) {
+            ax_graph_free(g); /* oneDNN has no fast kernel for this shape: im2col runs it (above) */
+            continue;
+        }
+        CHECK(fs == AX_OK);
+        if (onednn) { /* it ran on a JIT kernel (direct, or its own im2col + JIT GEMM), never the reference one */
+            const char *impl = ax_conv2d_onednn_impl(y, 0);
+            if (strncmp(impl, "jit", 3) && strncmp(impl, "gemm", 4) && strncmp(impl, "x64:gemm", 8) && strncmp(impl, "brg", 3))
+                printf("  case %zu on oneDNN: %s\n", t, impl), test_failures++;
+            on_onednn[t] = 1;
+        }
         ax_shape ys = ax_node_shape(y);
         /* padding as 'same' defines it, or as given */
         int pt = k->ph, pl = k->pw;
@@ -101,10 +118,112 @@ static void conv_forward_and_gradients(void)
         CHECK(bad == 0);
         int gbad = relu ? 0 : gradcheck(g, y, 40);
         if (gbad)
-            printf("  in case %zu (chunk choice %zu)\n", t, run % 3);
+            printf("  in case %zu (chunk choice %zu%s)\n", t, run % 3, onednn ? ", oneDNN" : "");
         CHECK(gbad == 0);
         ax_graph_free(g);
     }
+    /* oneDNN ran the plain, padded, strided, dilated and grouped cases */
+    CHECK(on_onednn[0] && on_onednn[1] && on_onednn[2] && on_onednn[3] && on_onednn[4]);
+}
+
+/* Two convolutions reading one input and one weight (so every gradient
+ * adds to another), one with the fused ReLU, through im2col (kernel 1) or
+ * oneDNN (kernel 2): [0] outputs, [1] dx, dw, db. */
+typedef struct two_convs {
+    ax_graph *g;
+    ax_node *x, *w, *b, *y1, *y2, *loss;
+} two_convs;
+
+static two_convs build_two_convs(int kernel, int64_t batch)
+{
+    two_convs t;
+    ax_rng rng;
+    ax_rng_seed(&rng, 5, 5);
+    CHECK_OK(ax_graph_new(&t.g));
+    t.x = ax_input(t.g, "x", ax_shape4(batch, 16, 9, 9));
+    ax_node_set_requires_grad(t.x, 1);
+    t.w = ax_param(t.g, "w", ax_shape4(24, 16, 3, 3));
+    t.b = ax_param(t.g, "b", ax_shape1(24));
+    ax_conv_options relu = {.pad_mode = AX_PAD_EXPLICIT, .pad_h = 1, .pad_w = 1, .fused_relu = 1};
+    ax_conv_options strided = {.stride_h = 2, .stride_w = 2};
+    t.y1 = ax_conv2d_bias(t.g, t.x, t.w, t.b, &relu);
+    t.y2 = ax_conv2d_bias(t.g, t.x, t.w, t.b, &strided);
+    ax_node *t1 = ax_input(t.g, "t1", ax_node_shape(t.y1)), *t2 = ax_input(t.g, "t2", ax_node_shape(t.y2));
+    t.loss = ax_add(t.g, ax_mse(t.g, t.y1, t1), ax_mse(t.g, t.y2, t2));
+    CHECK_OK(ax_node_hint(t.y1, "kernel", kernel));
+    CHECK_OK(ax_node_hint(t.y2, "kernel", kernel));
+    CHECK_OK(ax_graph_compile(t.g));
+    ax_node *fill[5] = {t.x, t.w, t.b, t1, t2};
+    for (int i = 0; i < 5; i++)
+        fill_uniform(fill[i], &rng, -1, 1, 0);
+    return t;
+}
+
+/* The largest difference of two runs of floats, relative to the largest value. */
+static double rel_diff(const float *a, const float *b, int64_t n)
+{
+    double d = 0, m = 1e-30;
+    for (int64_t i = 0; i < n; i++)
+        d = fmax(d, fabs((double)a[i] - b[i])), m = fmax(m, fabs((double)b[i]));
+    return d / m;
+}
+
+static void onednn_and_im2col_agree(void)
+{
+    two_convs a = build_two_convs(1, 6), o = build_two_convs(2, 6);
+    for (int batch = 6; batch >= 4; batch -= 2) { /* the compiled batch, then a short one (new primitives) */
+        CHECK_OK(ax_graph_set_batch(a.g, batch));
+        CHECK_OK(ax_graph_set_batch(o.g, batch));
+        ax_graph_set_training(a.g, 1);
+        ax_graph_set_training(o.g, 1);
+        CHECK_OK(ax_graph_forward(a.g));
+        CHECK_OK(ax_graph_backward(a.g, a.loss, NULL));
+        float *y[2], *dx[2];
+        for (int run = 0; run < 2; run++) { /* twice: the same bits */
+            CHECK_OK(ax_graph_forward(o.g));
+            CHECK_OK(ax_graph_backward(o.g, o.loss, NULL));
+            y[run] = malloc((size_t)ax_node_numel(o.y1) * sizeof(float));
+            dx[run] = malloc((size_t)ax_node_numel(o.x) * sizeof(float));
+            memcpy(y[run], ax_node_data(o.y1), (size_t)ax_node_numel(o.y1) * sizeof(float));
+            memcpy(dx[run], ax_node_grad(o.x), (size_t)ax_node_numel(o.x) * sizeof(float));
+        }
+        CHECK(!memcmp(y[0], y[1], (size_t)ax_node_numel(o.y1) * sizeof(float)));
+        CHECK(!memcmp(dx[0], dx[1], (size_t)ax_node_numel(o.x) * sizeof(float)));
+        for (int run = 0; run < 2; run++)
+            free(y[run]), free(dx[run]);
+        const struct {
+            const char *what;
+            const float *got, *want;
+            int64_t n;
+        } pairs[] = {
+            {"y1", ax_node_data(o.y1), ax_node_data(a.y1), ax_node_numel(a.y1)},
+            {"y2", ax_node_data(o.y2), ax_node_data(a.y2), ax_node_numel(a.y2)},
+            {"dx", ax_node_grad(o.x), ax_node_grad(a.x), ax_node_numel(a.x)},
+            {"dw", ax_node_grad(o.w), ax_node_grad(a.w), ax_node_numel(a.w)},
+            {"db", ax_node_grad(o.b), ax_node_grad(a.b), ax_node_numel(a.b)},
+        };
+        for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+            const double d = rel_diff(pairs[i].got, pairs[i].want, pairs[i].n);
+            if (d > 1e-5)
+                printf("  batch %d: %s differs by %.2g (relative to its largest value)\n", batch, pairs[i].what, d);
+            CHECK(d <= 1e-5);
+        }
+    }
+    CHECK(ax_conv2d_onednn_impl(o.y1, 2)[0] && !ax_conv2d_onednn_impl(a.y1, 0)[0]);
+    ax_graph_free(a.g);
+    ax_graph_free(o.g);
+    /* chosen by shape: 16 input channels go to oneDNN, 1 stays on im2col */
+    ax_graph *g;
+    ax_rng rng;
+    ax_rng_seed(&rng, 1, 1);
+    CHECK_OK(ax_graph_new(&g));
+    ax_node *x = ax_input(g, "x", ax_shape4(2, 1, 12, 12));
+    ax_node *c1 = ax_conv2d_layer(g, x, 16, 3, 3, NULL, NULL, AX_DEFAULT_INIT, &rng, "c1");
+    ax_node *c2 = ax_conv2d_layer(g, c1, 16, 3, 3, NULL, NULL, AX_DEFAULT_INIT, &rng, "c2");
+    CHECK_OK(ax_graph_compile(g));
+    CHECK_OK(ax_graph_forward(g));
+    CHECK(!ax_conv2d_onednn_impl(c1, 0)[0] && ax_conv2d_onednn_impl(c2, 0)[0]);
+    ax_graph_free(g);
 }
 
 /* The fused ReLU gives exactly the gradients of conv followed by relu. */
@@ -397,6 +516,6 @@ static void residual_block_trains_through_both_paths(void)
     ax_graph_free(g);
 }
 
-TEST_MAIN(T(conv_forward_and_gradients), T(fused_relu_matches_separate_relu), T(conv_by_hand), T(pooling), T(batch_norm_train_and_eval),
+TEST_MAIN(T(conv_forward_and_gradients), T(onednn_and_im2col_agree), T(fused_relu_matches_separate_relu), T(conv_by_hand), T(pooling), T(batch_norm_train_and_eval),
           T(dropout_is_inverted_and_seeded), T(concat_along_channels),
           T(residual_block_trains_through_both_paths))

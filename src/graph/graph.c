@@ -55,6 +55,8 @@ void ax_graph_free(ax_graph *g)
     for (int i = 0; i < g->n_nodes; i++) {
         if (g->nodes[i]->kind == AX_NODE_PARAM && !g->param_span)
             ax_free(g->nodes[i]->data); /* not gathered into the spans yet */
+        if (g->nodes[i]->free_state)
+            g->nodes[i]->free_state(g->nodes[i]->state);
         ax_free(g->nodes[i]->in);
         ax_free(g->nodes[i]);
     }
@@ -476,6 +478,13 @@ static ax_status compile(ax_graph *g, int inference, ax_node *const *keep, int n
     for (int k = 0; k < n_keep; k++)
         if (keep[k] && (keep[k]->id >= g->n_nodes || g->nodes[keep[k]->id] != keep[k]))
             return ax_fail(AX_ERR_INVALID_ARG, "graph: a node to keep is not in this graph");
+    /* kernels' state belongs to the last plan (its gradients, threads and shapes) */
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i]->free_state) {
+            g->nodes[i]->free_state(g->nodes[i]->state);
+            g->nodes[i]->state = NULL;
+            g->nodes[i]->free_state = NULL;
+        }
     int threads = ax_get_num_threads(); /* also settles the thread pools */
     ax_governor_init(&g->governor[0]);
     ax_governor_init(&g->governor[1]);

@@ -34,16 +34,20 @@
  * and shifted-row loops without a GEMM for a first layer of 1 -> 32
  * channels (34 s against 28 s: rows of 26 floats are too short). */
 #include "ops/op.h"
+#include "backends/cpu/dnnl_conv.h"
 #include "backends/cpu/kernels.h"
 
 #include "core/threads.h"
 
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { SH, SW, PT, PB, PL, PR, DH, DW, GROUPS, RELU };  /* the schema's attributes */
-enum { CHUNK, RECOMPUTE };                            /* its hints */
+enum { CHUNK, RECOMPUTE, KERNEL };                    /* its hints */
+enum { KERNEL_AUTO, KERNEL_IM2COL, KERNEL_ONEDNN };   /* hint kernel's values */
 
 /* The column matrix a chunk may fill: about a quarter of a 2 MB L2. */
 #define CHUNK_COL_BYTES (512 * 1024)
@@ -174,10 +178,103 @@ static void chunk_im2col(const ax_node *n, const dims *d, const ax_conv_geom *g,
                     col_g + j * d->HW, b * d->HW);
 }
 
+/* ---- through oneDNN ------------------------------------------------------
+ * Where oneDNN's JIT kernels beat im2col + GEMM (measured, bench/conv_onednn.c:
+ * the W-CNN's second layer, 32 -> 64 maps, 0.46-0.72 of the im2col time;
+ * its first, 1 -> 32, 1.4-2.8 times slower: too few input channels), or when
+ * the kernel hint asks. The primitives are made on first use for each batch
+ * size met (the compiled batch and a short last one: two kept) and planned
+ * for the node's threads. A shape oneDNN would run on its reference kernels
+ * stays on im2col. */
+#define ONEDNN_MIN_CHANNELS 8 /* input channels per group from which oneDNN is chosen */
+
+typedef struct conv_state {
+    ax_dnnl_conv *by_batch[2];
+    float *masked_dy;  /* dY masked by the fused ReLU, at the compiled batch */
+    int off;           /* oneDNN cannot run this node: im2col */
+} conv_state;
+
+static void conv_state_free(void *p)
+{
+    conv_state *st = p;
+    ax_dnnl_conv_free(st->by_batch[0]);
+    ax_dnnl_conv_free(st->by_batch[1]);
+    ax_free(st->masked_dy);
+    ax_free(st);
+}
+
+static int wants_onednn(const ax_node *n, const dims *d)
+{
+    if (n->hint[KERNEL] != KERNEL_AUTO)
+        return n->hint[KERNEL] == KERNEL_ONEDNN;
+    /* the im2col hints ask for im2col; 1x1 kernels are one GEMM already */
+    const ax_shape *w = &n->in[1]->shape;
+    return !n->hint[CHUNK] && !n->hint[RECOMPUTE] && d->Cg >= ONEDNN_MIN_CHANNELS && !(w->dim[2] == 1 && w->dim[3] == 1);
+}
+
+/* The primitives for the current batch; NULL: run im2col (with the error
+ * set when the hint asked for oneDNN). */
+static ax_dnnl_conv *onednn_for(ax_node *n, const dims *d, ax_status *err)
+{
+    *err = AX_OK;
+    if (!wants_onednn(n, d))
+        return NULL;
+    conv_state *st = n->state;
+    if (!st) {
+        if (!(st = ax_calloc(1, sizeof *st))) {
+            *err = ax_fail(AX_ERR_NOMEM, "conv2d: out of memory");
+            return NULL;
+        }
+        n->state = st;
+        n->free_state = conv_state_free;
+    }
+    if (st->off)
+        return NULL;
+    for (int i = 0; i < 2; i++)
+        if (st->by_batch[i] && ax_dnnl_conv_shape_of(st->by_batch[i])->n == d->N)
+            return st->by_batch[i];
+    const ax_conv_geom g = geom(n);
+    const ax_dnnl_conv_shape sh = {
+        .n = d->N, .c = d->C, .h = d->H, .w = d->W, .o = d->O, .kh = g.kh, .kw = g.kw, .groups = d->G,
+        .oh = g.out_h, .ow = g.out_w, .stride_h = g.stride_h, .stride_w = g.stride_w, .pad_t = attr(n, PT),
+        .pad_b = attr(n, PB), .pad_l = attr(n, PL), .pad_r = attr(n, PR), .dil_h = g.dil_h, .dil_w = g.dil_w,
+        .bias = n->n_in > 2, .relu = attr(n, RELU) != 0, .backward = n->needs_grad,
+        .threads = n->threads > 0 ? n->threads : 1};
+    const int slot = st->by_batch[0] ? 1 : 0;
+    ax_dnnl_conv *c;
+    ax_status s = ax_dnnl_conv_new(&sh, &c);
+    if (s == AX_OK && sh.relu && sh.backward && !st->masked_dy &&
+        !(st->masked_dy = ax_alloc_aligned((size_t)(n->max_numel > 0 ? n->max_numel : 1) * sizeof(float)))) {
+        ax_dnnl_conv_free(c);
+        s = ax_fail(AX_ERR_NOMEM, "conv2d: out of memory");
+    }
+    if (s != AX_OK) {
+        if (n->hint[KERNEL] == KERNEL_ONEDNN || s == AX_ERR_NOMEM)
+            *err = s;
+        st->off = 1; /* im2col from now on */
+        return NULL;
+    }
+    ax_dnnl_conv_free(st->by_batch[slot]);
+    st->by_batch[slot] = c;
+    return c;
+}
+
+const char *ax_conv2d_onednn_impl(const ax_node *n, int which)
+{
+    const conv_state *st = n->state;
+    return st && !st->off && st->by_batch[0] ? ax_dnnl_conv_impl(st->by_batch[0], which) : "";
+}
+
 static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
 {
     (void)ctx;
     const dims d = dims_of(n);
+    ax_status err;
+    ax_dnnl_conv *dc = onednn_for(n, &d, &err);
+    if (err != AX_OK)
+        return err;
+    if (dc)
+        return ax_dnnl_conv_forward(dc, n->in[0]->data, n->in[1]->data, n->n_in > 2 ? n->in[2]->data : NULL, n->data);
     const ax_conv_geom g = geom(n);
     const float *w = n->in[1]->data, *bias = n->n_in > 2 ? n->in[2]->data : NULL;
     const int64_t chunks = (d.N + d.B - 1) / d.B;
@@ -220,10 +317,42 @@ static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
     return AX_OK;
 }
 
+/* The backward pass through the forward pass's primitives. */
+static void onednn_backward(ax_node *n, ax_dnnl_conv *dc)
+{
+    ax_node *xn = n->in[0], *wn = n->in[1], *bn = n->n_in > 2 ? n->in[2] : NULL;
+    const float *dy = n->grad;
+    if (attr(n, RELU)) { /* the fused ReLU's gradient: dY where the output is positive */
+        const conv_state *st = n->state;
+        const int64_t count = ax_numel(n);
+        for (int64_t i = 0; i < count; i++)
+            st->masked_dy[i] = n->data[i] > 0.0f ? n->grad[i] : 0.0f;
+        dy = st->masked_dy;
+    }
+    const int want_dx = xn->needs_grad, want_dw = wn->needs_grad, want_db = bn && bn->needs_grad;
+    const int add_dx = want_dx && ax_grad_accumulate(xn), add_dw = want_dw && ax_grad_accumulate(wn),
+              add_db = want_db && ax_grad_accumulate(bn);
+    /* the primitives were made and checked for this shape by the forward
+     * pass, and the buffers are the graph's: oneDNN failing here is a bug in
+     * axon (a backward pass has no error to return), not bad input */
+    ax_status s = ax_dnnl_conv_backward(dc, xn->data, wn->data, dy, want_dx ? xn->grad : NULL, add_dx,
+                                        want_dw ? wn->grad : NULL, add_dw, want_db ? bn->grad : NULL, add_db);
+    if (s != AX_OK) {
+        fprintf(stderr, "axon: conv2d backward through oneDNN failed: %s\n", ax_last_error());
+        abort();
+    }
+}
+
 static void backward(ax_node *n, const ax_run_ctx *ctx)
 {
     (void)ctx;
     const dims d = dims_of(n);
+    ax_status err;
+    ax_dnnl_conv *dc = onednn_for(n, &d, &err);
+    if (dc) {
+        onednn_backward(n, dc);
+        return;
+    }
     const ax_conv_geom g = geom(n);
     ax_node *xn = n->in[0], *wn = n->in[1], *bn = n->n_in > 2 ? n->in[2] : NULL;
     const int want_dw = wn->needs_grad, want_db = bn && bn->needs_grad, want_dx = xn->needs_grad;
@@ -333,7 +462,8 @@ static const ax_attr_schema attrs[] = {
     {"relu", AX_ATTR_BOOL, 0, 0, 1, "apply max(0, y) in the same pass"}};
 static const ax_attr_schema hints[] = {
     {"images_per_gemm", AX_ATTR_INT, 0, 0, AX_SIZE_MAX, "images per im2col GEMM (0: sized to the cache)"},
-    {"recompute_im2col", AX_ATTR_BOOL, 0, 0, 1, "redo im2col in backward rather than keep the column matrices"}};
+    {"recompute_im2col", AX_ATTR_BOOL, 0, 0, 1, "redo im2col in backward rather than keep the column matrices"},
+    {"kernel", AX_ATTR_INT, 0, 0, 2, "0: chosen by shape, 1: im2col + GEMM, 2: oneDNN's convolution"}};
 const ax_op_def ax_op_conv2d = {
     .schema = {.name = "conv2d",
                .doc = "2-D convolution (cross-correlation) of x [N, C, H, W] with w [O, C/groups, kh, kw], plus b [O]",

@@ -49,6 +49,10 @@ struct ax_node {
     int64_t span_offset; /* params, after compile: where data (and grad) sit in the graph's spans */
     int threads;        /* the most threads the op may use (its scratch is planned for these) */
     int grad_written;   /* backward: grad holds a contribution already (else it is garbage) */
+    /* ops: state a kernel keeps between passes (a library's primitives),
+     * made on first use; freed with the graph by free_state */
+    void *state;
+    void (*free_state)(void *state);
     /* ops, after compile: the kernels of the graph's backend */
     ax_status (*run_forward)(ax_node *n, const ax_run_ctx *ctx);
     void (*run_backward)(ax_node *n, const ax_run_ctx *ctx);
