@@ -4,7 +4,8 @@
 #   bench/run.sh [BUILD_DIR] [EPOCHS]
 # Reports the median seconds per epoch of the training loop (data in
 # memory, evaluation not timed), the test accuracy after the last epoch,
-# and axon's time as a fraction of PyTorch's best.
+# axon's time as a fraction of PyTorch's best, and each process's peak
+# resident memory (GNU time's maximum RSS: data, libraries, everything).
 set -euo pipefail
 build=${1:-build}
 epochs=${2:-3}
@@ -13,21 +14,26 @@ python=/usr/bin/python3 # Debian's python3-torch lives here, not in a venv
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-declare -A secs acc
+rss_file=$(mktemp)
+trap 'rm -f "$rss_file"' EXIT
+declare -A secs acc rss
 for t in 1 2; do
-  out=$("$build/bench_mlp" "$t" "$epochs")
+  out=$(/usr/bin/time -f %M -o "$rss_file" "$build/bench_mlp" "$t" "$epochs")
   secs[axon,$t]=$(awk '{print $4}' <<<"$out" | median)
   acc[axon,$t]=$(tail -1 <<<"$out" | awk '{print $8}')
-  out=$(OMP_NUM_THREADS=$t "$python" "$here/mlp_torch.py" "$t" "$epochs")
+  rss[axon,$t]=$(tail -1 "$rss_file")
+  out=$(OMP_NUM_THREADS=$t /usr/bin/time -f %M -o "$rss_file" "$python" "$here/mlp_torch.py" "$t" "$epochs")
   secs[torch,$t]=$(awk '{print $4}' <<<"$out" | median)
   acc[torch,$t]=$(tail -1 <<<"$out" | awk '{print $8}')
+  rss[torch,$t]=$(tail -1 "$rss_file")
 done
 best_torch=$(printf '%s\n' "${secs[torch,1]}" "${secs[torch,2]}" | sort -n | head -1)
 echo "MLP 784-256-128-10, Adam, batch 64, Fashion-MNIST; median of $epochs epochs"
-printf '%-8s %8s %10s %10s %10s %16s\n' threads framework s/epoch test_acc vs_torch vs_torch_best
+printf '%-8s %8s %10s %10s %10s %16s %10s\n' threads framework s/epoch test_acc vs_torch vs_torch_best peak_MB
 for t in 1 2; do
   for f in torch axon; do
-    printf '%-8s %8s %10.3f %10s %10.3f %16.3f\n' "$t" "$f" "${secs[$f,$t]}" "${acc[$f,$t]}" \
-      "$(awk "BEGIN {print ${secs[$f,$t]} / ${secs[torch,$t]}}")" "$(awk "BEGIN {print ${secs[$f,$t]} / $best_torch}")"
+    printf '%-8s %8s %10.3f %10s %10.3f %16.3f %10.1f\n' "$t" "$f" "${secs[$f,$t]}" "${acc[$f,$t]}" \
+      "$(awk "BEGIN {print ${secs[$f,$t]} / ${secs[torch,$t]}}")" "$(awk "BEGIN {print ${secs[$f,$t]} / $best_torch}")" \
+      "$(awk "BEGIN {print ${rss[$f,$t]} / 1024}")"
   done
 done

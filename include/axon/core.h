@@ -50,6 +50,10 @@ void ax_set_alloc_limit(size_t bytes);
 void *ax_alloc(size_t bytes);
 void *ax_calloc(size_t n, size_t size);
 void *ax_alloc_aligned(size_t bytes);
+/* Resize a block from ax_alloc (NULL: a new one); NULL on failure, the
+ * old block left as it was. Large blocks move without a copy (glibc
+ * remaps them), so growing one keeps one block's worth of memory. */
+void *ax_realloc(void *p, size_t bytes);
 void ax_free(void *p);
 
 /* Write len bytes to path atomically: a temporary file beside it, fsync,

@@ -32,6 +32,8 @@ void *ax_alloc_aligned(size_t bytes)
     return p;
 }
 
+void *ax_realloc(void *p, size_t bytes) { return over_limit(bytes) ? NULL : realloc(p, bytes ? bytes : 1); }
+
 void ax_free(void *p) { free(p); }
 
 struct ax_arena {

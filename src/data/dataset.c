@@ -17,14 +17,19 @@ void ax_dataset_free(ax_dataset *ds)
     ax_free(ds);
 }
 
-static ax_status alloc_dataset(int64_t n, int64_t sample_size, ax_dataset **out)
+/* A data set of n samples of bytes with labels; x, when given, becomes
+ * the data set's (on success only: a failure leaves it the caller's),
+ * else it is allocated. */
+static ax_status alloc_dataset(int64_t n, int64_t sample_size, uint8_t *x, ax_dataset **out)
 {
     ax_dataset *ds = ax_calloc(1, sizeof *ds);
     if (!ds)
         return ax_fail(AX_ERR_NOMEM, "dataset: out of memory");
-    ds->x = ax_alloc((size_t)(n * sample_size));
+    ds->x = x ? x : ax_alloc((size_t)(n * sample_size));
     ds->labels = ax_alloc((size_t)n * sizeof(int32_t));
     if (!ds->x || !ds->labels) {
+        if (x)
+            ds->x = NULL;
         ax_dataset_free(ds);
         return ax_fail(AX_ERR_NOMEM, "dataset: cannot allocate %lld samples of %lld bytes",
                        (long long)n, (long long)sample_size);
@@ -55,7 +60,7 @@ ax_status ax_dataset_from_memory(const uint8_t *x, const int32_t *labels, int64_
         if (labels[i] < 0 || labels[i] >= n_classes)
             return ax_fail(AX_ERR_INVALID_ARG, "dataset: label %d of sample %lld is outside 0..%d",
                            labels[i], (long long)i, n_classes - 1);
-    ax_status s = alloc_dataset(n, size, out);
+    ax_status s = alloc_dataset(n, size, NULL, out);
     if (s != AX_OK)
         return s;
     ax_dataset *ds = *out;
@@ -110,11 +115,13 @@ ax_status ax_dataset_load_idx(const char *images_path, const char *labels_path, 
         top = lv[i] > top ? lv[i] : top;
     }
     int64_t n = img->dim[0];
-    s = alloc_dataset(n, img->count / n, out);
+    /* the images are the file's bytes: taken rather than copied
+     * (Fashion-MNIST's 47 MB once at the peak, not twice) */
+    s = alloc_dataset(n, img->count / n, img->data, out);
     if (s != AX_OK)
         goto done;
+    img->data = NULL;
     ax_dataset *ds = *out;
-    memcpy(ds->x, img->data, (size_t)img->count);
     for (int64_t i = 0; i < n; i++)
         ds->labels[i] = lv[i];
     ds->sample_ndim = img->ndim - 1;

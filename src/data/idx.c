@@ -163,10 +163,9 @@ ax_status ax_idx_read(const char *path, ax_idx **out)
         if (have < cap || cap == want)
             break;
         size_t ncap = cap * 2 < want ? cap * 2 : want;
-        unsigned char *nb = ax_alloc(ncap);
-        if (nb)
-            memcpy(nb, buf, have);
-        ax_free(buf);
+        unsigned char *nb = ax_realloc(buf, ncap); /* grows in place: no second copy at the peak */
+        if (!nb)
+            ax_free(buf);
         buf = nb;
         cap = ncap;
     }
