@@ -226,6 +226,8 @@ static void specs_declare_inputs_and_heads(void)
         {"input a 2\ndense d units=1\nloss x mse weight=-1\n", "weight expects a number from 0 to 1e+06"},
         {"input a 2\ndense d units=1\nloss x mse\ndense e units=1\n", "s.spec:4:1: nothing but loss lines"},
         {"input a 2\ninput a 3\ndense d units=1\nloss mse\n", "s.spec:2:7: a layer named 'a' already exists"},
+        {"input a 2\ndense d inputs= units=1\nloss mse\n", "s.spec:2:9: inputs= names no layer"},
+        {"input a 2\ndense d units=1\nloss x mse inputs=,\n", "s.spec:3:12: inputs= names no layer"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK_ERR(ax_spec_build(bad[i].text, "s.spec", 4, 1, &sp), AX_ERR_FORMAT, bad[i].error);

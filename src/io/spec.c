@@ -215,6 +215,8 @@ static ax_status inputs_of(builder *b, const line *l, int first, ax_node **in, i
             return spec_error(l, t->col, "inputs: at most 64%s%s", NULL, NULL);
         in[(*n_in)++] = nd;
     }
+    if (*n_in == 0)
+        return spec_error(l, t->col, "inputs= names no layer (give inputs=a or inputs=a,b)%s%s", NULL, NULL);
     return AX_OK;
 }
 
