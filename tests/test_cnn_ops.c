@@ -168,6 +168,22 @@ static double rel_diff(const float *a, const float *b, int64_t n)
     return d / m;
 }
 
+/* Each output and gradient of `got` against `want`: its largest
+ * difference relative to the largest value, into d[0..5) (y1, y2, dx,
+ * dw, db). */
+static const char *const two_conv_parts[5] = {"y1", "y2", "dx", "dw", "db"};
+static void two_convs_diff(const two_convs *got, const two_convs *want, double d[5])
+{
+    const float *g[5] = {ax_node_data(got->y1), ax_node_data(got->y2), ax_node_grad(got->x), ax_node_grad(got->w),
+                         ax_node_grad(got->b)};
+    const float *w[5] = {ax_node_data(want->y1), ax_node_data(want->y2), ax_node_grad(want->x),
+                         ax_node_grad(want->w), ax_node_grad(want->b)};
+    const int64_t n[5] = {ax_node_numel(want->y1), ax_node_numel(want->y2), ax_node_numel(want->x),
+                          ax_node_numel(want->w), ax_node_numel(want->b)};
+    for (int i = 0; i < 5; i++)
+        d[i] = rel_diff(g[i], w[i], n[i]);
+}
+
 static void onednn_and_im2col_agree(void)
 {
     two_convs a = build_two_convs(1, 6), o = build_two_convs(2, 6);
@@ -191,22 +207,12 @@ static void onednn_and_im2col_agree(void)
         CHECK(!memcmp(dx[0], dx[1], (size_t)ax_node_numel(o.x) * sizeof(float)));
         for (int run = 0; run < 2; run++)
             free(y[run]), free(dx[run]);
-        const struct {
-            const char *what;
-            const float *got, *want;
-            int64_t n;
-        } pairs[] = {
-            {"y1", ax_node_data(o.y1), ax_node_data(a.y1), ax_node_numel(a.y1)},
-            {"y2", ax_node_data(o.y2), ax_node_data(a.y2), ax_node_numel(a.y2)},
-            {"dx", ax_node_grad(o.x), ax_node_grad(a.x), ax_node_numel(a.x)},
-            {"dw", ax_node_grad(o.w), ax_node_grad(a.w), ax_node_numel(a.w)},
-            {"db", ax_node_grad(o.b), ax_node_grad(a.b), ax_node_numel(a.b)},
-        };
-        for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
-            const double d = rel_diff(pairs[i].got, pairs[i].want, pairs[i].n);
-            if (d > 1e-5)
-                printf("  batch %d: %s differs by %.2g (relative to its largest value)\n", batch, pairs[i].what, d);
-            CHECK(d <= 1e-5);
+        double d[5];
+        two_convs_diff(&o, &a, d);
+        for (int i = 0; i < 5; i++) {
+            if (d[i] > 1e-5)
+                printf("  batch %d: %s differs by %.2g (relative to its largest value)\n", batch, two_conv_parts[i], d[i]);
+            CHECK(d[i] <= 1e-5);
         }
     }
     CHECK(ax_conv2d_onednn_impl(o.y1, 2)[0] && !ax_conv2d_onednn_impl(a.y1, 0)[0]);
@@ -224,6 +230,37 @@ static void onednn_and_im2col_agree(void)
     CHECK_OK(ax_graph_forward(g));
     CHECK(!ax_conv2d_onednn_impl(c1, 0)[0] && ax_conv2d_onednn_impl(c2, 0)[0]);
     ax_graph_free(g);
+}
+
+/* Mixed precision: the oneDNN convolutions read x, w and dy as bfloat16
+ * (8 bits of mantissa: about 0.4% per value), sum and write in float32.
+ * Outputs and gradients are within 2% of the largest float32 value, and
+ * not the float32 bits (the rounding happened); on a CPU oneDNN has no
+ * bf16 kernel for, the convolutions stay float32, bit for bit. */
+static void bf16_convolutions(void)
+{
+    two_convs f = build_two_convs(2, 6), h = build_two_convs(2, 6);
+    CHECK(ax_graph_set_bf16(h.g, 1) == 2);
+    ax_graph_set_training(f.g, 1);
+    ax_graph_set_training(h.g, 1);
+    CHECK_OK(ax_graph_forward(f.g));
+    CHECK_OK(ax_graph_backward(f.g, f.loss, NULL));
+    CHECK_OK(ax_graph_forward(h.g));
+    CHECK_OK(ax_graph_backward(h.g, h.loss, NULL));
+    const int bf16 = strstr(ax_conv2d_onednn_impl(h.y1, 0), "bf16") != NULL;
+    if (!bf16)
+        printf("  no bf16 convolution kernel on this CPU (oneDNN: '%s'): float32 ran\n", ax_conv2d_onednn_impl(h.y1, 0));
+    double d[5];
+    two_convs_diff(&h, &f, d);
+    for (int i = 0; i < 5; i++) {
+        if (bf16 ? d[i] > 2e-2 : d[i] != 0)
+            printf("  %s: bf16 differs from float32 by %.3g of its largest value\n", two_conv_parts[i], d[i]);
+        CHECK(bf16 ? d[i] <= 2e-2 : d[i] == 0);
+        if (bf16 && i < 4) /* the inputs were rounded (db sums dy itself, in float32) */
+            CHECK(d[i] > 0);
+    }
+    ax_graph_free(f.g);
+    ax_graph_free(h.g);
 }
 
 /* The fused ReLU gives exactly the gradients of conv followed by relu. */
@@ -516,6 +553,6 @@ static void residual_block_trains_through_both_paths(void)
     ax_graph_free(g);
 }
 
-TEST_MAIN(T(conv_forward_and_gradients), T(onednn_and_im2col_agree), T(fused_relu_matches_separate_relu), T(conv_by_hand), T(pooling), T(batch_norm_train_and_eval),
+TEST_MAIN(T(conv_forward_and_gradients), T(onednn_and_im2col_agree), T(bf16_convolutions), T(fused_relu_matches_separate_relu), T(conv_by_hand), T(pooling), T(batch_norm_train_and_eval),
           T(dropout_is_inverted_and_seeded), T(concat_along_channels),
           T(residual_block_trains_through_both_paths))

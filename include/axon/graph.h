@@ -235,6 +235,12 @@ ax_rng ax_graph_rng(const ax_graph *g);
 void ax_graph_set_rng(ax_graph *g, ax_rng rng);
 
 ax_status ax_graph_compile(ax_graph *g);
+/* Mixed precision (from the next pass on): the ops that can compute with
+ * bfloat16 inputs (convolutions on oneDNN's kernels: x, w and dy rounded
+ * to bf16, sums, outputs and gradients in float32, the weights kept in
+ * float32) do; on 1, off 0. Convolutions oneDNN has no bf16 kernel for on
+ * this CPU stay in float32. Returns how many ops were set, or -1. */
+int ax_graph_set_bf16(ax_graph *g, int on);
 /* Compile for inference alone: no gradients, and activation buffers
  * share the arena by liveness (a buffer is reused once the last op that
  * reads it has run), so the arena is a fraction of a training graph's.

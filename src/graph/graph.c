@@ -738,6 +738,28 @@ ax_status ax_node_hint(ax_node *n, const char *hint, int64_t value)
         }
     return ax_fail(AX_ERR_INVALID_ARG, "node '%s' (%s): no hint named '%s'", n->name, ax_node_op(n), hint);
 }
+int ax_graph_set_bf16(ax_graph *g, int on)
+{
+    if (!g)
+        return -1;
+    int set = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ax_op_schema *sc = ax_node_schema(g->nodes[i]);
+        for (int h = 0; sc && h < sc->n_hints; h++)
+            if (!strcmp(sc->hints[h].name, "bf16")) {
+                ax_node *n = g->nodes[i];
+                n->hint[h] = on != 0;
+                if (n->free_state) { /* its kernels are made again, at the next pass */
+                    n->free_state(n->state);
+                    n->state = NULL;
+                    n->free_state = NULL;
+                }
+                set++;
+            }
+    }
+    return set;
+}
+
 ax_shape ax_node_shape(const ax_node *n) { return n->shape; }
 int64_t ax_node_numel(const ax_node *n) { return ax_numel(n); }
 int ax_node_id(const ax_node *n) { return n->id; }

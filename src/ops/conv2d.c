@@ -46,7 +46,7 @@
 #include <string.h>
 
 enum { SH, SW, PT, PB, PL, PR, DH, DW, GROUPS, RELU };  /* the schema's attributes */
-enum { CHUNK, RECOMPUTE, KERNEL };                    /* its hints */
+enum { CHUNK, RECOMPUTE, KERNEL, BF16 };              /* its hints */
 enum { KERNEL_AUTO, KERNEL_IM2COL, KERNEL_ONEDNN };   /* hint kernel's values */
 
 /* The column matrix a chunk may fill: about a quarter of a 2 MB L2. */
@@ -238,7 +238,7 @@ static ax_dnnl_conv *onednn_for(ax_node *n, const dims *d, ax_status *err)
         .n = d->N, .c = d->C, .h = d->H, .w = d->W, .o = d->O, .kh = g.kh, .kw = g.kw, .groups = d->G,
         .oh = g.out_h, .ow = g.out_w, .stride_h = g.stride_h, .stride_w = g.stride_w, .pad_t = attr(n, PT),
         .pad_b = attr(n, PB), .pad_l = attr(n, PL), .pad_r = attr(n, PR), .dil_h = g.dil_h, .dil_w = g.dil_w,
-        .bias = n->n_in > 2, .relu = attr(n, RELU) != 0, .backward = n->needs_grad,
+        .bias = n->n_in > 2, .relu = attr(n, RELU) != 0, .bf16 = n->hint[BF16] != 0, .backward = n->needs_grad,
         .threads = n->threads > 0 ? n->threads : 1};
     const int slot = st->by_batch[0] ? 1 : 0;
     ax_dnnl_conv *c;
@@ -463,7 +463,8 @@ static const ax_attr_schema attrs[] = {
 static const ax_attr_schema hints[] = {
     {"images_per_gemm", AX_ATTR_INT, 0, 0, AX_SIZE_MAX, "images per im2col GEMM (0: sized to the cache)"},
     {"recompute_im2col", AX_ATTR_BOOL, 0, 0, 1, "redo im2col in backward rather than keep the column matrices"},
-    {"kernel", AX_ATTR_INT, 0, 0, 2, "0: chosen by shape, 1: im2col + GEMM, 2: oneDNN's convolution"}};
+    {"kernel", AX_ATTR_INT, 0, 0, 2, "0: chosen by shape, 1: im2col + GEMM, 2: oneDNN's convolution"},
+    {"bf16", AX_ATTR_BOOL, 0, 0, 1, "on oneDNN: read x, w and dy as bfloat16 (float32 sums and results)"}};
 const ax_op_def ax_op_conv2d = {
     .schema = {.name = "conv2d",
                .doc = "2-D convolution (cross-correlation) of x [N, C, H, W] with w [O, C/groups, kh, kw], plus b [O]",

@@ -33,6 +33,8 @@ static void usage(FILE *f)
             "                         MODEL.state), atomically: a killed run loses at most N epochs\n"
             "  --resume FILE          continue from a state file up to --epochs in all, exactly as an\n"
             "                         uninterrupted run would (same spec, data and seed)\n"
+            "  --precision P          f32 (default) or bf16: convolutions on oneDNN's kernels read\n"
+            "                         their inputs as bfloat16 (float32 sums, results and weights)\n"
             "  --standardize          scale each feature to mean 0, std 1 with the training data's\n"
             "                         statistics, saved in MODEL; eval and predict apply them\n"
             "  --json                 print the run as JSON (every epoch) instead of text\n");
@@ -113,7 +115,7 @@ static void print_json(const char *out, const ax_spec *spec, const ax_epoch_log 
 int cmd_train(int argc, char **argv)
 {
     const char *spec_path = NULL, *data = NULL, *val = NULL, *opt_name = "adam", *out = "model.safetensors";
-    const char *init_from = NULL, *freeze = NULL, *state = NULL, *resume = NULL;
+    const char *init_from = NULL, *freeze = NULL, *state = NULL, *resume = NULL, *precision = "f32";
     long epochs = 5, batch = 64, seed = 42, threads = 0, every = 0;
     double lr = -1;
     int json = 0, standardize = 0, force = 0;
@@ -126,6 +128,7 @@ int cmd_train(int argc, char **argv)
         {"--freeze", CLI_STRING, &freeze, 0, 0},
         {"--state", CLI_STRING, &state, 0, 0},
         {"--resume", CLI_STRING, &resume, 0, 0},
+        {"--precision", CLI_STRING, &precision, 0, 0},
         {"--epochs", CLI_LONG, &epochs, 1, 1000000},
         {"--batch", CLI_LONG, &batch, 1, 1 << 20},
         {"--seed", CLI_LONG, &seed, 0, 0},
@@ -142,6 +145,10 @@ int cmd_train(int argc, char **argv)
     if (!spec_path || !data) {
         fprintf(stderr, "axon train: needs a SPEC file and --data DATA\n");
         usage(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(precision, "f32") && strcmp(precision, "bf16")) {
+        fprintf(stderr, "axon train: --precision expects f32 or bf16, got '%s'\n", precision);
         return CLI_USAGE;
     }
     char state_default[4200];
@@ -167,6 +174,8 @@ int cmd_train(int argc, char **argv)
         s = cli_check_writable(state, 1, "state file");
     if (s == AX_OK)
         s = ax_spec_build(text, spec_path, batch, (uint64_t)seed, &spec);
+    if (s == AX_OK && !strcmp(precision, "bf16"))
+        ax_graph_set_bf16(spec.graph, 1);
     cli_text tx = {0};
     if (s == AX_OK) {
         tx.window = ax_node_numel(spec.input) / ax_graph_batch(spec.graph);

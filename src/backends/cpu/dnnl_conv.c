@@ -111,10 +111,16 @@ static ax_status build(ax_dnnl_conv *c)
                       wd_grouped = {s->groups, s->o / s->groups, s->c / s->groups, s->kh, s->kw};
     const dnnl_dims_t strides = {s->stride_h, s->stride_w}, dil = {s->dil_h - 1, s->dil_w - 1},
                       pad_l = {s->pad_t, s->pad_l}, pad_r = {s->pad_b, s->pad_r};
-    dnnl_memory_desc_t x_any, w_any, y_any, x_md, w_md, y_md, b_md;
-    DN(dnnl_memory_desc_init_by_tag(&x_any, 4, xd, dnnl_f32, dnnl_format_tag_any));
-    DN(dnnl_memory_desc_init_by_tag(&y_any, 4, yd, dnnl_f32, dnnl_format_tag_any));
-    DN(dnnl_memory_desc_init_by_tag(&w_any, grouped ? 5 : 4, grouped ? wd_grouped : wd_plain, dnnl_f32,
+    /* what the primitives read (bf16: rounded) and what they write (float32) */
+    const dnnl_data_type_t in_t = s->bf16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_memory_desc_t x_any, w_any, y_any, x_out, w_out, y_out, x_md, w_md, y_md, b_md;
+    DN(dnnl_memory_desc_init_by_tag(&x_any, 4, xd, in_t, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&y_any, 4, yd, in_t, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&w_any, grouped ? 5 : 4, grouped ? wd_grouped : wd_plain, in_t,
+                                    dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&x_out, 4, xd, dnnl_f32, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&y_out, 4, yd, dnnl_f32, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&w_out, grouped ? 5 : 4, grouped ? wd_grouped : wd_plain, dnnl_f32,
                                     dnnl_format_tag_any));
     DN(dnnl_memory_desc_init_by_tag(&x_md, 4, xd, dnnl_f32, dnnl_nchw));
     DN(dnnl_memory_desc_init_by_tag(&y_md, 4, yd, dnnl_f32, dnnl_nchw));
@@ -126,7 +132,7 @@ static ax_status build(ax_dnnl_conv *c)
      * plan computes the same bits as a training plan in eval mode */
     DN(dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training,
                                                   dnnl_convolution_direct, &x_any, &w_any, s->bias ? &b_md : NULL,
-                                                  &y_any, strides, dil, pad_l, pad_r));
+                                                  &y_out, strides, dil, pad_l, pad_r));
     dnnl_primitive_attr_t attr;
     dnnl_post_ops_t po;
     DN(dnnl_primitive_attr_create(&attr));
@@ -148,9 +154,9 @@ static ax_status build(ax_dnnl_conv *c)
     if (!s->backward)
         return AX_OK;
     dnnl_convolution_desc_t dd, wd;
-    DN(dnnl_dilated_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &x_any, &w_any, &y_any, strides,
+    DN(dnnl_dilated_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &x_out, &w_any, &y_any, strides,
                                                         dil, pad_l, pad_r));
-    DN(dnnl_dilated_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &x_any, &w_any,
+    DN(dnnl_dilated_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &x_any, &w_out,
                                                            s->bias ? &b_md : NULL, &y_any, strides, dil, pad_l,
                                                            pad_r));
     if ((r = pd_new(c, BWD_DATA, &dd, NULL, c->pd[FWD])) != AX_OK ||

@@ -17,6 +17,8 @@ typedef struct ax_dnnl_conv_shape {
     int64_t oh, ow;              /* output [N, O, oh, ow] */
     int64_t stride_h, stride_w, pad_t, pad_b, pad_l, pad_r, dil_h, dil_w;
     int bias, relu;              /* a bias [O]; ReLU fused into the forward output */
+    int bf16;                    /* the input, weights and output gradient rounded to bfloat16 inside
+                                  * (accumulation, outputs and gradients in float32) */
     int backward;                /* make the backward primitives too (training) */
     int threads;                 /* the threads its primitives are planned for, and run on */
 } ax_dnnl_conv_shape;
