@@ -32,7 +32,7 @@ static void usage(FILE *f)
             "  --checkpoint-every N   every N epochs, save MODEL and the state (--state, default\n"
             "                         MODEL.state), atomically: a killed run loses at most N epochs\n"
             "  --resume FILE          continue from a state file up to --epochs in all, exactly as an\n"
-            "                         uninterrupted run would (same spec, data and seed)\n"
+            "                         uninterrupted run would (same spec, data, seed, precision)\n"
             "  --precision P          f32 (default) or bf16: convolutions on oneDNN's kernels read\n"
             "                         their inputs as bfloat16 (float32 sums, results and weights)\n"
             "  --standardize          scale each feature to mean 0, std 1 with the training data's\n"
