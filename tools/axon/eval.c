@@ -85,22 +85,26 @@ static ax_status heads_report(cli_run *r, const ax_metrics *total, cJSON *o)
             }
             ax_confusion_free(cm);
             ax_free(scores);
-        } else if (f) { /* real values: the errors over all of the head's values */
-            double se = 0, ae = 0, sum = 0, sum2 = 0;
-            for (int64_t i = 0; i < ds->n; i++)
-                for (int64_t j = 0; j < w; j++) {
-                    const double p = y[i * r->outputs + at + j], t = ds->targets[i * ds->n_targets + f->offset + j];
-                    se += (p - t) * (p - t), ae += fabs(p - t), sum += t, sum2 += t * t;
-                }
-            const double n = (double)(ds->n * w), ss_tot = sum2 - sum * sum / n;
-            const double mae = ae / n, rmse = sqrt(se / n), r2 = ss_tot > 0 ? 1 - se / ss_tot : NAN;
+        } else if (f) { /* real values: the errors over all of the head's values, gathered */
+            float *pt = ax_alloc((size_t)(2 * ds->n * w) * sizeof *pt);
+            if (!pt)
+                s = ax_fail(AX_ERR_NOMEM, "out of memory");
+            for (int64_t i = 0; pt && i < ds->n; i++) {
+                memcpy(pt + i * w, y + i * r->outputs + at, (size_t)w * sizeof *pt);
+                memcpy(pt + (ds->n + i) * w, ds->targets + i * ds->n_targets + f->offset, (size_t)w * sizeof *pt);
+            }
+            double mse = 0, mae = 0, r2 = NAN;
+            if (pt)
+                ax_regression_metrics(pt, pt + ds->n * w, ds->n * w, &mse, &mae, &r2);
+            ax_free(pt);
+            if (s != AX_OK)
+                break;
             if (jh) {
                 cJSON_AddNumberToObject(jh, "mae", mae);
-                cJSON_AddNumberToObject(jh, "rmse", rmse);
-                if (isfinite(r2))
-                    cJSON_AddNumberToObject(jh, "r2", r2);
+                cJSON_AddNumberToObject(jh, "rmse", sqrt(mse));
+                cJSON_AddNumberToObject(jh, "r2", r2);
             } else
-                printf(", MAE %.6g, RMSE %.6g, R^2 %.6f", mae, rmse, r2);
+                printf(", MAE %.6g, RMSE %.6g, R^2 %.6f", mae, sqrt(mse), r2);
         }
         if (!jh)
             printf("\n");
