@@ -20,5 +20,6 @@
 #include "axon/model_file.h"
 #include "axon/plot.h"
 #include "axon/text.h"
+#include "axon/quant.h"
 
 #endif

@@ -6,7 +6,8 @@ build="cmake make gcc pkg-config libopenblas-dev libdnnl-dev zlib1g-dev libcjson
 case "${1:-build}" in
   build) pkgs="$build" ;;
   demo) pkgs="$build dataset-fashion-mnist" ;;
-  test) pkgs="$build dataset-fashion-mnist python3-torch python3-protobuf clang libclang-rt-14-dev libomp-14-dev" ;;
+  test) pkgs="$build dataset-fashion-mnist python3-torch python3-protobuf python3-numpy clang libclang-rt-14-dev libomp-14-dev
+        gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm" ;;
   bench) pkgs="$build dataset-fashion-mnist python3-torch python3-numpy time" ;;
   *) echo "usage: $0 build|test|demo|bench" >&2; exit 2 ;;
 esac

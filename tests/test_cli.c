@@ -775,8 +775,49 @@ static void several_inputs_and_heads(void)
               sizeof out) == 1 && strstr(out, "the model's input 'deep' takes 3 values per sample, the data has 2"));
 }
 
+/* axon quantize, info and export-c on a standardized table model; the
+ * exported C built with the host's compiler agrees with the host's int8
+ * run on every sample, and its accuracy is the one quantize reported. */
+static void quantize_and_export(void)
+{
+    setup();
+    char out[1 << 16], cmd[2048];
+    file("t.spec", "input x 8\ndense h units=16 activation=relu\ndense y units=3\nloss softmax_cross_entropy\n");
+    CHECK(run("train t.spec --data synthetic --epochs 10 --standardize --out t.st", out, sizeof out) == 0);
+    CHECK(run("quantize t.st --calibrate synthetic --eval synthetic -o t.q.st --json", out, sizeof out) == 0);
+    const double f = json_number(out, "float_accuracy"), q = json_number(out, "int8_accuracy");
+    CHECK(f > 0.8 && fabs(q - f) <= 0.03);
+    CHECK(json_number(out, "layers") == 2 && json_number(out, "arena_bytes") > 0);
+    CHECK(run("info t.q.st", out, sizeof out) == 0 && strstr(out, "int8 model") && strstr(out, "dense        relu_") &&
+          strstr(out, "accuracy when quantized: float "));
+    CHECK(run("export-c t.q.st -o model.c --check-data synthetic --check-out check.bin --check-samples 0", out, sizeof out) == 0 &&
+          strstr(out, "int8 model, 2 layers"));
+    const char *src = getenv("AXON_SOURCE_DIR");
+    snprintf(cmd, sizeof cmd, "cd %s && cc -std=c99 -pedantic -Wall -Wextra -Werror -O1 -I. %s/tests/mcu/harness.c model.c -o h && ./h",
+             dir, src ? src : "../..");
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    out[n] = 0;
+    CHECK(p && pclose(p) == 0);
+    char want[64];
+    snprintf(want, sizeof want, "mismatches 0, largest difference (codes) 0, accuracy %ld/500", lround(q * 500));
+    CHECK(strstr(out, want) != NULL);
+    CHECK(run("export-c t.st -o f.c", out, sizeof out) == 0 && strstr(out, "float32 model"));
+    /* errors */
+    CHECK(run("quantize t.st -o x.q.st", out, sizeof out) == 2 && strstr(out, "needs a MODEL, --calibrate DATA"));
+    CHECK(run("quantize t.st --calibrate mnist -o x.q.st", out, sizeof out) == 1 && strstr(out, "data 'mnist'"));
+    CHECK(run("quantize t.st --calibrate synthetic --percentile 20 -o x.q.st", out, sizeof out) == 2);
+    file("ln.spec", "input x 8\ndense h units=4\nlayernorm n axis=1\ndense y units=3\nloss softmax_cross_entropy\n");
+    CHECK(run("train ln.spec --data synthetic --epochs 1 --out ln.st", out, sizeof out) == 0);
+    CHECK(run("quantize ln.st --calibrate synthetic -o x.q.st", out, sizeof out) == 1 &&
+          strstr(out, "(op layernorm): no integer kernel"));
+    CHECK(run("export-c t.q.st -o m.c --prefix 9x", out, sizeof out) == 1 && strstr(out, "not a C identifier"));
+    CHECK(run("export-c t.q.st -o m.c --check-data synthetic", out, sizeof out) == 2);
+    CHECK(run("export-c missing.st -o m.c", out, sizeof out) == 1 && strstr(out, "missing.st"));
+}
+
 TEST_MAIN(T(spec_errors_name_line_and_column), T(specs_build_graphs), T(train_eval_predict_info),
           T(standardize_and_predict_new_data), T(resume_from_the_command_line), T(outputs_are_safe), T(epochs_reported),
           T(checkpoints_survive_a_kill), T(the_model_knows_what_it_is), T(pytorch_files_load), T(layers_as_stored),
           T(bad_usage_and_bad_input), T(catalog_matches_the_schemas), T(files_of_the_first_format_load),
-          T(c_graphs_save_and_run), T(text_models), T(several_inputs_and_heads))
+          T(c_graphs_save_and_run), T(text_models), T(several_inputs_and_heads), T(quantize_and_export))

@@ -22,7 +22,8 @@ typedef enum ax_status {
     AX_ERR_IO,          /* a file could not be opened, read or written */
     AX_ERR_FORMAT,      /* a file's contents are not what was expected */
     AX_ERR_STATE,       /* the call does not fit the object's state */
-    AX_ERR_NUMERIC      /* a NaN or infinity appeared */
+    AX_ERR_NUMERIC,     /* a NaN or infinity appeared */
+    AX_ERR_UNSUPPORTED  /* valid, but not something this build can do (an op without an integer kernel) */
 } ax_status;
 
 /* Short fixed name of a status code ("shape error", ...). */

@@ -39,12 +39,26 @@ typedef struct ax_st_entry {
 } ax_st_entry;
 ax_status ax_st_write(const char *path, const ax_st_entry *entries, int n, const char *const *meta_keys,
                       const char *const *meta_values, int n_meta);
+/* Tensors of any dtype ("F32", "I8", "I32", ...): data holds numel values
+ * of it, little-endian. */
+typedef struct ax_st_typed {
+    const char *name;
+    const char *dtype;
+    const void *data;
+    ax_shape shape;
+} ax_st_typed;
+ax_status ax_st_write_typed(const char *path, const ax_st_typed *entries, int n, const char *const *meta_keys,
+                            const char *const *meta_values, int n_meta);
 typedef struct ax_st_file ax_st_file;
 ax_status ax_st_open(const char *path, ax_st_file **out); /* validates the whole file */
 void ax_st_close(ax_st_file *f);
 const char *ax_st_meta(ax_st_file *f, const char *key);   /* NULL when absent */
 /* A tensor's values as floats (F64, F16 and BF16 converted). */
 ax_status ax_st_get(ax_st_file *f, const char *name, float *dst, int64_t numel);
+/* A tensor's bytes as they are, when its dtype is `dtype` and it holds numel values. */
+ax_status ax_st_get_raw(ax_st_file *f, const char *name, const char *dtype, void *dst, int64_t numel);
+/* A tensor's shape. */
+ax_status ax_st_shape(ax_st_file *f, const char *name, ax_shape *shape);
 /* Whether the file has a tensor of that name. */
 int ax_st_has(ax_st_file *f, const char *name);
 /* The number of tensors in the file. */

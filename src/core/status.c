@@ -17,6 +17,7 @@ const char *ax_status_str(ax_status s)
     case AX_ERR_FORMAT: return "format error";
     case AX_ERR_STATE: return "invalid state";
     case AX_ERR_NUMERIC: return "numeric error";
+    case AX_ERR_UNSUPPORTED: return "not supported";
     }
     return "unknown status";
 }

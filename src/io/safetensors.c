@@ -68,8 +68,29 @@ static float bf16_to_float(uint16_t h)
 
 /* ---- writing ----------------------------------------------------------- */
 
+static int dtype_bytes(const char *name)
+{
+    for (size_t i = 0; i < sizeof dtypes / sizeof dtypes[0]; i++)
+        if (!strcmp(name, dtypes[i].name))
+            return dtypes[i].bytes;
+    return 0;
+}
+
 ax_status ax_st_write(const char *path, const ax_st_entry *e, int n, const char *const *meta_keys,
                       const char *const *meta_values, int n_meta)
+{
+    ax_st_typed *t = ax_alloc((size_t)(n > 0 ? n : 1) * sizeof *t);
+    if (!t)
+        return ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
+    for (int i = 0; i < n; i++)
+        t[i] = (ax_st_typed){e[i].name, "F32", e[i].data, e[i].shape};
+    ax_status s = ax_st_write_typed(path, t, n, meta_keys, meta_values, n_meta);
+    ax_free(t);
+    return s;
+}
+
+ax_status ax_st_write_typed(const char *path, const ax_st_typed *e, int n, const char *const *meta_keys,
+                            const char *const *meta_values, int n_meta)
 {
     cJSON *root = cJSON_CreateObject();
     ax_status s = root ? AX_OK : ax_fail(AX_ERR_NOMEM, "%s: out of memory", path);
@@ -85,11 +106,16 @@ ax_status ax_st_write(const char *path, const ax_st_entry *e, int n, const char 
             s = ax_fail(AX_ERR_INVALID_ARG, "%s: cannot add tensor '%s' (a repeated name?)", path, e[i].name);
             break;
         }
-        cJSON_AddStringToObject(t, "dtype", "F32");
+        const int eb = dtype_bytes(e[i].dtype);
+        if (!eb) {
+            s = ax_fail(AX_ERR_INVALID_ARG, "%s: tensor '%s': unknown dtype %s", path, e[i].name, e[i].dtype);
+            break;
+        }
+        cJSON_AddStringToObject(t, "dtype", e[i].dtype);
         cJSON *shape = cJSON_AddArrayToObject(t, "shape"), *off = cJSON_AddArrayToObject(t, "data_offsets");
         for (int d = 0; d < e[i].shape.ndim; d++)
             cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)e[i].shape.dim[d]));
-        uint64_t bytes = (uint64_t)ax_shape_numel(&e[i].shape) * sizeof(float);
+        uint64_t bytes = (uint64_t)ax_shape_numel(&e[i].shape) * (uint64_t)eb;
         cJSON_AddItemToArray(off, cJSON_CreateNumber((double)offset));
         cJSON_AddItemToArray(off, cJSON_CreateNumber((double)(offset + bytes)));
         offset += bytes;
@@ -114,8 +140,8 @@ ax_status ax_st_write(const char *path, const ax_st_entry *e, int n, const char 
     memset(buf + 8 + hlen, ' ', (size_t)(padded - hlen));
     cJSON_free(json);
     unsigned char *data = buf + 8 + padded;
-    for (int i = 0; i < n; i++) { /* float32 little-endian, as in memory here */
-        size_t bytes = (size_t)ax_shape_numel(&e[i].shape) * sizeof(float);
+    for (int i = 0; i < n; i++) { /* little-endian, as in memory here */
+        size_t bytes = (size_t)ax_shape_numel(&e[i].shape) * (size_t)dtype_bytes(e[i].dtype);
         memcpy(data, e[i].data, bytes);
         data += bytes;
     }
@@ -439,4 +465,34 @@ ax_status ax_safetensors_metadata(const char *path, const char *key, char **valu
     }
     file_close(&f);
     return s;
+}
+
+ax_status ax_st_shape(ax_st_file *f, const char *name, ax_shape *shape)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(f->header, name);
+    if (!t || !strcmp(name, "__metadata__"))
+        return ax_fail(AX_ERR_FORMAT, "%s: no tensor '%s'", f->path, name);
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(t, "shape");
+    shape->ndim = cJSON_GetArraySize(sh); /* validated at open: at most AX_MAX_DIMS, each in range */
+    for (int d = 0; d < shape->ndim; d++)
+        shape->dim[d] = (int64_t)cJSON_GetArrayItem(sh, d)->valuedouble;
+    return AX_OK;
+}
+
+ax_status ax_st_get_raw(ax_st_file *f, const char *name, const char *dtype, void *dst, int64_t numel)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(f->header, name);
+    if (!t || !strcmp(name, "__metadata__"))
+        return ax_fail(AX_ERR_FORMAT, "%s: no tensor '%s'", f->path, name);
+    const int di = dtype_index(t);
+    if (strcmp(dtypes[di].name, dtype))
+        return ax_fail(AX_ERR_FORMAT, "%s: tensor '%s' holds %s values, expected %s", f->path, name, dtypes[di].name,
+                       dtype);
+    const cJSON *off = cJSON_GetObjectItemCaseSensitive(t, "data_offsets");
+    const double b = cJSON_GetArrayItem(off, 0)->valuedouble, e = cJSON_GetArrayItem(off, 1)->valuedouble;
+    if (e - b != (double)numel * dtypes[di].bytes)
+        return ax_fail(AX_ERR_SHAPE, "%s: tensor '%s' holds %.0f values, expected %lld", f->path, name,
+                       (e - b) / dtypes[di].bytes, (long long)numel);
+    memcpy(dst, f->bytes + f->data_start + (uint64_t)b, (size_t)(e - b));
+    return AX_OK;
 }

@@ -15,6 +15,8 @@ int cmd_predict(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_ops(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
+int cmd_export_c(int argc, char **argv);
 
 /* Text data (text:FILE): windows of the model's input length, coded by a
  * vocabulary: the model's, or (have_vocab 0) the file's own, kept here
@@ -54,6 +56,8 @@ typedef struct cli_run {
     int64_t outputs;              /* the model's output values per sample */
 } cli_run;
 ax_status cli_run_open(const char *model_path, const char *data, cli_run *out);
+/* The same with the built-in sets' training split when test is 0 (calibration data). */
+ax_status cli_run_open_split(const char *model_path, const char *data, int test, cli_run *out);
 void cli_run_close(cli_run *r);
 
 /* Options, described by a table: a flag (int set to 1), a string, a
@@ -87,5 +91,8 @@ ax_status cli_save_model(const char *path, const ax_model *m, const char *spec_t
                          const char *frozen, const char *vocab_json);
 /* A text model's vocabulary from its file's metadata ("vocab"). */
 ax_status cli_model_vocab(const char *path, ax_vocab *out);
+
+/* An int8 model's layers (kind, name, output shape, scale, zero point) and sizes. */
+void cli_print_qmodel(const ax_qmodel *q);
 
 #endif

@@ -160,14 +160,14 @@ static ax_status load_model_csv(const char *file, const ax_spec *model, int64_t 
 }
 
 static ax_status load_model_data(const char *spec, const ax_spec *model, int64_t outputs,
-                                 const ax_standardizer *standardize, cli_text *text, ax_dataset **out)
+                                 const ax_standardizer *standardize, cli_text *text, int test, ax_dataset **out)
 {
     ax_status s;
     *out = NULL;
     if (!strncmp(spec, "csv:", 4) && !strstr(spec, ":label=") && !strstr(spec, ":targets=") && !strstr(spec, ":input."))
         s = load_model_csv(spec + 4, model, outputs, out);
     else
-        s = cli_load_data(spec, 1, text, out);
+        s = cli_load_data(spec, test, text, out);
     /* the classes are the model's: a test file may hold only some of them */
     for (int k = 0; s == AX_OK && k < model->n_heads; k++) {
         const ax_head *h = &model->heads[k];
@@ -199,6 +199,11 @@ static ax_status load_model_data(const char *spec, const ax_spec *model, int64_t
 
 ax_status cli_run_open(const char *model_path, const char *data, cli_run *out)
 {
+    return cli_run_open_split(model_path, data, 1, out);
+}
+
+ax_status cli_run_open_split(const char *model_path, const char *data, int test, cli_run *out)
+{
     memset(out, 0, sizeof *out);
     ax_status s = cli_load_model(model_path, 256, &out->spec, &out->spec_text, &out->standardize);
     if (s == AX_OK) { /* eval and predict run forward only: buffers shared by liveness */
@@ -217,7 +222,7 @@ ax_status cli_run_open(const char *model_path, const char *data, cli_run *out)
         if (!strncmp(data, "text:", 5) && (s = cli_model_vocab(model_path, &text.vocab)) == AX_OK)
             text.have_vocab = 1;
         if (s == AX_OK)
-            s = load_model_data(data, &out->spec, out->outputs, out->standardize, &text, &out->data);
+            s = load_model_data(data, &out->spec, out->outputs, out->standardize, &text, test, &out->data);
     }
     const ax_spec *sp = &out->spec;
     out->model = ax_spec_model(sp);
@@ -330,4 +335,25 @@ ax_status cli_save_model(const char *path, const ax_model *m, const char *spec_t
     if (frozen)
         keys[n] = "frozen", vals[n++] = frozen;
     return ax_save_model(path, m, keys, vals, n);
+}
+
+void cli_print_qmodel(const ax_qmodel *q)
+{
+    printf("%-12s %-28s %-16s %12s %5s\n", "layer", "name", "output", "scale", "zp");
+    for (int i = 0; i < ax_qmodel_num_layers(q); i++) {
+        ax_shape sh;
+        float scale;
+        int32_t zp;
+        char buf[64];
+        int at = snprintf(buf, sizeof buf, "[");
+        ax_qmodel_layer_output(q, i, &sh, &scale, &zp);
+        for (int d = 0; d < sh.ndim && at < (int)sizeof buf; d++)
+            at += snprintf(buf + at, sizeof buf - (size_t)at, d ? ", %lld" : "%lld", (long long)sh.dim[d]);
+        if (at < (int)sizeof buf)
+            snprintf(buf + at, sizeof buf - (size_t)at, "]");
+        printf("%-12s %-28s %-16s %12.6g %5ld\n", ax_qmodel_layer_kind(q, i), ax_qmodel_layer_name(q, i), buf,
+               (double)scale, (long)zp);
+    }
+    printf("weights %lld bytes, arena %lld bytes, %lld multiply-adds per inference\n",
+           (long long)ax_qmodel_weight_bytes(q), (long long)ax_qmodel_arena_bytes(q), (long long)ax_qmodel_macs(q));
 }

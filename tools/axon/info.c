@@ -114,10 +114,32 @@ int cmd_info(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
+    char *quantized = NULL, *fa = NULL, *qa = NULL;
+    ax_status s = ax_safetensors_metadata(model, "quantized", &quantized);
+    if (s == AX_OK && quantized) { /* an int8 model (axon quantize): its layers, and the accuracies measured */
+        ax_qmodel *q = NULL;
+        s = ax_qmodel_load(model, &q);
+        if (s == AX_OK && (s = ax_safetensors_metadata(model, "float_accuracy", &fa)) == AX_OK)
+            s = ax_safetensors_metadata(model, "int8_accuracy", &qa);
+        if (s == AX_OK) {
+            printf("int8 model: %s\n", model);
+            cli_print_qmodel(q);
+            if (fa && qa)
+                printf("accuracy when quantized: float %s, int8 %s\n", fa, qa);
+        }
+        ax_qmodel_free(q);
+        ax_free(quantized);
+        ax_free(fa);
+        ax_free(qa);
+        if (s != AX_OK)
+            fprintf(stderr, "axon info: %s\n", ax_last_error());
+        return s == AX_OK ? CLI_OK : CLI_FAILED;
+    }
     ax_spec spec = {0};
     char *text = NULL;
     ax_standardizer *standardize = NULL;
-    ax_status s = cli_load_model(model, 1, &spec, &text, &standardize);
+    if (s == AX_OK)
+        s = cli_load_model(model, 1, &spec, &text, &standardize);
     if (s != AX_OK) {
         fprintf(stderr, "axon info: %s\n", ax_last_error());
         ax_free(text);

@@ -2,6 +2,7 @@
  *   axon train SPEC --data DATA ...    axon eval MODEL --data DATA
  *   axon predict MODEL --input DATA    axon info MODEL    axon ops
  *   axon generate MODEL [--prompt TEXT]
+ *   axon quantize MODEL --calibrate DATA -o OUT    axon export-c MODEL -o FILE.c
  * `axon COMMAND --help` for each. */
 #include "cli.h"
 
@@ -16,6 +17,8 @@ static void usage(FILE *f)
                "  info MODEL               the layers, their output shapes and parameter counts\n"
                "  ops [NAME]               every op with its attributes and defaults (--json, --markdown)\n"
                "  generate MODEL           text sampled from a character-level model (--prompt, --length)\n"
+               "  quantize MODEL --calibrate DATA -o OUT   an int8 model (docs/quantization.md)\n"
+               "  export-c MODEL -o FILE.c one C99 file for a microcontroller (int8 or float32)\n"
                "axon COMMAND --help for a command's options; docs/model-spec.md for specs.\n");
 }
 
@@ -37,6 +40,10 @@ int main(int argc, char **argv)
         return cmd_ops(argc - 1, argv + 1);
     if (!strcmp(argv[1], "generate"))
         return cmd_generate(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "quantize"))
+        return cmd_quantize(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "export-c"))
+        return cmd_export_c(argc - 1, argv + 1);
     fprintf(stderr, "axon: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return CLI_USAGE;
