@@ -21,5 +21,6 @@
 #include "axon/plot.h"
 #include "axon/text.h"
 #include "axon/quant.h"
+#include "axon/onnx.h"
 
 #endif

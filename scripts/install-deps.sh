@@ -2,11 +2,11 @@
 # Install the Debian packages axon needs for a purpose, only if missing.
 #   scripts/install-deps.sh build|test|demo|bench
 set -eu
-build="cmake make gcc pkg-config libopenblas-dev libdnnl-dev zlib1g-dev libcjson-dev libstb-dev libprotobuf-c-dev protobuf-c-compiler"
+build="cmake make gcc pkg-config libopenblas-dev libdnnl-dev zlib1g-dev libcjson-dev libstb-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev"
 case "${1:-build}" in
   build) pkgs="$build" ;;
   demo) pkgs="$build dataset-fashion-mnist" ;;
-  test) pkgs="$build dataset-fashion-mnist python3-torch python3-protobuf python3-numpy clang libclang-rt-14-dev libomp-14-dev
+  test) pkgs="$build dataset-fashion-mnist python3-torch python3-protobuf python3-numpy python3-onnx nodejs clang libclang-rt-14-dev libomp-14-dev
         gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm" ;;
   bench) pkgs="$build dataset-fashion-mnist python3-torch python3-numpy time" ;;
   *) echo "usage: $0 build|test|demo|bench" >&2; exit 2 ;;
@@ -28,4 +28,6 @@ fi
 # Mauna Loa CO2 and the Auto MPG cars from the npm package `vega-datasets` (the
 # forecasting and wide-and-deep examples)
 [ "${1:-build}" = test ] && "$(dirname "$0")/fetch-vega.sh"
+# ONNX Runtime (npm's onnxruntime-node, its CPU library inside) for the ONNX tests
+[ "${1:-build}" = test ] && "$(dirname "$0")/fetch-onnxruntime.sh"
 exit 0

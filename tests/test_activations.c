@@ -28,6 +28,7 @@ static double r_sinc(double x, double a, double b) { (void)a, (void)b; return x 
 static double r_logsig(double x, double a, double b) { (void)a, (void)b; return -sp(-x); }
 static double r_arctan(double x, double a, double b) { (void)a, (void)b; return atan(x); }
 static double r_gelu(double x, double a, double b) { (void)a, (void)b; return 0.5 * x * (1 + erf(x / sqrt(2.0))); }
+static double r_erf(double x, double a, double b) { (void)a, (void)b; return erf(x); }
 static double r_hsig(double x, double a, double b) { (void)a, (void)b; return fmin(fmax(x / 6 + 0.5, 0), 1); }
 
 typedef struct act {
@@ -59,6 +60,7 @@ static const act acts[] = {
     {"log_sigmoid", 0, 0, 0, r_logsig, 0},
     {"arctan", 0, 0, 0, r_arctan, 0},
     {"gelu", 0, 0, 0, r_gelu, 0},
+    {"erf", 0, 0, 0, r_erf, 0},
     {"hard_sigmoid", 0, 0, 0, r_hsig, 0.05f},
 };
 #define N_ACTS (int)(sizeof acts / sizeof acts[0])

@@ -816,8 +816,35 @@ static void quantize_and_export(void)
     CHECK(run("export-c missing.st -o m.c", out, sizeof out) == 1 && strstr(out, "missing.st"));
 }
 
+/* axon export to ONNX and back: info, predict and --init-from read the
+ * .onnx file; the predictions equal the axon model's. */
+static void onnx_files(void)
+{
+    setup();
+    char out[1 << 16], a[1 << 16];
+    file("t.spec", "input x 8\ndense h units=16 activation=gelu\ndense y units=3\nloss softmax_cross_entropy\n");
+    CHECK(run("train t.spec --data synthetic --epochs 5 --out t.st", out, sizeof out) == 0);
+    CHECK(run("export t.st t.onnx", out, sizeof out) == 0 && strstr(out, "wrote t.onnx (ONNX opset 17)"));
+    CHECK(run("info t.onnx", out, sizeof out) == 0 && strstr(out, "erf") && strstr(out, "Input: x"));
+    CHECK(run("predict t.st --input synthetic", a, sizeof a) == 0);
+    CHECK(run("predict t.onnx --input synthetic", out, sizeof out) == 0);
+    /* the ONNX model has no loss, so it prints its raw outputs: their softmax is the axon model's probabilities */
+    double logit[3], prob[3];
+    const char *ro = strstr(out, "\n0,"), *ra = strstr(a, "\n0,");
+    CHECK(ro && ra && sscanf(ro, "\n0,%lf,%lf,%lf", &logit[0], &logit[1], &logit[2]) == 3 &&
+          sscanf(ra, "\n0,%*d,%lf,%lf,%lf", &prob[0], &prob[1], &prob[2]) == 3);
+    const double z = exp(logit[0]) + exp(logit[1]) + exp(logit[2]);
+    for (int k = 0; k < 3; k++)
+        CHECK(fabs(exp(logit[k]) / z - prob[k]) < 1e-5);
+    CHECK(run("train t.spec --data synthetic --epochs 1 --init-from t.onnx --out u.st", out, sizeof out) == 0 &&
+          strstr(out, "initialised 4 parameters from the ONNX initializers"));
+    file("bad.onnx", "\x0a\xff\xff\xff\xff\x0f not protobuf");
+    CHECK(run("info bad.onnx", out, sizeof out) == 1 && strstr(out, "not an ONNX model: at byte 0"));
+    CHECK(run("export t.st", out, sizeof out) == 2 && strstr(out, "needs a MODEL and OUT.onnx"));
+}
+
 TEST_MAIN(T(spec_errors_name_line_and_column), T(specs_build_graphs), T(train_eval_predict_info),
           T(standardize_and_predict_new_data), T(resume_from_the_command_line), T(outputs_are_safe), T(epochs_reported),
           T(checkpoints_survive_a_kill), T(the_model_knows_what_it_is), T(pytorch_files_load), T(layers_as_stored),
           T(bad_usage_and_bad_input), T(catalog_matches_the_schemas), T(files_of_the_first_format_load),
-          T(c_graphs_save_and_run), T(text_models), T(several_inputs_and_heads), T(quantize_and_export))
+          T(c_graphs_save_and_run), T(text_models), T(several_inputs_and_heads), T(quantize_and_export), T(onnx_files))

@@ -134,6 +134,10 @@ UNARY_OP(arctan, NOATTRS, "atan x",
 UNARY_OP(gelu, NOATTRS, "x Phi(x), the exact form",
          0.5f * xi * (1.0f + erff(xi * INV_SQRT2)),
          0.5f * (1.0f + erff(xi * INV_SQRT2)) + xi * INV_SQRT_2PI * expf(-0.5f * xi * xi))
+/* the error function: ONNX's Erf (what exporters write GELU with), torch.erf */
+UNARY_OP(erf, NOATTRS, "erf x = 2 / sqrt(pi) integral_0^x e^(-t^2) dt",
+         erff(xi),
+         1.1283791670955126f * expf(-xi * xi))
 /* PyTorch's hard sigmoid: clamp(x / 6 + 1/2, 0, 1) */
 UNARY_OP(hard_sigmoid, NOATTRS, "clamp(x / 6 + 1/2, 0, 1)",
          fminf(fmaxf(xi / 6.0f + 0.5f, 0.0f), 1.0f),

@@ -25,8 +25,9 @@ static ax_status reshape_infer(ax_node *n)
         } else if (d <= 0)
             return ax_fail(AX_ERR_SHAPE, "dimension %d is %lld, must be positive or -1", i,
                            (long long)d);
-        else
-            known *= d;
+        else if (!ax_mul_checked(known, d, &known) || known > per_sample)
+            return ax_fail(AX_ERR_SHAPE, "new shape holds more than the %lld elements per sample the input has",
+                           (long long)per_sample);
     }
     ax_shape s = {nd + 1, {x->dim[0]}};
     for (int i = 0; i < nd; i++)

@@ -34,6 +34,7 @@ static const struct {
     {"log_sigmoid", "x < 0.0f ? x - log1pf(expf(x)) : -log1pf(expf(-x))"},
     {"arctan", "atanf(x)"},
     {"gelu", "0.5f * x * (1.0f + erff(x * 0.70710678118654752440f))"},
+    {"erf", "erff(x)"},
     {"hard_sigmoid", "fminf(fmaxf(x / 6.0f + 0.5f, 0.0f), 1.0f)"},
 };
 

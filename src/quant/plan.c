@@ -15,7 +15,7 @@ const char *const axq_kind_names[AXQ_KINDS] = {"dense", "conv2d", "max_pool2d", 
  * export's formula for each (export_c.c). */
 static const char *const unary_ops[] = {"identity", "step", "sigmoid", "tanh", "relu", "leaky_relu",
                                         "elu", "selu", "softplus", "softsign", "swish", "mish",
-                                        "sinc", "log_sigmoid", "arctan", "gelu", "hard_sigmoid"};
+                                        "sinc", "log_sigmoid", "arctan", "gelu", "erf", "hard_sigmoid"};
 
 static int is_unary(const char *op)
 {

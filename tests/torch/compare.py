@@ -60,6 +60,7 @@ def activation(name, x, p):
         "log_sigmoid": F.logsigmoid,
         "arctan": torch.atan,
         "gelu": F.gelu,
+        "erf": torch.erf,
         "hard_sigmoid": F.hardsigmoid,
         "leaky_relu": lambda x: F.leaky_relu(x, p0 if n else 0.01),
         "elu": lambda x: F.elu(x, p0 if n else 1.0),

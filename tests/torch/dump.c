@@ -706,7 +706,7 @@ int main(int argc, char **argv)
     ax_rng_seed(&rng, 2718, 1);
     int bad = 0;
     const char *plain[] = {"identity", "step", "sigmoid", "tanh", "relu", "selu", "softsign", "mish",
-                           "sinc", "log_sigmoid", "arctan", "gelu", "hard_sigmoid", "leaky_relu",
+                           "sinc", "log_sigmoid", "arctan", "gelu", "erf", "hard_sigmoid", "leaky_relu",
                            "elu", "softplus", "swish"};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         bad |= activation(plain[i], 0, 0, 0, 1);

@@ -17,6 +17,7 @@ int cmd_ops(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 int cmd_export_c(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* Text data (text:FILE): windows of the model's input length, coded by a
  * vocabulary: the model's, or (have_vocab 0) the file's own, kept here
@@ -31,12 +32,16 @@ typedef struct cli_text {
  * images:DIR, synthetic, text:FILE (needs text). `test` picks the built-in sets' test split. */
 ax_status cli_load_data(const char *spec, int test, cli_text *text, ax_dataset **out);
 
+/* Whether a path names an ONNX file (by its extension .onnx). */
+int cli_is_onnx(const char *path);
+
 /* A model file's spec and graph (batch `batch`), weights loaded, the
  * layers it was trained with frozen marked frozen, and, when standardize
  * is not NULL, the standardization it was trained with (NULL when none).
  * A file with a spec is rebuilt from it; one with only a graph (saved by
  * ax_save_model from any C graph) from the graph: then *spec_text is NULL
- * and out has no layers, only the graph and its roles. */
+ * and out has no layers, only the graph and its roles. An ONNX file
+ * (.onnx) is imported: its graph, input and output. */
 ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **spec_text,
                          ax_standardizer **standardize);
 

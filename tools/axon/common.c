@@ -74,10 +74,28 @@ ax_status cli_load_data(const char *spec, int test, cli_text *text, ax_dataset *
                    spec);
 }
 
+int cli_is_onnx(const char *path)
+{
+    const size_t n = strlen(path);
+    return n > 5 && !strcmp(path + n - 5, ".onnx");
+}
+
 ax_status cli_load_model(const char *path, int64_t batch, ax_spec *out, char **spec_text,
                          ax_standardizer **standardize)
 {
     *spec_text = NULL;
+    if (standardize)
+        *standardize = NULL;
+    if (cli_is_onnx(path)) { /* a model from another framework: its graph and weights, no spec, no loss */
+        ax_model m;
+        memset(out, 0, sizeof *out);
+        ax_status s = ax_onnx_import(path, batch, &m);
+        if (s == AX_OK && (s = ax_graph_compile(m.graph)) != AX_OK)
+            ax_graph_free(m.graph);
+        if (s == AX_OK)
+            *out = (ax_spec){.graph = m.graph, .input = m.input, .output = m.output};
+        return s;
+    }
     char *stats = NULL;
     ax_status s = ax_safetensors_metadata(path, "spec", spec_text);
     if (s == AX_OK && standardize) {

@@ -115,7 +115,7 @@ int cmd_info(int argc, char **argv)
         return CLI_USAGE;
     }
     char *quantized = NULL, *fa = NULL, *qa = NULL;
-    ax_status s = ax_safetensors_metadata(model, "quantized", &quantized);
+    ax_status s = cli_is_onnx(model) ? AX_OK : ax_safetensors_metadata(model, "quantized", &quantized);
     if (s == AX_OK && quantized) { /* an int8 model (axon quantize): its layers, and the accuracies measured */
         ax_qmodel *q = NULL;
         s = ax_qmodel_load(model, &q);

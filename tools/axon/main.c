@@ -18,6 +18,7 @@ static void usage(FILE *f)
                "  ops [NAME]               every op with its attributes and defaults (--json, --markdown)\n"
                "  generate MODEL           text sampled from a character-level model (--prompt, --length)\n"
                "  quantize MODEL --calibrate DATA -o OUT   an int8 model (docs/quantization.md)\n"
+               "  export MODEL OUT.onnx    the model as ONNX (opset 17); MODEL.onnx also runs in predict, info\n"
                "  export-c MODEL -o FILE.c one C99 file for a microcontroller (int8 or float32)\n"
                "axon COMMAND --help for a command's options; docs/model-spec.md for specs.\n");
 }
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
         return cmd_generate(argc - 1, argv + 1);
     if (!strcmp(argv[1], "quantize"))
         return cmd_quantize(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "export"))
+        return cmd_export(argc - 1, argv + 1);
     if (!strcmp(argv[1], "export-c"))
         return cmd_export_c(argc - 1, argv + 1);
     fprintf(stderr, "axon: unknown command '%s'\n", argv[1]);

@@ -199,12 +199,18 @@ int cmd_train(int argc, char **argv)
     if (s == AX_OK && init_from) {
         int loaded = 0, in_file = 0;
         ax_st_file *f;
-        if ((s = ax_st_open(init_from, &f)) == AX_OK) {
+        if (cli_is_onnx(init_from)) { /* a model from another framework: its initializers by name */
+            s = ax_onnx_load_weights(init_from, spec.graph, &loaded);
+            in_file = loaded;
+            if (s == AX_OK && !json)
+                printf("initialised %d parameters from the ONNX initializers of the same names and shapes in %s\n",
+                       loaded, init_from);
+        } else if ((s = ax_st_open(init_from, &f)) == AX_OK) {
             in_file = ax_st_count(f);
             ax_st_close(f);
             s = ax_load_safetensors(init_from, spec.graph, 0, &loaded);
         }
-        if (s == AX_OK && !json)
+        if (s == AX_OK && !json && !cli_is_onnx(init_from))
             printf("initialised %d tensors from %s (%d of its tensors have no match in the model and were not "
                    "used)\n",
                    loaded, init_from, in_file - loaded);
