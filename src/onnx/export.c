@@ -101,7 +101,8 @@ static void attr_ints(exporter *e, Onnx__NodeProto *n, const char *name, const i
     Onnx__AttributeProto *a = attr(e, n, name);
     int64_t *c = onnx_pool_alloc(&e->pool, (size_t)(count > 0 ? count : 1) * sizeof *c);
     if (a && c) {
-        memcpy(c, v, (size_t)count * sizeof *c);
+        if (count > 0)
+            memcpy(c, v, (size_t)count * sizeof *c);
         a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS, a->has_type = 1;
         a->ints = c, a->n_ints = (size_t)count;
     }
@@ -121,7 +122,8 @@ static const char *initializer(exporter *e, const char *name, int elem, const vo
     if (!t || !d || !raw || !grow(e, (void ***)&e->inits, e->n_inits, &e->cap_inits))
         return NULL;
     onnx__tensor_proto__init(t);
-    memcpy(d, dims, (size_t)ndim * sizeof *d);
+    if (ndim > 0) /* a scalar has no dimensions (dims may be NULL) */
+        memcpy(d, dims, (size_t)ndim * sizeof *d);
     memcpy(raw, data, bytes);
     t->name = onnx_pool_strdup(&e->pool, name);
     t->dims = d, t->n_dims = (size_t)ndim;

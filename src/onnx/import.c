@@ -348,7 +348,8 @@ static int att_ints(importer *im, const Onnx__NodeProto *n, const char *name, in
         *s = node_error(im, "attribute '%s' has %zu values, expected %zu", name, a->n_ints, count);
         return 0;
     }
-    memcpy(out, a->ints, count * sizeof *out);
+    if (count)
+        memcpy(out, a->ints, count * sizeof *out);
     return 1;
 }
 
@@ -358,7 +359,8 @@ static const char *att_string(const Onnx__NodeProto *n, const char *name, char *
     if (!a || !a->has_s)
         return NULL;
     const size_t l = a->s.len < size - 1 ? a->s.len : size - 1;
-    memcpy(buf, a->s.data, l);
+    if (l)
+        memcpy(buf, a->s.data, l);
     buf[l] = 0;
     return buf;
 }
@@ -470,7 +472,8 @@ static int fold(importer *im, const Onnx__NodeProto *n, ax_status *s)
             } else if (att(n, "axes")) {
                 na = (int64_t)att(n, "axes")->n_ints;
                 na = na > AX_MAX_DIMS ? AX_MAX_DIMS : na;
-                memcpy(axes, att(n, "axes")->ints, (size_t)na * sizeof *axes);
+                if (na)
+                    memcpy(axes, att(n, "axes")->ints, (size_t)na * sizeof *axes);
             }
             int64_t dims[AX_MAX_DIMS];
             int nd = 0;
@@ -983,7 +986,8 @@ static ax_status node_op(importer *im, const Onnx__NodeProto *n)
                 memcpy(axes, ix, (size_t)na * sizeof *axes);
             } else if (att(n, "axes")) {
                 na = (int64_t)att(n, "axes")->n_ints > AX_MAX_DIMS ? AX_MAX_DIMS : (int64_t)att(n, "axes")->n_ints;
-                memcpy(axes, att(n, "axes")->ints, (size_t)na * sizeof *axes);
+                if (na)
+                    memcpy(axes, att(n, "axes")->ints, (size_t)na * sizeof *axes);
             }
             const int unsq = op[0] == 'U', total = unsq ? xs.ndim + (int)na : xs.ndim;
             if (total > AX_MAX_DIMS)
