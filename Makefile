@@ -76,6 +76,7 @@ bench: deps-bench build
 	$(BUILD)/bench_arena examples/specs/fashion_cnn.spec 256
 	bench/lstm.sh $(BUILD)
 	bench/latency.sh $(BUILD)
+	$(BUILD)/bench_logging 1 5
 
 # the generated block of docs/catalog.md, from `axon ops --markdown`
 catalog: build

@@ -543,6 +543,65 @@ static void bad_usage_and_bad_input(void)
     }
 }
 
+/* Run folders from the command line (--logdir), resumed into the same
+ * folder, reports of them, and the board's and report's usage errors.
+ * tests/board/ runs both in a browser. */
+static void run_folders(void)
+{
+    setup();
+    char out[8192];
+    /* a comment that would end the report's script element if it were pasted raw */
+    file("r.spec", "# </script><script>alert(1)</script>\ninput x 8\ndense out units=3\nloss softmax_cross_entropy\n");
+    CHECK(run("train r.spec --data synthetic --epochs 2 --state r.state --logdir runs/a --log-steps 3", out, sizeof out) == 0);
+    char *text = cli_text_of(file("runs/a/run.json", NULL));
+    CHECK(text && strstr(text, "\"status\":\t\"finished\"") && strstr(text, "\"epochs_run\":\t2"));
+    free(text);
+    CHECK(run("train r.spec --data synthetic --epochs 4 --resume r.state --out model.safetensors --logdir runs/a "
+              "--log-steps 3", out, sizeof out) == 0);
+    text = cli_text_of(file("runs/a/epochs.jsonl", NULL));
+    int lines = 0;
+    for (const char *c = text; c && *c; c++)
+        lines += *c == '\n';
+    CHECK(lines == 4 && strstr(text, "\"epoch\":4,"));
+    free(text);
+    text = cli_text_of(file("runs/a/steps.jsonl", NULL));
+    /* the resumed run's steps go on from the first run's */
+    const char *last = text ? strrchr(text, '{') : NULL;
+    const long steps = last ? strtol(last + strlen("{\"step\":"), NULL, 10) : 0;
+    CHECK(steps > 0 && steps % 3 == 0);
+    char want[64];
+    snprintf(want, sizeof want, "{\"step\":%ld,\"epoch\":4", steps);
+    CHECK(text && strstr(text, want));
+    free(text);
+    file("afile", "x");
+    CHECK(run("train r.spec --data synthetic --epochs 1 --out m3.safetensors --logdir afile", out, sizeof out) == 1 &&
+          strstr(out, "afile: exists and is not a folder"));
+    /* the report: three script elements, the spec's text escaped inside the data */
+    CHECK(run("report runs -o report.html", out, sizeof out) == 0 && strstr(out, "wrote report.html"));
+    text = cli_text_of(file("report.html", NULL));
+    int opened = 0, closed = 0;
+    for (const char *c = text; c && (c = strstr(c, "<script")); c++)
+        opened++;
+    for (const char *c = text; c && (c = strstr(c, "</script")); c++)
+        closed++;
+    CHECK(text && opened == 3 && closed == 3 && strstr(text, "\\u003c/script>\\u003cscript>alert(1)"));
+    free(text);
+    CHECK(run("report runs -o report.html", out, sizeof out) == 1 && strstr(out, "report.html exists"));
+    CHECK(run("report runs/a -o report.html --force", out, sizeof out) == 0);
+    CHECK(run("report adir_none -o x.html", out, sizeof out) == 1 && strstr(out, "adir_none: not a folder"));
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "mkdir %s/empty", dir);
+    CHECK(system(cmd) == 0);
+    CHECK(run("report empty -o x.html", out, sizeof out) == 1 && strstr(out, "empty: no run in it"));
+    CHECK(run("report runs", out, sizeof out) == 2 && strstr(out, "needs a run's folder and -o FILE"));
+    CHECK(run("board", out, sizeof out) == 2 && strstr(out, "needs the folder of the runs"));
+    CHECK(run("board nothere", out, sizeof out) == 1 && strstr(out, "nothere: not a folder"));
+    CHECK(run("board runs --host localhost", out, sizeof out) == 2 && strstr(out, "--host expects an IPv4 or IPv6 address"));
+    CHECK(run("board runs --port 70000", out, sizeof out) == 2 && strstr(out, "--port expects a whole number from 0 to 65535"));
+    CHECK(run("board --help", out, sizeof out) == 0 && strstr(out, "usage: axon board"));
+    CHECK(run("report --help", out, sizeof out) == 0 && strstr(out, "usage: axon report"));
+}
+
 /* The catalog's op reference is what the schemas say (make catalog). */
 static void catalog_matches_the_schemas(void)
 {
@@ -847,4 +906,5 @@ TEST_MAIN(T(spec_errors_name_line_and_column), T(specs_build_graphs), T(train_ev
           T(standardize_and_predict_new_data), T(resume_from_the_command_line), T(outputs_are_safe), T(epochs_reported),
           T(checkpoints_survive_a_kill), T(the_model_knows_what_it_is), T(pytorch_files_load), T(layers_as_stored),
           T(bad_usage_and_bad_input), T(catalog_matches_the_schemas), T(files_of_the_first_format_load),
-          T(c_graphs_save_and_run), T(text_models), T(several_inputs_and_heads), T(quantize_and_export), T(onnx_files))
+          T(c_graphs_save_and_run), T(text_models), T(several_inputs_and_heads), T(quantize_and_export), T(onnx_files),
+          T(run_folders))

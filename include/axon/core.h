@@ -61,6 +61,11 @@ void ax_free(void *p);
  * rename over path. A crash leaves the old file or the new one, never a
  * part. */
 ax_status ax_write_file_atomic(const char *path, const void *data, size_t len);
+/* axon's version, "MAJOR.MINOR.PATCH". */
+const char *ax_version(void);
+/* Create the folder path and any missing parents (mkdir -p); an
+ * existing folder is fine, an existing file of that name an error. */
+ax_status ax_make_dirs(const char *path);
 /* path must name a regular file: a directory, a FIFO or a device is
  * refused (reading one would mislead or never end). */
 ax_status ax_check_regular_file(const char *path);

@@ -72,6 +72,11 @@ typedef struct ax_epoch_log {
     float lr;  /* the learning rate used in this epoch */
     int n_heads; /* a model with several heads: each one's loss (unweighted) and accuracy */
     ax_metrics train_heads[AX_MAX_HEADS], test_heads[AX_MAX_HEADS];
+    /* The held-out data's confusion matrix of the first head that takes
+     * class labels (one per sample), counted in the evaluation pass; set
+     * for the epoch_end callbacks only (NULL in the history, and without
+     * held-out data or such a head). */
+    const struct ax_confusion *test_confusion;
 } ax_epoch_log;
 
 typedef enum ax_verbosity {
@@ -168,6 +173,47 @@ ax_status ax_schedule_callback_new(ax_schedule *s, ax_optimizer *o, ax_monitor m
  * `tensorboard --logdir log_dir` shows them. */
 ax_status ax_tensorboard_new(const char *log_dir, ax_callback **out);
 const char *ax_tensorboard_path(const ax_callback *cb);
+
+/* ---- run folders ---------------------------------------------------------
+ * Everything a run produces in one folder, for `axon board` (live, in a
+ * browser), `axon report` (one HTML file) and TensorBoard: run.json (the
+ * config, the model's layers and graph, status and progress),
+ * epochs.jsonl (each epoch's metrics), steps.jsonl (every scalar_every
+ * steps: loss, learning rate, gradient norm, step time, samples per
+ * second), histograms.jsonl (every histogram_every steps: each
+ * parameter's values and gradient and each layer's output),
+ * confusion.json (the held-out confusion matrix of the last epoch) and
+ * TensorBoard events with the same scalars, the histograms and the graph.
+ * docs/board.md describes the files. */
+typedef struct ax_run_layer {
+    const char *name, *type; /* "fc1", "dense" */
+    ax_node *output;         /* the layer's output node */
+} ax_run_layer;
+
+typedef struct ax_run_options {
+    const char *config_json;        /* a JSON object: how the run was asked for (spec, flags, seed); NULL: {} */
+    const ax_optimizer *optimizer;  /* the learning rate of the step lines; NULL: not logged */
+    const ax_run_layer *layers;     /* the model's layers, in order: the summary, the graph's boxes and the
+                                       activations followed; NULL: the graph's op nodes */
+    int n_layers;
+    int scalar_every;     /* a step line every N steps (default 50; 0: none) */
+    int histogram_every;  /* histograms every N steps (default 100; 0: none) */
+    int bins;             /* bins per histogram, 1..64 (default 30) */
+    int64_t first_step;   /* steps run before (resuming): the step count goes on from there */
+    int append;           /* add to the folder's logs (resuming) instead of starting them anew */
+    int tensorboard;      /* also write TensorBoard events (default 1) */
+} ax_run_options;
+
+ax_run_options ax_run_defaults(void);
+/* A run logger for m (compiled) writing into dir, created with its
+ * parents; run.json and the graph are written now. Its status is
+ * "running" until training ends ("finished"), or "stopped" when the
+ * callback is freed before the end (an error). */
+ax_status ax_run_log_new(const char *dir, const ax_model *m, const ax_run_options *opts, ax_callback **out);
+const char *ax_run_log_dir(const ax_callback *cb);
+/* Seconds the logger has spent in its hooks so far (also run.json's
+ * "logging_seconds"): what logging costs the run. */
+double ax_run_log_seconds(const ax_callback *cb);
 
 typedef struct ax_fit_config {
     int epochs;

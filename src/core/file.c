@@ -160,3 +160,26 @@ ax_status ax_read_file(const char *path, size_t max_bytes, char **out, size_t *l
     *len = size;
     return AX_OK;
 }
+
+ax_status ax_make_dirs(const char *path)
+{
+    char p[4096];
+    if (!path || !*path || strlen(path) >= sizeof p)
+        return ax_fail(AX_ERR_INVALID_ARG, "make folder: needs a path shorter than %zu bytes", sizeof p);
+    snprintf(p, sizeof p, "%s", path);
+    for (char *c = p + 1;; c++) {
+        const int end = *c == '\0';
+        if (*c == '/' || end) {
+            *c = '\0';
+            struct stat st;
+            if (mkdir(p, 0755) != 0 && errno != EEXIST)
+                return ax_fail(AX_ERR_IO, "%s: cannot create the folder: %s", p, strerror(errno));
+            if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+                return ax_fail(AX_ERR_IO, "%s: exists and is not a folder", p);
+            if (end)
+                break;
+            *c = '/';
+        }
+    }
+    return AX_OK;
+}

@@ -34,3 +34,5 @@ ax_status ax_fail(ax_status s, const char *fmt, ...)
     va_end(ap);
     return s;
 }
+
+const char *ax_version(void) { return AXON_VERSION; }

@@ -194,7 +194,8 @@ static ax_status feed_batch(ax_graph *g, const feed *f, const float *x, const fl
  * target node's values) are a class index per sample, a one-hot row of
  * per_t values, or (step labels) a class index for each of per_t steps,
  * the output [rows, per_t, C]. */
-static int64_t count_correct(const slot *t, ax_node *output, int64_t labels_per_row, int64_t rows)
+static int64_t count_correct(const slot *t, ax_node *output, int64_t labels_per_row, int64_t rows,
+                             ax_confusion *conf)
 {
     const ax_shape o = ax_node_shape(output);
     const int64_t c = o.dim[o.ndim - 1], per_t = t->width, n = rows * labels_per_row;
@@ -203,7 +204,12 @@ static int64_t count_correct(const slot *t, ax_node *output, int64_t labels_per_
     const float *y = ax_node_map(output), *targets = ax_node_map(t->node);
     for (int64_t r = 0; r < n; r++) {
         int64_t label = one_hot ? ax_row_argmax(per_t, targets + r * per_t) : (int64_t)targets[r];
-        correct += ax_row_argmax(c, y + r * c) == label;
+        const int64_t predicted = ax_row_argmax(c, y + r * c);
+        correct += predicted == label;
+        if (conf && label >= 0 && label < conf->n_classes && predicted < conf->n_classes) {
+            conf->counts[label * conf->n_classes + predicted]++;
+            conf->total++;
+        }
     }
     ax_node_unmap(t->node, 0);
     ax_node_unmap(output, 0);
@@ -214,7 +220,16 @@ static int64_t count_correct(const slot *t, ax_node *output, int64_t labels_per_
 typedef struct sums {
     double loss, head_loss[AX_MAX_HEADS];
     int64_t correct[AX_MAX_HEADS], seen;
+    ax_confusion *confusion; /* counted for the first classifying head when not NULL */
 } sums;
+
+static int first_classifier(const feed *f)
+{
+    for (int k = 0; k < f->n_heads; k++)
+        if (f->classify[k])
+            return k;
+    return -1;
+}
 
 /* After a forward pass to the loss: add the batch (`loss` the total's value). */
 static ax_status add_batch(const feed *f, sums *sm, double loss, int64_t rows)
@@ -227,7 +242,8 @@ static ax_status add_batch(const feed *f, sums *sm, double loss, int64_t rows)
             return s;
         sm->head_loss[k] += (double)hl * (double)rows;
         if (f->classify[k])
-            sm->correct[k] += count_correct(&f->t[k], f->heads[k].output, f->labels_per_row[k], rows);
+            sm->correct[k] += count_correct(&f->t[k], f->heads[k].output, f->labels_per_row[k], rows,
+                                            k == first_classifier(f) ? sm->confusion : NULL);
     }
     sm->seen += rows;
     return AX_OK;
@@ -264,7 +280,7 @@ static ax_node *last_output(const feed *f)
 /* One pass over ds without updates; fills the metrics (head ones when
  * heads is not NULL), or writes the outputs into predictions. */
 static ax_status run_eval(ax_model *m, const feed *f, const ax_dataset *ds, ax_metrics *out, ax_metrics *heads,
-                          int *n_heads, float *predictions)
+                          int *n_heads, float *predictions, ax_confusion *confusion)
 {
     ax_batcher *b;
     ax_status s = ax_batcher_new(ds, ax_graph_max_batch(m->graph), 0, 0, &b);
@@ -281,7 +297,11 @@ static ax_status run_eval(ax_model *m, const feed *f, const ax_dataset *ds, ax_m
     int was_training = ax_graph_training(m->graph);
     ax_graph_set_training(m->graph, 0);
     ax_batcher_start_epoch(b);
-    sums sm = {0};
+    sums sm = {.confusion = confusion};
+    if (confusion) {
+        memset(confusion->counts, 0, (size_t)confusion->n_classes * (size_t)confusion->n_classes * sizeof(int64_t));
+        confusion->total = 0;
+    }
     int64_t rows, width = 0;
     for (int k = 0; k < f->n_heads; k++)
         width += ax_node_numel(f->heads[k].output) / ax_graph_batch(m->graph);
@@ -331,14 +351,14 @@ ax_status ax_evaluate_heads(ax_model *m, const ax_dataset *ds, ax_metrics *out, 
     feed f;
     int n;
     ax_status s = bind(m, ds, "evaluate", 0, &f);
-    return s != AX_OK ? s : run_eval(m, &f, ds, out, heads, &n, NULL);
+    return s != AX_OK ? s : run_eval(m, &f, ds, out, heads, &n, NULL, NULL);
 }
 
 ax_status ax_predict(ax_model *m, const ax_dataset *ds, float *out)
 {
     feed f;
     ax_status s = bind(m, ds, "predict", 1, &f);
-    return s != AX_OK ? s : run_eval(m, &f, ds, NULL, NULL, NULL, out);
+    return s != AX_OK ? s : run_eval(m, &f, ds, NULL, NULL, NULL, out, NULL);
 }
 
 ax_status ax_train_step(ax_model *m, ax_optimizer *opt, ax_callback *const *callbacks, int n_callbacks,
@@ -443,6 +463,18 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
     }
     if (history)
         memset(history, 0, (size_t)c.epochs * sizeof *history);
+    /* the held-out confusion matrix of the first classifying head, for the
+     * epoch_end callbacks (counted in the evaluation pass at no extra cost) */
+    ax_confusion *confusion = NULL;
+    const int ck = test ? first_classifier(&on_test) : -1;
+    if (ck >= 0 && on_test.labels_per_row[ck] == 1) {
+        const ax_shape o = ax_node_shape(on_test.heads[ck].output);
+        if ((s = ax_confusion_new((int)o.dim[o.ndim - 1], &confusion)) != AX_OK) {
+            ax_free(logs);
+            ax_loader_free(b);
+            return s;
+        }
+    }
     int epochs_run = c.initial_epoch, stop = 0;
     /* Many short epochs (a small table trained for 500) would print a
      * wall of lines: print about 20 of them, any epoch when the last line
@@ -460,7 +492,8 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
         s = train_epoch(m, opt, b, &c, &on_train, e, &prog, &log);
         int n_heads;
         if (s == AX_OK && test)
-            s = run_eval(m, &on_test, test, &log.test, log.test_heads, &n_heads, NULL);
+            s = run_eval(m, &on_test, test, &log.test, log.test_heads, &n_heads, NULL, confusion);
+        log.test_confusion = confusion;
         log.seconds = ax_now_seconds() - prog.start;
         if (s == AX_OK && c.schedule)
             s = ax_schedule_step(c.schedule, opt, test ? log.test.loss : log.train.loss);
@@ -471,13 +504,14 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
         ax_progress_end(&prog, c.verbosity, out, &log, test != NULL, line, m);
         last_line = line ? now : last_line;
         unshown = line ? (ax_epoch_log){0} : log;
-        if (history)
-            history[e - 1] = log;
-        logs[e - 1] = log;
         epochs_run = e;
         for (int k = 0; k < c.n_callbacks && s == AX_OK; k++)
             if (c.callbacks[k]->epoch_end)
                 s = c.callbacks[k]->epoch_end(c.callbacks[k], m, &log, &stop);
+        log.test_confusion = NULL; /* the matrix is counted again next epoch */
+        if (history)
+            history[e - 1] = log;
+        logs[e - 1] = log;
     }
     if (c.flush_denormals)
         ax_set_flush_denormals(0);
@@ -489,6 +523,7 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
             ax_progress_line(out, &unshown, c.epochs, test != NULL, m);
         fprintf(out, "stopped after epoch %d of %d\n", epochs_run, c.epochs);
     }
+    ax_confusion_free(confusion);
     ax_free(logs);
     ax_loader_free(b);
     return s;

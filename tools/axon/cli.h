@@ -18,6 +18,8 @@ int cmd_generate(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 int cmd_export_c(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_board(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Text data (text:FILE): windows of the model's input length, coded by a
  * vocabulary: the model's, or (have_vocab 0) the file's own, kept here

@@ -3,6 +3,7 @@
  *   axon predict MODEL --input DATA    axon info MODEL    axon ops
  *   axon generate MODEL [--prompt TEXT]
  *   axon quantize MODEL --calibrate DATA -o OUT    axon export-c MODEL -o FILE.c
+ *   axon board RUNS    axon report RUN -o report.html
  * `axon COMMAND --help` for each. */
 #include "cli.h"
 
@@ -20,6 +21,8 @@ static void usage(FILE *f)
                "  quantize MODEL --calibrate DATA -o OUT   an int8 model (docs/quantization.md)\n"
                "  export MODEL OUT.onnx    the model as ONNX (opset 17); MODEL.onnx also runs in predict, info\n"
                "  export-c MODEL -o FILE.c one C99 file for a microcontroller (int8 or float32)\n"
+               "  board RUNS               serve a live page of the runs (train --logdir RUNS/NAME)\n"
+               "  report RUN -o FILE.html  the same page as one self-contained HTML file\n"
                "axon COMMAND --help for a command's options; docs/model-spec.md for specs.\n");
 }
 
@@ -47,6 +50,10 @@ int main(int argc, char **argv)
         return cmd_export(argc - 1, argv + 1);
     if (!strcmp(argv[1], "export-c"))
         return cmd_export_c(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "board"))
+        return cmd_board(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "report"))
+        return cmd_report(argc - 1, argv + 1);
     fprintf(stderr, "axon: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return CLI_USAGE;

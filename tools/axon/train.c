@@ -37,6 +37,12 @@ static void usage(FILE *f)
             "                         their inputs as bfloat16 (float32 sums, results and weights)\n"
             "  --standardize          scale each feature to mean 0, std 1 with the training data's\n"
             "                         statistics, saved in MODEL; eval and predict apply them\n"
+            "  --logdir DIR           write the run's folder: config, model and graph, every epoch's and\n"
+            "                         step's scalars, histograms, the confusion matrix, TensorBoard\n"
+            "                         events (axon board and axon report show it; docs/board.md)\n"
+            "  --log-steps N          step scalars every N steps (default 50; 0: none)\n"
+            "  --histogram-steps N    weight, gradient and activation histograms every N steps\n"
+            "                         (default 100; 0: none)\n"
             "  --json                 print the run as JSON (every epoch) instead of text\n");
 }
 
@@ -112,11 +118,48 @@ static void print_json(const char *out, const ax_spec *spec, const ax_epoch_log 
     cJSON_Delete(root);
 }
 
+/* The run's folder (--logdir): the command line and spec as its config,
+ * the spec's layers for the summary, graph and activations. A resumed run
+ * adds to the folder's logs, its step count going on from the epochs run. */
+static ax_status open_run_log(const char *dir, const ax_spec *spec, const ax_model *m, const ax_optimizer *opt,
+                              const ax_dataset *train, int argc, char **argv, const char *spec_text, int log_steps,
+                              int histogram_steps, int done, ax_callback **out)
+{
+    cJSON *config = cJSON_CreateObject(), *args = cJSON_AddArrayToObject(config, "command");
+    cJSON_AddItemToArray(args, cJSON_CreateString("axon"));
+    for (int i = 0; i < argc; i++)
+        cJSON_AddItemToArray(args, cJSON_CreateString(argv[i]));
+    cJSON_AddStringToObject(config, "spec", spec_text);
+    cJSON_AddNumberToObject(config, "train_samples", (double)train->n);
+    cJSON_AddNumberToObject(config, "threads", ax_get_num_threads());
+    char *json = cJSON_PrintUnformatted(config);
+    cJSON_Delete(config);
+    if (!json)
+        return ax_fail(AX_ERR_NOMEM, "out of memory");
+    ax_run_layer layers[AX_SPEC_MAX_LAYERS];
+    for (int k = 0; k < spec->n_layers; k++)
+        layers[k] = (ax_run_layer){spec->layers[k].name, spec->layers[k].type, spec->layers[k].output};
+    ax_run_options o = ax_run_defaults();
+    o.config_json = json;
+    o.optimizer = opt;
+    o.layers = layers;
+    o.n_layers = spec->n_layers;
+    o.scalar_every = log_steps;
+    o.histogram_every = histogram_steps;
+    o.append = done > 0;
+    const int64_t batch = ax_graph_batch(spec->graph);
+    o.first_step = (int64_t)done * ((train->n + batch - 1) / batch);
+    ax_status s = ax_run_log_new(dir, m, &o, out);
+    cJSON_free(json);
+    return s;
+}
+
 int cmd_train(int argc, char **argv)
 {
     const char *spec_path = NULL, *data = NULL, *val = NULL, *opt_name = "adam", *out = "model.safetensors";
     const char *init_from = NULL, *freeze = NULL, *state = NULL, *resume = NULL, *precision = "f32";
-    long epochs = 5, batch = 64, seed = 42, threads = 0, every = 0;
+    const char *logdir = NULL;
+    long epochs = 5, batch = 64, seed = 42, threads = 0, every = 0, log_steps = 50, histogram_steps = 100;
     double lr = -1;
     int json = 0, standardize = 0, force = 0;
     const cli_option opts[] = {
@@ -129,6 +172,9 @@ int cmd_train(int argc, char **argv)
         {"--state", CLI_STRING, &state, 0, 0},
         {"--resume", CLI_STRING, &resume, 0, 0},
         {"--precision", CLI_STRING, &precision, 0, 0},
+        {"--logdir", CLI_STRING, &logdir, 0, 0},
+        {"--log-steps", CLI_LONG, &log_steps, 0, 1000000000},
+        {"--histogram-steps", CLI_LONG, &histogram_steps, 0, 1000000000},
         {"--epochs", CLI_LONG, &epochs, 1, 1000000},
         {"--batch", CLI_LONG, &batch, 1, 1 << 20},
         {"--seed", CLI_LONG, &seed, 0, 0},
@@ -165,7 +211,7 @@ int cmd_train(int argc, char **argv)
     ax_epoch_log *hist = NULL;
     ax_standardizer *stats = NULL;
     char *stats_json = NULL;
-    ax_callback *checkpoint = NULL;
+    ax_callback *checkpoint = NULL, *run_log = NULL;
     ax_status s = text ? AX_OK : AX_ERR_IO;
     /* the outputs first: a run must not train for an hour and then fail to save */
     if (s == AX_OK)
@@ -243,14 +289,23 @@ int cmd_train(int argc, char **argv)
             *checkpoint = (ax_callback){.name = "checkpoint", .state = &ck, .epoch_end = checkpoint_epoch};
     }
     ax_model m = ax_spec_model(&spec);
+    if (s == AX_OK && logdir)
+        s = open_run_log(logdir, &spec, &m, opt, train, argc, argv, text, (int)log_steps, (int)histogram_steps, done,
+                         &run_log);
     if (s == AX_OK) {
         ax_fit_config fc = ax_fit_defaults();
         fc.epochs = (int)epochs;
         fc.initial_epoch = done;
         fc.seed = (uint64_t)seed;
         fc.verbosity = json ? AX_QUIET : AX_PROGRESS;
-        fc.callbacks = &checkpoint;
-        fc.n_callbacks = checkpoint != NULL;
+        ax_callback *cbs[2];
+        int n_cbs = 0;
+        if (checkpoint)
+            cbs[n_cbs++] = checkpoint;
+        if (run_log)
+            cbs[n_cbs++] = run_log;
+        fc.callbacks = cbs;
+        fc.n_callbacks = n_cbs;
         s = ax_fit(&m, opt, train, held, &fc, hist);
     }
     if (s == AX_OK)
@@ -265,6 +320,7 @@ int cmd_train(int argc, char **argv)
     } else
         fprintf(stderr, "axon train: %s\n", ax_last_error());
     ax_free(checkpoint);
+    ax_callback_free(run_log);
     ax_free(hist);
     ax_free(stats_json);
     ax_free(vocab_json);
