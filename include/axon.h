@@ -22,5 +22,6 @@
 #include "axon/text.h"
 #include "axon/quant.h"
 #include "axon/onnx.h"
+#include "axon/dist.h"
 
 #endif

@@ -1,5 +1,5 @@
 /* Status codes and the per-thread last-error message. */
-#include "axon/core.h"
+#include "axon.h" /* AXON_VERSION */
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,4 +35,4 @@ ax_status ax_fail(ax_status s, const char *fmt, ...)
     return s;
 }
 
-const char *ax_version(void) { return AXON_VERSION; }
+const char *ax_version(void) { return AXON_VERSION; } /* axon.h's */

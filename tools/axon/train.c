@@ -121,17 +121,36 @@ static void print_json(const char *out, const ax_spec *spec, const ax_epoch_log 
 /* The run's folder (--logdir): the command line and spec as its config,
  * the spec's layers for the summary, graph and activations. A resumed run
  * adds to the folder's logs, its step count going on from the epochs run. */
+typedef struct run_settings {
+    const char *data, *optimizer, *precision, *resume;
+    double lr; /* as the optimizer has it */
+    long seed, epochs, log_steps, histogram_steps;
+} run_settings;
+
 static ax_status open_run_log(const char *dir, const ax_spec *spec, const ax_model *m, const ax_optimizer *opt,
-                              const ax_dataset *train, int argc, char **argv, const char *spec_text, int log_steps,
-                              int histogram_steps, int done, ax_callback **out)
+                              const ax_dataset *train, int argc, char **argv, const char *spec_text,
+                              const run_settings *rs, int done, ax_callback **out)
 {
     cJSON *config = cJSON_CreateObject(), *args = cJSON_AddArrayToObject(config, "command");
     cJSON_AddItemToArray(args, cJSON_CreateString("axon"));
     for (int i = 0; i < argc; i++)
         cJSON_AddItemToArray(args, cJSON_CreateString(argv[i]));
     cJSON_AddStringToObject(config, "spec", spec_text);
+    /* every setting, defaults included, and the versions */
+    cJSON_AddStringToObject(config, "data", rs->data);
     cJSON_AddNumberToObject(config, "train_samples", (double)train->n);
+    cJSON_AddNumberToObject(config, "epochs", (double)rs->epochs);
+    cJSON_AddNumberToObject(config, "batch", (double)ax_graph_batch(spec->graph));
+    cJSON_AddStringToObject(config, "optimizer", rs->optimizer);
+    char lr[32];
+    snprintf(lr, sizeof lr, "%.9g", rs->lr); /* the float's value, not its double's 17 digits */
+    cJSON_AddRawToObject(config, "lr", lr);
+    cJSON_AddNumberToObject(config, "seed", (double)rs->seed);
+    cJSON_AddStringToObject(config, "precision", rs->precision);
     cJSON_AddNumberToObject(config, "threads", ax_get_num_threads());
+    if (rs->resume)
+        cJSON_AddStringToObject(config, "resumed_from", rs->resume);
+    cJSON_AddStringToObject(config, "axon", ax_version());
     char *json = cJSON_PrintUnformatted(config);
     cJSON_Delete(config);
     if (!json)
@@ -144,8 +163,8 @@ static ax_status open_run_log(const char *dir, const ax_spec *spec, const ax_mod
     o.optimizer = opt;
     o.layers = layers;
     o.n_layers = spec->n_layers;
-    o.scalar_every = log_steps;
-    o.histogram_every = histogram_steps;
+    o.scalar_every = (int)rs->log_steps;
+    o.histogram_every = (int)rs->histogram_steps;
     o.append = done > 0;
     const int64_t batch = ax_graph_batch(spec->graph);
     o.first_step = (int64_t)done * ((train->n + batch - 1) / batch);
@@ -289,9 +308,11 @@ int cmd_train(int argc, char **argv)
             *checkpoint = (ax_callback){.name = "checkpoint", .state = &ck, .epoch_end = checkpoint_epoch};
     }
     ax_model m = ax_spec_model(&spec);
-    if (s == AX_OK && logdir)
-        s = open_run_log(logdir, &spec, &m, opt, train, argc, argv, text, (int)log_steps, (int)histogram_steps, done,
-                         &run_log);
+    if (s == AX_OK && logdir) {
+        const run_settings rs = {data, opt_name, precision, resume, ax_optimizer_lr(opt), seed, epochs, log_steps,
+                                 histogram_steps};
+        s = open_run_log(logdir, &spec, &m, opt, train, argc, argv, text, &rs, done, &run_log);
+    }
     if (s == AX_OK) {
         ax_fit_config fc = ax_fit_defaults();
         fc.epochs = (int)epochs;
