@@ -44,25 +44,15 @@ typedef struct board {
 typedef struct asset {
     const char *name, *type;
     const char *data;
+    const size_t *len;
 } asset;
 
 static const asset ASSETS[] = {
-    {"index.html", "text/html; charset=utf-8", axb_index_html},
-    {"board.js", "text/javascript; charset=utf-8", axb_board_js},
-    {"board.css", "text/css; charset=utf-8", axb_board_css},
-    {"chart.js", "text/javascript; charset=utf-8", axb_chart_min_js},
+    {"index.html", "text/html; charset=utf-8", axb_index_html, &axb_index_html_len},
+    {"board.js", "text/javascript; charset=utf-8", axb_board_js, &axb_board_js_len},
+    {"board.css", "text/css; charset=utf-8", axb_board_css, &axb_board_css_len},
+    {"chart.js", "text/javascript; charset=utf-8", axb_chart_min_js, &axb_chart_min_js_len},
 };
-
-static size_t asset_len(const char *name)
-{
-    if (!strcmp(name, "index.html"))
-        return axb_index_html_len;
-    if (!strcmp(name, "board.js"))
-        return axb_board_js_len;
-    if (!strcmp(name, "board.css"))
-        return axb_board_css_len;
-    return axb_chart_min_js_len;
-}
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned code, struct MHD_Response *r, const char *type)
 {
@@ -104,16 +94,14 @@ static int has_run_json(const char *folder)
 /* {"name": NAME, "files": [the run's files the page reads, those that exist]} */
 static void add_run(cJSON *list, const char *name, const char *folder)
 {
-    static const char *const files[] = {"run.json", "epochs.jsonl", "steps.jsonl", "histograms.jsonl",
-                                        "confusion.json"};
     cJSON *o = cJSON_CreateObject(), *have = cJSON_CreateArray();
     cJSON_AddStringToObject(o, "name", name);
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    for (int i = 0; i < BOARD_RUN_FILES; i++) {
         char path[PATH_MAX + 32];
         struct stat st;
-        if (snprintf(path, sizeof path, "%s/%s", folder, files[i]) < (int)sizeof path && stat(path, &st) == 0 &&
-            S_ISREG(st.st_mode))
-            cJSON_AddItemToArray(have, cJSON_CreateString(files[i]));
+        if (snprintf(path, sizeof path, "%s/%s", folder, board_run_files[i]) < (int)sizeof path &&
+            stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            cJSON_AddItemToArray(have, cJSON_CreateString(board_run_files[i]));
     }
     cJSON_AddItemToObject(o, "files", have);
     cJSON_AddItemToArray(list, o);
@@ -237,7 +225,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
     case BOARD_PAGE:
         for (size_t i = 0; i < sizeof ASSETS / sizeof ASSETS[0]; i++)
             if (!strcmp(ASSETS[i].name, asset_name)) {
-                struct MHD_Response *r = MHD_create_response_from_buffer(asset_len(asset_name), (void *)ASSETS[i].data,
+                struct MHD_Response *r = MHD_create_response_from_buffer(*ASSETS[i].len, (void *)ASSETS[i].data,
                                                                          MHD_RESPMEM_PERSISTENT);
                 return respond(c, MHD_HTTP_OK, r, ASSETS[i].type);
             }

@@ -15,6 +15,9 @@ int board_name_ok(const char *name, size_t len)
     return 1;
 }
 
+const char *const board_run_files[BOARD_RUN_FILES] = {"run.json", "epochs.jsonl", "steps.jsonl", "histograms.jsonl",
+                                                       "confusion.json"};
+
 static const char *const ASSETS[] = {"index.html", "board.js", "board.css", "chart.js"};
 
 board_route board_route_of(const char *url, const char **asset, char *run, size_t run_len, char *file,

@@ -10,6 +10,11 @@
  * files). */
 int board_name_ok(const char *name, size_t len);
 
+/* The files of a run folder the page reads (docs/board.md), run.json
+ * first; board.js lists the same. */
+#define BOARD_RUN_FILES 5
+extern const char *const board_run_files[BOARD_RUN_FILES];
+
 typedef enum { BOARD_NOT_FOUND = 0, BOARD_PAGE, BOARD_RUN_LIST, BOARD_RUN_FILE, BOARD_BAD_PATH } board_route;
 
 /* Route a decoded URL path: "/" and the page's assets (BOARD_PAGE, *asset

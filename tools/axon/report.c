@@ -29,8 +29,6 @@ static void usage(FILE *f)
 /* Each run's files: at most this much of the logs altogether */
 #define REPORT_MAX_BYTES ((size_t)512 << 20)
 
-static const char *const RUN_FILES[] = {"run.json", "epochs.jsonl", "steps.jsonl", "histograms.jsonl",
-                                        "confusion.json"};
 
 static int is_run(const char *folder)
 {
@@ -46,9 +44,9 @@ static ax_status add_run(cJSON *runs, const char *folder, const char *name, size
     cJSON *run = cJSON_CreateObject(), *files = cJSON_AddObjectToObject(run, "files");
     cJSON_AddStringToObject(run, "name", name);
     cJSON_AddItemToArray(runs, run);
-    for (size_t i = 0; i < sizeof RUN_FILES / sizeof RUN_FILES[0]; i++) {
+    for (int i = 0; i < BOARD_RUN_FILES; i++) {
         char path[PATH_MAX + 32];
-        if (snprintf(path, sizeof path, "%s/%s", folder, RUN_FILES[i]) >= (int)sizeof path)
+        if (snprintf(path, sizeof path, "%s/%s", folder, board_run_files[i]) >= (int)sizeof path)
             return ax_fail(AX_ERR_IO, "%s: path too long", folder);
         struct stat st;
         if (i > 0 && stat(path, &st) != 0)
@@ -59,7 +57,7 @@ static ax_status add_run(cJSON *runs, const char *folder, const char *name, size
         if (s != AX_OK)
             return s;
         *total += len;
-        cJSON_AddStringToObject(files, RUN_FILES[i], text);
+        cJSON_AddStringToObject(files, board_run_files[i], text);
         ax_free(text);
     }
     return AX_OK;
