@@ -3,7 +3,8 @@
 #
 #   make demo    train the 784-256-128-10 MLP on Fashion-MNIST
 #   make test    every test, in a release build and under ASan + UBSan
-#   make bench   axon vs PyTorch: MLP and CNN epochs, inference, a busy machine, an LSTM step, batch-1 latency (bench/README.md)
+#   make bench   axon vs PyTorch: MLP and CNN epochs, inference, a busy machine, an LSTM step, batch-1 latency,
+#                logging, data-parallel epochs over MPI (bench/README.md)
 #   make fuzz    every reader's libFuzzer harness for FUZZ_SECONDS (600) each (fuzz/)
 #   make install install the libraries, headers and axon.pc (PREFIX=/usr/local)
 #   make catalog rewrite the op reference of docs/catalog.md from the op schemas
@@ -77,6 +78,7 @@ bench: deps-bench build
 	bench/lstm.sh $(BUILD)
 	bench/latency.sh $(BUILD)
 	$(BUILD)/bench_logging 1 5
+	bench/dist.sh $(BUILD)
 
 # the generated block of docs/catalog.md, from `axon ops --markdown`
 catalog: build

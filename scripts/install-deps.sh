@@ -7,8 +7,8 @@ case "${1:-build}" in
   build) pkgs="$build" ;;
   demo) pkgs="$build dataset-fashion-mnist" ;;
   test) pkgs="$build dataset-fashion-mnist python3-torch python3-protobuf python3-numpy python3-onnx nodejs clang libclang-rt-14-dev libomp-14-dev
-        gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium libopenmpi-dev openmpi-bin openssh-client" ;;
-  bench) pkgs="$build dataset-fashion-mnist python3-torch python3-numpy time" ;;
+        gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium libopenmpi-dev openmpi-bin openssh-client iproute2" ;;
+  bench) pkgs="$build dataset-fashion-mnist python3-torch python3-numpy time libopenmpi-dev openmpi-bin" ;;
   *) echo "usage: $0 build|test|demo|bench" >&2; exit 2 ;;
 esac
 missing=""

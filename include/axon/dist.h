@@ -43,9 +43,22 @@ const char *ax_comm_kind(const ax_comm *c); /* "single" or "mpi" */
  * the same bits on every rank. */
 ax_status ax_comm_allreduce_sum(ax_comm *c, float *data, int64_t n);
 ax_status ax_comm_allreduce_sum_f64(ax_comm *c, double *data, int64_t n);
+/* The same sum while the caller goes on computing: start it, call
+ * ax_comm_test now and then (MPI moves the data inside its calls), then
+ * ax_comm_wait, which frees the request. data is the caller's until then:
+ * neither read nor written while the sum runs. Every rank starts its sums
+ * in the same order. At most 2^28 values per request. */
+typedef struct ax_comm_request ax_comm_request;
+ax_status ax_comm_iallreduce_sum(ax_comm *c, float *data, int64_t n, ax_comm_request **out);
+ax_status ax_comm_test(ax_comm *c, ax_comm_request *r, int *done);
+ax_status ax_comm_wait(ax_comm *c, ax_comm_request *r);
 /* root's bytes to every rank */
 ax_status ax_comm_broadcast(ax_comm *c, void *data, size_t bytes, int root);
 ax_status ax_comm_barrier(ax_comm *c);
+/* End every process of the job now, with exit status code (MPI_Abort;
+ * one process: exit). For a program that has met an error on one rank
+ * and must not leave the others waiting; the library never calls it. */
+void ax_comm_abort(ax_comm *c, int code);
 
 /* The same sum over shards held in one process: out[i] = ((x_0[i] +
  * x_1[i]) + ...) over shards[0..k), the order ax_comm_allreduce_sum adds

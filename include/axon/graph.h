@@ -182,7 +182,8 @@ ax_node *ax_avg_pool2d(ax_graph *g, ax_node *x, int kh, int kw, int stride_h, in
 ax_node *ax_global_avg_pool(ax_graph *g, ax_node *x);
 
 /* Inverted dropout with rate p (identity in eval); the spatial form drops
- * whole maps of [N, C, ...]. Seeded by ax_graph_seed. */
+ * whole maps of [N, C, ...]. Seeded by ax_graph_seed; each sample's mask
+ * from its own stream (ax_graph_set_row_base). */
 ax_node *ax_dropout(ax_graph *g, ax_node *x, float p);
 ax_node *ax_spatial_dropout(ax_graph *g, ax_node *x, float p);
 
@@ -233,6 +234,20 @@ void ax_graph_seed(ax_graph *g, uint64_t seed);
 /* The stream's state, to save and restore (checkpoints). */
 ax_rng ax_graph_rng(const ax_graph *g);
 void ax_graph_set_rng(ax_graph *g, ax_rng rng);
+/* Where the batch's first row sits in a larger batch that was split into
+ * shards (data-parallel training; 0 by default). A stochastic op draws one
+ * key per pass from the graph's stream and row r's values from a stream of
+ * (key, first_row + r), so the shards of a batch, run from the same stream
+ * state, draw exactly what the whole batch draws. */
+void ax_graph_set_row_base(ax_graph *g, int64_t first_row);
+int64_t ax_graph_row_base(const ax_graph *g);
+/* Called by ax_graph_backward after each op node's backward step (ids
+ * from the output down; skipped ops too): once it has been called for
+ * every op that reads a parameter, that parameter's gradient is final.
+ * Data-parallel training sends gradients while backward goes on. NULL
+ * turns it off. */
+typedef void (*ax_backward_hook)(void *user, int node_id);
+void ax_graph_set_backward_hook(ax_graph *g, ax_backward_hook hook, void *user);
 
 ax_status ax_graph_compile(ax_graph *g);
 /* Mixed precision (from the next pass on): the ops that can compute with

@@ -229,7 +229,29 @@ typedef struct ax_fit_config {
     int stratify;              /* ... keeping each class's share */
     ax_callback **callbacks; /* called in order at each step, after each epoch and at the end */
     int n_callbacks;
+    /* Data-parallel training (docs/distributed.md). Each batch is split into
+     * N shards of consecutive rows; each shard's gradient, scaled by its
+     * share of the rows, is added to the others in shard order before the
+     * update. comm: N processes, one shard each (NULL: this one alone);
+     * shards: N computed in turn by this one process, the same bits as N
+     * processes (0 or 1: no split; not with a communicator of several). */
+    struct ax_comm *comm;
+    int shards;
+    int64_t bucket_bytes;    /* gradients sent while backward runs, in buckets of at most this many bytes
+                                (or one parameter; 0: 256 KiB) */
+    struct ax_parallel_stats *parallel_stats; /* filled in at the end when not NULL */
 } ax_fit_config;
+
+/* Where a data-parallel run's time went (ax_fit_config.parallel_stats). */
+typedef struct ax_parallel_stats {
+    int shards, ranks, buckets;  /* shards of a batch, processes, gradient buckets per step */
+    int64_t steps;
+    int64_t started_in_backward; /* buckets whose sum began before backward ended */
+    int64_t done_in_backward;    /* ... and had finished by then */
+    double backward_seconds;     /* in this process's backward passes */
+    double wait_seconds;         /* after backward, waiting for the gradients' sums */
+    double reduce_seconds;       /* the step's other sums (loss, counts) and buffers */
+} ax_parallel_stats;
 
 ax_fit_config ax_fit_defaults(void);
 

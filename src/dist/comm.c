@@ -23,12 +23,27 @@ static ax_status single_barrier(ax_comm *c)
     return AX_OK;
 }
 
+/* one process: the sum is its own values, done at once */
+static ax_status single_istart(ax_comm *c, float *data, int64_t n, ax_comm_request **out)
+{
+    (void)c, (void)data, (void)n;
+    *out = NULL;
+    return AX_OK;
+}
+
+static void single_abort(ax_comm *c, int code)
+{
+    (void)c;
+    exit(code);
+}
+
 ax_status ax_comm_single(ax_comm **out)
 {
     if (!(*out = ax_calloc(1, sizeof **out)))
         return ax_fail(AX_ERR_NOMEM, "communicator: out of memory");
     **out = (ax_comm){.kind = "single", .rank = 0, .size = 1, .allreduce = single_allreduce,
-                      .broadcast = single_broadcast, .barrier = single_barrier};
+                      .broadcast = single_broadcast, .barrier = single_barrier, .istart = single_istart,
+                      .abort = single_abort};
     return AX_OK;
 }
 
@@ -94,6 +109,25 @@ ax_status ax_comm_broadcast(ax_comm *c, void *data, size_t bytes, int root)
 }
 
 ax_status ax_comm_barrier(ax_comm *c) { return c->barrier(c); }
+
+ax_status ax_comm_iallreduce_sum(ax_comm *c, float *data, int64_t n, ax_comm_request **out)
+{
+    *out = NULL;
+    if (n < 0 || n > (int64_t)1 << 28 || (n > 0 && !data))
+        return ax_fail(AX_ERR_INVALID_ARG, "allreduce: needs data for %lld values (at most 2^28 per request)",
+                       (long long)n);
+    return n ? c->istart(c, data, n, out) : AX_OK;
+}
+
+ax_status ax_comm_test(ax_comm *c, ax_comm_request *r, int *done)
+{
+    *done = 1;
+    return r ? c->itest(c, r, done) : AX_OK;
+}
+
+ax_status ax_comm_wait(ax_comm *c, ax_comm_request *r) { return r ? c->iwait(c, r) : AX_OK; }
+
+void ax_comm_abort(ax_comm *c, int code) { c->abort(c, code); }
 
 void ax_sum_in_order(float *out, const float *const *shards, int k, int64_t n)
 {

@@ -28,6 +28,9 @@ struct ax_graph {
     float *param_span, *grad_span, *buffer_span;
     int64_t param_span_n, buffer_span_n;
     ax_rng rng;
+    int64_t row_base; /* the batch's first row in the whole batch */
+    ax_backward_hook backward_hook;
+    void *backward_hook_user;
     /* team sizes for the training steps and for the inference passes,
      * each timed between one forward pass and the next of its kind */
     ax_governor governor[2];
@@ -202,6 +205,30 @@ ax_node *ax_buffer(ax_graph *g, const char *name, ax_shape shape)
 int ax_node_is_buffer(const ax_node *n) { return n->buffer; }
 
 void ax_graph_seed(ax_graph *g, uint64_t seed) { ax_rng_seed(&g->rng, seed, 7); }
+void ax_graph_set_row_base(ax_graph *g, int64_t first_row) { g->row_base = first_row; }
+int64_t ax_graph_row_base(const ax_graph *g) { return g->row_base; }
+void ax_graph_set_backward_hook(ax_graph *g, ax_backward_hook hook, void *user)
+{
+    g->backward_hook = hook;
+    g->backward_hook_user = user;
+}
+
+uint64_t ax_pass_key(const ax_run_ctx *ctx)
+{
+    const uint64_t hi = ax_rng_u32(ctx->rng);
+    return hi << 32 | ax_rng_u32(ctx->rng);
+}
+
+ax_rng ax_row_rng(const ax_run_ctx *ctx, uint64_t key, int64_t row)
+{
+    /* splitmix64's finaliser spreads (key, row) over the seed space */
+    uint64_t z = key + (uint64_t)(ctx->row_base + row) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    ax_rng r;
+    ax_rng_seed(&r, z ^ (z >> 31), 0xd409);
+    return r;
+}
 ax_rng ax_graph_rng(const ax_graph *g) { return g->rng; }
 void ax_graph_set_rng(ax_graph *g, ax_rng rng) { g->rng = rng; }
 
@@ -650,7 +677,7 @@ ax_status ax_graph_forward_to(ax_graph *g, ax_node *upto)
         return ax_fail(AX_ERR_STATE, "graph: forward before compile");
     ax_governor_tick(&g->governor[g->training], g->last_pass == g->training, g->batch);
     g->last_pass = g->training;
-    ax_run_ctx ctx = {g->training, &g->rng};
+    ax_run_ctx ctx = {g->training, &g->rng, g->row_base};
     int last = upto ? upto->id : g->n_nodes - 1;
     for (int i = 0; i <= last; i++) {
         ax_node *n = g->nodes[i];
@@ -691,11 +718,13 @@ ax_status ax_graph_backward(ax_graph *g, ax_node *output, const float *seed)
     else
         output->grad[0] = 1.0f;
     output->grad_written = 1;
-    ax_run_ctx ctx = {g->training, &g->rng};
+    ax_run_ctx ctx = {g->training, &g->rng, g->row_base};
     for (int i = output->id; i >= 0; i--) {
         ax_node *n = g->nodes[i];
         if (n->kind == AX_NODE_OP && n->needs_grad && n->grad_written)
             n->run_backward(n, &ctx);
+        if (g->backward_hook && n->kind == AX_NODE_OP)
+            g->backward_hook(g->backward_hook_user, i);
     }
     /* What the caller reads (parameters, inputs) must be zero, not stale,
      * when nothing reached it. */

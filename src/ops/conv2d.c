@@ -243,6 +243,11 @@ static ax_dnnl_conv *onednn_for(ax_node *n, const dims *d, ax_status *err)
     const int slot = st->by_batch[0] ? 1 : 0;
     ax_dnnl_conv *c;
     ax_status s = ax_dnnl_conv_new(&sh, &c);
+    if (s != AX_OK && s != AX_ERR_NOMEM && sh.bf16) { /* no bf16 kernel on this CPU: float32 on oneDNN */
+        ax_dnnl_conv_shape f32 = sh;
+        f32.bf16 = 0;
+        s = ax_dnnl_conv_new(&f32, &c);
+    }
     if (s == AX_OK && sh.relu && sh.backward && !st->masked_dy &&
         !(st->masked_dy = ax_alloc_aligned((size_t)(n->max_numel > 0 ? n->max_numel : 1) * sizeof(float)))) {
         ax_dnnl_conv_free(c);

@@ -2,8 +2,9 @@
  * kept with probability 1 - p and scaled by 1 / (1 - p), so eval needs no
  * rescaling and is the identity. Attributes p (0.5) and spatial = 1
  * for spatial dropout (Tompson et al. 2015), which drops whole maps
- * (axis 1) of [N, C, ...] together. The mask comes from the graph's seeded
- * stream and is kept for the backward pass. */
+ * (axis 1) of [N, C, ...] together. Each sample's mask comes from its own
+ * stream (ax_row_rng: the same mask whichever shard of a batch the sample
+ * is in) and is kept for the backward pass. */
 #include "ops/op.h"
 #include "backends/cpu/kernels.h"
 
@@ -37,8 +38,13 @@ static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
         return AX_OK;
     }
     const float keep_scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
-    for (int64_t k = 0; k < count / u; k++) /* serial: the same stream, the same mask */
-        n->scratch[k] = ax_rng_uniform(ctx->rng) >= p ? keep_scale : 0.0f;
+    const int64_t rows = n->shape.dim[0], per_row = rows ? count / u / rows : 0;
+    const uint64_t key = ax_pass_key(ctx);
+    for (int64_t r = 0; r < rows; r++) { /* each sample's mask from its own stream */
+        ax_rng rng = ax_row_rng(ctx, key, r);
+        for (int64_t k = r * per_row; k < (r + 1) * per_row; k++)
+            n->scratch[k] = ax_rng_uniform(&rng) >= p ? keep_scale : 0.0f;
+    }
     for (int64_t k = 0; k < count / u; k++) {
         const float m = n->scratch[k];
         const float *x = n->in[0]->data + k * u;

@@ -19,8 +19,16 @@ typedef enum ax_node_kind { AX_NODE_INPUT, AX_NODE_PARAM, AX_NODE_OP } ax_node_k
 /* What an op's forward pass may need beyond its node. */
 typedef struct ax_run_ctx {
     int training;
-    ax_rng *rng; /* for stochastic ops, seeded by the graph */
+    ax_rng *rng;      /* for stochastic ops, seeded by the graph */
+    int64_t row_base; /* the batch's first row in the whole batch (ax_graph_set_row_base) */
 } ax_run_ctx;
+
+/* A stochastic op's draws in a training pass: one key per op from the
+ * graph's stream, then row r's values from a stream of (key, row_base + r).
+ * A row's values so depend on where the row sits in the whole batch, not
+ * on how the batch was split into shards or on the rows beside it. */
+uint64_t ax_pass_key(const ax_run_ctx *ctx);
+ax_rng ax_row_rng(const ax_run_ctx *ctx, uint64_t key, int64_t row);
 
 typedef struct ax_op_def ax_op_def;
 

@@ -90,13 +90,17 @@ static ax_status rrelu_forward(ax_node *n, const ax_run_ctx *ctx)
         return ax_fail(AX_ERR_INVALID_ARG, "rrelu: lower %g is above upper %g", (double)lo, (double)hi);
     const float *x = n->in[0]->data;
     float *slope = n->scratch;
-    int64_t count = ax_numel(n);
-    for (int64_t i = 0; i < count; i++) {
-        /* Draw for every element, so the stream advances the same way
-         * whatever the data. */
-        float s = ctx->training ? lo + (hi - lo) * ax_rng_uniform(ctx->rng) : 0.5f * (lo + hi);
-        slope[i] = x[i] >= 0.0f ? 1.0f : s;
-        n->data[i] = slope[i] * x[i];
+    const int64_t count = ax_numel(n), rows = n->shape.dim[0], per_row = rows ? count / rows : 0;
+    const uint64_t key = ctx->training ? ax_pass_key(ctx) : 0;
+    for (int64_t r = 0; r < rows; r++) {
+        /* each sample's slopes from its own stream, drawn for every element
+         * so the stream advances the same way whatever the data */
+        ax_rng rng = ax_row_rng(ctx, key, r);
+        for (int64_t i = r * per_row; i < (r + 1) * per_row; i++) {
+            float s = ctx->training ? lo + (hi - lo) * ax_rng_uniform(&rng) : 0.5f * (lo + hi);
+            slope[i] = x[i] >= 0.0f ? 1.0f : s;
+            n->data[i] = slope[i] * x[i];
+        }
     }
     return AX_OK;
 }

@@ -1,7 +1,8 @@
 /* fit, evaluate, predict: the training loop over mini-batches. */
 #include "axon/train.h"
-#include "train/rows.h"
+#include "train/parallel.h"
 #include "train/progress.h"
+#include "train/rows.h"
 
 #include <math.h>
 #include <string.h>
@@ -231,22 +232,61 @@ static int first_classifier(const feed *f)
     return -1;
 }
 
-/* After a forward pass to the loss: add the batch (`loss` the total's value). */
-static ax_status add_batch(const feed *f, sums *sm, double loss, int64_t rows)
+/* What a pass adds up for each batch, as doubles (integers in them are
+ * exact): [0] the loss times the rows, [1 + k] head k's loss times the
+ * rows, [1 + H + k] head k's hits, [1 + 2H] the rows. Shards and ranks add
+ * their records in shard order. */
+#define RECORD_MAX (2 + 2 * AX_MAX_HEADS)
+static int record_size(const feed *f) { return 2 + 2 * f->n_heads; }
+
+/* After a forward pass to the loss (`loss` the total's value). */
+static ax_status record_batch(const feed *f, double loss, int64_t rows, ax_confusion *confusion, double *rec)
 {
-    sm->loss += loss * (double)rows;
-    for (int k = 0; k < f->n_heads; k++) {
+    const int h = f->n_heads;
+    memset(rec, 0, (size_t)record_size(f) * sizeof *rec);
+    rec[0] = loss * (double)rows;
+    for (int k = 0; k < h; k++) {
         float hl = (float)loss;
         ax_status s = f->several ? ax_node_read(f->heads[k].loss, &hl, 1) : AX_OK;
         if (s != AX_OK)
             return s;
-        sm->head_loss[k] += (double)hl * (double)rows;
+        rec[1 + k] = (double)hl * (double)rows;
         if (f->classify[k])
-            sm->correct[k] += count_correct(&f->t[k], f->heads[k].output, f->labels_per_row[k], rows,
-                                            k == first_classifier(f) ? sm->confusion : NULL);
+            rec[1 + h + k] = (double)count_correct(&f->t[k], f->heads[k].output, f->labels_per_row[k], rows,
+                                                   k == first_classifier(f) ? confusion : NULL);
     }
-    sm->seen += rows;
+    rec[1 + 2 * h] = (double)rows;
     return AX_OK;
+}
+
+static void add_record(const feed *f, sums *sm, const double *rec)
+{
+    const int h = f->n_heads;
+    sm->loss += rec[0];
+    for (int k = 0; k < h; k++) {
+        sm->head_loss[k] += rec[1 + k];
+        sm->correct[k] += (int64_t)rec[1 + h + k];
+    }
+    sm->seen += (int64_t)rec[1 + 2 * h];
+}
+
+static ax_status add_batch(const feed *f, sums *sm, double loss, int64_t rows)
+{
+    double rec[RECORD_MAX];
+    ax_status s = record_batch(f, loss, rows, sm->confusion, rec);
+    if (s == AX_OK)
+        add_record(f, sm, rec);
+    return s;
+}
+
+/* A pass's sums as a record (and back), to add shards' and ranks' sums */
+static void record_of(const feed *f, const sums *sm, double *rec)
+{
+    const int h = f->n_heads;
+    rec[0] = sm->loss;
+    for (int k = 0; k < h; k++)
+        rec[1 + k] = sm->head_loss[k], rec[1 + h + k] = (double)sm->correct[k];
+    rec[1 + 2 * h] = (double)sm->seen;
 }
 
 static double accuracy_of(const feed *f, const sums *sm, int k)
@@ -279,8 +319,39 @@ static ax_node *last_output(const feed *f)
 
 /* One pass over ds without updates; fills the metrics (head ones when
  * heads is not NULL), or writes the outputs into predictions. */
+/* A data-parallel evaluation's sums: batch i was shard i % N's; each
+ * process's shards are added in shard order, then the ranks' in rank
+ * order (the confusion counts with them), so every rank has the totals. */
+static ax_status join_shards(ax_dp *dp, const feed *f, sums *shard, sums *sm, int failed)
+{
+    const int nr = record_size(f);
+    const ax_confusion *conf = sm->confusion;
+    const int64_t cells = conf ? (int64_t)conf->n_classes * conf->n_classes : 0;
+    double *rec = ax_calloc((size_t)(nr + cells), sizeof *rec);
+    if (!rec)
+        return ax_fail(AX_ERR_NOMEM, "evaluate: out of memory");
+    for (int j = 0; j < ax_dp_count(dp); j++) {
+        double one[RECORD_MAX];
+        record_of(f, &shard[j], one);
+        ax_dp_add_record(dp, j, rec, one, nr);
+    }
+    for (int64_t i = 0; i < cells; i++)
+        rec[nr + i] = (double)conf->counts[i];
+    ax_status s = ax_dp_reduce(dp, rec, (int)(nr + cells), failed, "an evaluation pass");
+    ax_confusion *counts = sm->confusion;
+    *sm = (sums){.confusion = counts};
+    add_record(f, sm, rec);
+    if (counts) {
+        counts->total = 0;
+        for (int64_t i = 0; i < cells; i++)
+            counts->total += counts->counts[i] = (int64_t)rec[nr + i];
+    }
+    ax_free(rec);
+    return s;
+}
+
 static ax_status run_eval(ax_model *m, const feed *f, const ax_dataset *ds, ax_metrics *out, ax_metrics *heads,
-                          int *n_heads, float *predictions, ax_confusion *confusion)
+                          int *n_heads, float *predictions, ax_confusion *confusion, ax_dp *dp)
 {
     ax_batcher *b;
     ax_status s = ax_batcher_new(ds, ax_graph_max_batch(m->graph), 0, 0, &b);
@@ -309,7 +380,17 @@ static ax_status run_eval(ax_model *m, const feed *f, const ax_dataset *ds, ax_m
     for (int k = 0; k < f->n_heads && predictions && !f->has_targets && s == AX_OK; k++)
         if (f->heads[k].target)
             s = ax_node_write(f->heads[k].target, t, ax_node_numel(f->heads[k].target));
-    while (s == AX_OK && (rows = ax_batcher_next(b, x, t)) > 0) {
+    /* data-parallel: each shard's sums apart (predictions never are) */
+    const int split = dp && !predictions && ax_dp_size(dp) > 1;
+    sums *shard = split ? ax_calloc((size_t)ax_dp_count(dp), sizeof *shard) : NULL;
+    if (split && !shard)
+        s = ax_fail(AX_ERR_NOMEM, "evaluate: out of memory");
+    for (int j = 0; split && shard && j < ax_dp_count(dp); j++)
+        shard[j].confusion = confusion;
+    for (int64_t i = 0; s == AX_OK && (rows = ax_batcher_next(b, x, t)) > 0; i++) {
+        const int j = split ? (int)(i % ax_dp_size(dp)) - ax_dp_first(dp) : 0;
+        if (split && (j < 0 || j >= ax_dp_count(dp)))
+            continue; /* another rank's batch */
         if ((s = feed_batch(m->graph, f, x, t, rows)) != AX_OK)
             break;
         if ((s = ax_graph_forward_to(m->graph, predictions ? last_output(f) : m->loss)) != AX_OK)
@@ -329,9 +410,14 @@ static ax_status run_eval(ax_model *m, const feed *f, const ax_dataset *ds, ax_m
         } else {
             float loss;
             if ((s = ax_node_read(m->loss, &loss, 1)) == AX_OK)
-                s = add_batch(f, &sm, loss, rows);
+                s = add_batch(f, split ? &shard[j] : &sm, loss, rows);
         }
     }
+    if (split) { /* on every rank, failed or not, so that none waits */
+        const ax_status joined = shard ? join_shards(dp, f, shard, &sm, s != AX_OK) : s;
+        s = s == AX_OK ? joined : s;
+    }
+    ax_free(shard);
     ax_graph_set_training(m->graph, was_training);
     ax_batcher_free(b);
     ax_free(x);
@@ -351,38 +437,40 @@ ax_status ax_evaluate_heads(ax_model *m, const ax_dataset *ds, ax_metrics *out, 
     feed f;
     int n;
     ax_status s = bind(m, ds, "evaluate", 0, &f);
-    return s != AX_OK ? s : run_eval(m, &f, ds, out, heads, &n, NULL, NULL);
+    return s != AX_OK ? s : run_eval(m, &f, ds, out, heads, &n, NULL, NULL, NULL);
 }
 
 ax_status ax_predict(ax_model *m, const ax_dataset *ds, float *out)
 {
     feed f;
     ax_status s = bind(m, ds, "predict", 1, &f);
-    return s != AX_OK ? s : run_eval(m, &f, ds, NULL, NULL, NULL, out, NULL);
+    return s != AX_OK ? s : run_eval(m, &f, ds, NULL, NULL, NULL, out, NULL, NULL);
 }
 
-ax_status ax_train_step(ax_model *m, ax_optimizer *opt, ax_callback *const *callbacks, int n_callbacks,
-                        ax_step *step)
+/* Forward to the loss and backward: the step's gradients, its loss in *loss. */
+static ax_status forward_backward(ax_model *m, const ax_step *step, float *loss)
 {
     ax_graph *g = m->graph;
     ax_graph_set_training(g, 1);
     ax_status s = ax_graph_forward_to(g, m->loss);
-    if (s != AX_OK)
-        return s;
-    float loss;
-    if ((s = ax_node_read(m->loss, &loss, 1)) != AX_OK)
-        return s;
-    if (!isfinite(loss))
-        return ax_fail(AX_ERR_NUMERIC,
-                       "fit: the loss became %s at epoch %d, step %lld (exploding gradients? "
-                       "try a smaller learning rate)",
-                       isnan(loss) ? "NaN" : "infinite", step->epoch, (long long)step->step);
-    step->loss = loss;
-    step->rows = ax_graph_batch(g);
-    step->grads = ax_graph_grad_span(g);
+    if (s == AX_OK)
+        s = ax_node_read(m->loss, loss, 1);
+    if (s == AX_OK && !isfinite(*loss))
+        s = ax_fail(AX_ERR_NUMERIC,
+                    "fit: the loss became %s at epoch %d, step %lld (exploding gradients? "
+                    "try a smaller learning rate)",
+                    isnan(*loss) ? "NaN" : "infinite", step->epoch, (long long)step->step);
+    return s == AX_OK ? ax_graph_backward(g, m->loss, NULL) : s;
+}
+
+/* The gradients are the step's: the callbacks see them, the optimizer
+ * applies them. */
+static ax_status update(ax_model *m, ax_optimizer *opt, ax_callback *const *callbacks, int n_callbacks,
+                        ax_step *step)
+{
+    ax_status s = AX_OK;
+    step->grads = ax_graph_grad_span(m->graph);
     step->skip_update = 0;
-    if ((s = ax_graph_backward(g, m->loss, NULL)) != AX_OK)
-        return s;
     for (int k = 0; k < n_callbacks && s == AX_OK; k++)
         if (callbacks[k]->grads_ready)
             s = callbacks[k]->grads_ready(callbacks[k], m, step);
@@ -394,10 +482,66 @@ ax_status ax_train_step(ax_model *m, ax_optimizer *opt, ax_callback *const *call
     return s;
 }
 
-static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_loader *l, const ax_fit_config *c, const feed *f,
-                             int epoch, ax_progress *prog, ax_epoch_log *log)
+ax_status ax_train_step(ax_model *m, ax_optimizer *opt, ax_callback *const *callbacks, int n_callbacks,
+                        ax_step *step)
+{
+    float loss;
+    ax_status s = forward_backward(m, step, &loss);
+    if (s != AX_OK)
+        return s;
+    step->loss = loss;
+    step->rows = ax_graph_batch(m->graph);
+    return update(m, opt, callbacks, n_callbacks, step);
+}
+
+/* One step of fit on a batch of `rows` rows: this process's shards of it
+ * (all of it when alone), their gradients summed over every shard, then
+ * the update. record: the batch's sums over every shard. */
+static ax_status fit_step(ax_model *m, ax_optimizer *opt, const ax_fit_config *c, const feed *f, ax_dp *dp,
+                          const float *bx, const float *bt, int64_t rows, ax_step *step, double *record)
 {
     ax_graph *g = m->graph;
+    const int nr = record_size(f);
+    ax_status s = ax_dp_begin_step(dp), failed = AX_OK;
+    for (int j = 0; j < ax_dp_count(dp) && s == AX_OK; j++) {
+        int64_t first, n;
+        double shard[RECORD_MAX] = {0};
+        ax_dp_shard_rows(dp, rows, ax_dp_first(dp) + j, &first, &n);
+        if ((s = ax_dp_before_shard(dp, j, rows)) != AX_OK)
+            break;
+        float loss = 0.0f;
+        if (n > 0 && (failed = feed_batch(g, f, bx + first * f->x_row, bt + first * f->t_row, n)) == AX_OK &&
+            (failed = forward_backward(m, step, &loss)) == AX_OK)
+            failed = record_batch(f, loss, n, NULL, shard);
+        if (n == 0) { /* fewer rows than shards: this one adds nothing */
+            const ax_span grads = ax_graph_grad_span(g);
+            memset(grads.data, 0, (size_t)grads.n * sizeof(float));
+        }
+        if (failed != AX_OK && ax_dp_ranks(dp) == 1)
+            return failed; /* alone: nobody waits */
+        s = ax_dp_after_shard(dp, j, failed != AX_OK);
+        ax_dp_add_record(dp, j, record, shard, nr);
+    }
+    if (s == AX_OK)
+        s = ax_dp_finish_step(dp, record, nr, failed != AX_OK, "a training step");
+    if (failed != AX_OK)
+        return failed;
+    if (s != AX_OK)
+        return s;
+    if (ax_dp_count(dp) > 1) { /* the callbacks see shard 0's rows, as rank 0's do */
+        int64_t first, n;
+        ax_dp_shard_rows(dp, rows, 0, &first, &n);
+        if (n > 0 && (s = feed_batch(g, f, bx, bt, n)) != AX_OK)
+            return s;
+    }
+    step->loss = (float)(record[0] / (double)rows);
+    step->rows = rows;
+    return update(m, opt, c->callbacks, c->n_callbacks, step);
+}
+
+static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_loader *l, const ax_fit_config *c, const feed *f,
+                             ax_dp *dp, int epoch, ax_progress *prog, ax_epoch_log *log)
+{
     sums sm = {0};
     int64_t rows;
     ax_step step = {.epoch = epoch};
@@ -407,12 +551,11 @@ static ax_status train_epoch(ax_model *m, ax_optimizer *opt, ax_loader *l, const
     while ((rows = ax_loader_next(l, &bx, &bt)) > 0) {
         /* the loader made this batch while the last step ran */
         step.step++;
-        if ((s = feed_batch(g, f, bx, bt, rows)) != AX_OK ||
-            (s = ax_train_step(m, opt, c->callbacks, c->n_callbacks, &step)) != AX_OK)
+        double record[RECORD_MAX];
+        if ((s = fit_step(m, opt, c, f, dp, bx, bt, rows, &step, record)) != AX_OK)
             return s;
         /* the head losses and outputs are those of the forward pass, before the update */
-        if ((s = add_batch(f, &sm, step.loss, rows)) != AX_OK)
-            return s;
+        add_record(f, &sm, record);
         ax_progress_step(prog, step.step, sm.loss / (double)sm.seen, f->several ? NAN : accuracy_of(f, &sm, 0));
     }
     metrics_of(f, &sm, &log->train, log->train_heads, &log->n_heads);
@@ -440,10 +583,48 @@ ax_status ax_fit(ax_model *m, ax_optimizer *opt, const ax_dataset *train, const 
     return s;
 }
 
+/* A batch split into shards trains like the whole batch when each loss is
+ * a mean over the rows (each shard's gradient weighted by its share); a
+ * summed loss would need the shards' gradients unweighted. */
+static ax_status check_mean_losses(ax_model *m)
+{
+    ax_graph *g = m->graph;
+    for (int i = 0; i <= ax_node_id(m->loss); i++) {
+        const ax_node *n = ax_graph_node(g, i);
+        const ax_op_schema *sc = ax_node_schema(n);
+        for (int k = 0; sc && k < sc->n_attrs; k++)
+            if (!strcmp(sc->attrs[k].name, "reduction") && ax_node_attr(n, k) != 0.0)
+                return ax_fail(AX_ERR_UNSUPPORTED, "fit: data-parallel training needs losses averaged over the batch; "
+                               "'%s' (%s) sums", ax_node_name(n), sc->name);
+        if (sc && !strcmp(sc->name, "sse"))
+            return ax_fail(AX_ERR_UNSUPPORTED, "fit: data-parallel training needs losses averaged over the batch; "
+                           "'%s' (sse) sums", ax_node_name(n));
+    }
+    return AX_OK;
+}
+
+/* Every rank must see the same data and settings, or their collectives
+ * would not match: the first difference is an error on every rank. */
+static ax_status start_parallel(ax_dp *dp, ax_model *m, const ax_dataset *train, const ax_dataset *test,
+                                const ax_fit_config *c)
+{
+    if (ax_dp_size(dp) == 1)
+        return AX_OK;
+    ax_status s = check_mean_losses(m);
+    if (s != AX_OK || ax_dp_ranks(dp) == 1)
+        return s;
+    const int64_t check[] = {train->n, test ? test->n : -1, ax_graph_max_batch(m->graph),
+                             ax_graph_param_count(m->graph), c->epochs, c->initial_epoch, (int64_t)c->seed,
+                             ax_graph_num_nodes(m->graph)};
+    const char *const what[] = {"training samples", "held-out samples", "batch size", "parameters", "epochs",
+                                "epochs already run", "seed", "graph nodes"};
+    return ax_dp_start(dp, check, what, (int)(sizeof check / sizeof check[0]));
+}
+
 static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train, const ax_dataset *test,
                         const ax_fit_config *cfg, FILE *out, ax_epoch_log *history)
 {
-    const ax_fit_config c = *cfg;
+    ax_fit_config c = *cfg;
     feed on_train, on_test;
     ax_status s = bind(m, train, "fit", 0, &on_train);
     if (s == AX_OK && test)
@@ -452,13 +633,25 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
         return s;
     if (c.epochs < 0 || c.initial_epoch < 0 || c.initial_epoch > c.epochs)
         return ax_fail(AX_ERR_INVALID_ARG, "fit: needs 0 <= initial_epoch (%d) <= epochs (%d)", c.initial_epoch, c.epochs);
-    ax_loader *b;
-    if ((s = ax_loader_new(train, ax_graph_max_batch(m->graph), 1, c.seed, 2, c.augment, &b)) != AX_OK)
+    ax_dp *dp;
+    if ((s = ax_dp_new(m->graph, m->loss, c.comm, c.shards, c.bucket_bytes, &dp)) != AX_OK)
         return s;
+    if ((s = start_parallel(dp, m, train, test, &c)) != AX_OK) {
+        ax_dp_free(dp);
+        return s;
+    }
+    if (ax_dp_rank(dp) != 0) /* progress shown once, by rank 0 */
+        c.verbosity = AX_QUIET;
+    ax_loader *b;
+    if ((s = ax_loader_new(train, ax_graph_max_batch(m->graph), 1, c.seed, 2, c.augment, &b)) != AX_OK) {
+        ax_dp_free(dp);
+        return s;
+    }
     /* every epoch's log, for the callbacks' train_end */
     ax_epoch_log *logs = ax_calloc((size_t)(c.epochs > 0 ? c.epochs : 1), sizeof *logs);
     if (!logs) {
         ax_loader_free(b);
+        ax_dp_free(dp);
         return ax_fail(AX_ERR_NOMEM, "fit: out of memory");
     }
     if (history)
@@ -472,6 +665,7 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
         if ((s = ax_confusion_new((int)o.dim[o.ndim - 1], &confusion)) != AX_OK) {
             ax_free(logs);
             ax_loader_free(b);
+            ax_dp_free(dp);
             return s;
         }
     }
@@ -489,10 +683,10 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
         ax_epoch_log log = {.epoch = e, .lr = ax_optimizer_lr(opt)};
         ax_progress prog;
         ax_progress_begin(&prog, c.verbosity, e, c.epochs, ax_loader_num_batches(b));
-        s = train_epoch(m, opt, b, &c, &on_train, e, &prog, &log);
+        s = train_epoch(m, opt, b, &c, &on_train, dp, e, &prog, &log);
         int n_heads;
         if (s == AX_OK && test)
-            s = run_eval(m, &on_test, test, &log.test, log.test_heads, &n_heads, NULL, confusion);
+            s = run_eval(m, &on_test, test, &log.test, log.test_heads, &n_heads, NULL, confusion, dp);
         log.test_confusion = confusion;
         log.seconds = ax_now_seconds() - prog.start;
         if (s == AX_OK && c.schedule)
@@ -508,6 +702,12 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
         for (int k = 0; k < c.n_callbacks && s == AX_OK; k++)
             if (c.callbacks[k]->epoch_end)
                 s = c.callbacks[k]->epoch_end(c.callbacks[k], m, &log, &stop);
+        if (ax_dp_ranks(dp) > 1) { /* a rank's callback that failed or stopped training ends every rank's */
+            double stops = stop != 0;
+            const ax_status agreed = ax_dp_reduce(dp, &stops, 1, s != AX_OK, "the callbacks after an epoch");
+            s = s == AX_OK ? agreed : s;
+            stop = stops > 0;
+        }
         log.test_confusion = NULL; /* the matrix is counted again next epoch */
         if (history)
             history[e - 1] = log;
@@ -523,8 +723,11 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
             ax_progress_line(out, &unshown, c.epochs, test != NULL, m);
         fprintf(out, "stopped after epoch %d of %d\n", epochs_run, c.epochs);
     }
+    if (c.parallel_stats)
+        ax_dp_stats(dp, c.parallel_stats);
     ax_confusion_free(confusion);
     ax_free(logs);
     ax_loader_free(b);
+    ax_dp_free(dp);
     return s;
 }

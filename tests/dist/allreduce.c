@@ -2,9 +2,10 @@
  * processes): every rank makes its own values, then checks that
  * ax_comm_allreduce_sum gave, bit for bit, the rank-ordered sum it computes
  * itself from every rank's values (ax_sum_in_order), for a million floats
- * and an odd count; the doubles' variant; a broadcast. It also counts the
- * elements where MPI's own MPI_SUM differs from that order (printed, not
- * asserted: that is Open MPI's business). Exit 1 on any mismatch. */
+ * and an odd count, blocking and nonblocking (three requests at once);
+ * the doubles' variant; a broadcast. It also counts the elements where
+ * MPI's own MPI_SUM differs from that order (printed, not asserted: that
+ * is Open MPI's business). Exit 1 on any mismatch. */
 #include <axon.h>
 #include <mpi.h>
 
@@ -54,6 +55,30 @@ int main(int argc, char **argv)
         if (memcmp(theirs, want, (size_t)n * sizeof *want)) {
             fprintf(stderr, "rank %d of %d: allreduce of %lld floats differs from the sum in rank order\n", rank, size,
                     (long long)n);
+            bad = 1;
+        }
+        /* the nonblocking sum, in three requests on their way at once */
+        memcpy(theirs, mine, (size_t)n * sizeof *mine);
+        ax_comm_request *req[3];
+        const int64_t cut[4] = {0, n / 5, n / 2, n};
+        for (int k = 0; k < 3; k++)
+            if (ax_comm_iallreduce_sum(c, theirs + cut[k], cut[k + 1] - cut[k], &req[k]) != AX_OK) {
+                fprintf(stderr, "rank %d: %s\n", rank, ax_last_error());
+                return 1;
+            }
+        for (int done = 0, k = 0; !done; k = (k + 1) % 3) /* test until the last is done, then wait for all */
+            if (ax_comm_test(c, req[2], &done) != AX_OK) {
+                fprintf(stderr, "rank %d: %s\n", rank, ax_last_error());
+                return 1;
+            }
+        for (int k = 0; k < 3; k++)
+            if (ax_comm_wait(c, req[k]) != AX_OK) {
+                fprintf(stderr, "rank %d: %s\n", rank, ax_last_error());
+                return 1;
+            }
+        if (memcmp(theirs, want, (size_t)n * sizeof *want)) {
+            fprintf(stderr, "rank %d of %d: the nonblocking allreduce of %lld floats differs from the sum in rank "
+                    "order\n", rank, size, (long long)n);
             bad = 1;
         }
         MPI_Allreduce(mine, mpi, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);

@@ -4,7 +4,9 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -43,7 +45,15 @@ static void usage(FILE *f)
             "  --log-steps N          step scalars every N steps (default 50; 0: none)\n"
             "  --histogram-steps N    weight, gradient and activation histograms every N steps\n"
             "                         (default 100; 0: none)\n"
-            "  --json                 print the run as JSON (every epoch) instead of text\n");
+            "  --samples N            train on the first N training samples only (--val-samples: held out)\n"
+            "  --shards N             split each batch into N shards computed in turn and summed in shard\n"
+            "                         order: exactly what mpirun -np N gives (docs/distributed.md)\n"
+            "  --bucket-kb K          across processes, gradients go out in buckets of K KiB while\n"
+            "                         backward runs (default 256)\n"
+            "  --json                 print the run as JSON (every epoch) instead of text\n"
+            "Under mpirun (mpirun -np N axon train ...) each process computes one shard of every batch;\n"
+            "rank 0 alone prints and writes files. --threads 0 then gives each process its share of the\n"
+            "CPUs.\n");
 }
 
 /* The model and the training state every N epochs (the last epoch is
@@ -74,10 +84,40 @@ static void add_number(cJSON *o, const char *key, double v)
         cJSON_AddNumberToObject(o, key, v);
 }
 
+/* Where a data-parallel run's steps went, per step: this process's
+ * backward passes, the wait for the gradients' sums after them, the other
+ * sums (loss and counts, batch norm's buffers). */
+static void print_parallel(const ax_parallel_stats *ps)
+{
+    if (ps->shards < 2 || !ps->steps)
+        return;
+    const double n = (double)ps->steps;
+    if (ps->ranks == 1) {
+        printf("data-parallel: %d shards a batch, in this one process\n", ps->shards);
+        return;
+    }
+    printf("data-parallel: %d processes, %d gradient bucket%s a step (%.0f%% of them finished while backward ran); a "
+           "step: backward %.3f ms, then waiting for the gradients' sums %.3f ms, other sums %.3f ms\n",
+           ps->ranks, ps->buckets, ps->buckets == 1 ? "" : "s", 100.0 * (double)ps->done_in_backward / (n * (ps->buckets ? ps->buckets : 1)),
+           1e3 * ps->backward_seconds / n, 1e3 * ps->wait_seconds / n, 1e3 * ps->reduce_seconds / n);
+}
+
 static void print_json(const char *out, const ax_spec *spec, const ax_epoch_log *hist, int first, int epochs,
-                       int held)
+                       int held, const ax_parallel_stats *ps)
 {
     cJSON *root = cJSON_CreateObject(), *list = cJSON_CreateArray();
+    if (ps->shards > 1 && ps->steps) {
+        cJSON *p = cJSON_AddObjectToObject(root, "parallel");
+        const double n = (double)ps->steps;
+        cJSON_AddNumberToObject(p, "shards", ps->shards);
+        cJSON_AddNumberToObject(p, "processes", ps->ranks);
+        cJSON_AddNumberToObject(p, "buckets", ps->buckets);
+        cJSON_AddNumberToObject(p, "steps", n);
+        cJSON_AddNumberToObject(p, "buckets_done_in_backward", (double)ps->done_in_backward);
+        cJSON_AddNumberToObject(p, "backward_ms", 1e3 * ps->backward_seconds / n);
+        cJSON_AddNumberToObject(p, "wait_ms", 1e3 * ps->wait_seconds / n);
+        cJSON_AddNumberToObject(p, "other_sums_ms", 1e3 * ps->reduce_seconds / n);
+    }
     cJSON_AddStringToObject(root, "model", out);
     cJSON_AddNumberToObject(root, "epochs", epochs);
     cJSON_AddNumberToObject(root, "parameters", (double)ax_graph_param_count(spec->graph));
@@ -173,12 +213,40 @@ static ax_status open_run_log(const char *dir, const ax_spec *spec, const ax_mod
     return s;
 }
 
+/* Under mpirun: the processes, and each one's share of this host's CPUs
+ * for --threads 0 (Open MPI says how many ranks share the host). */
+static ax_status join_processes(ax_comm **comm, long *threads)
+{
+    *comm = NULL;
+    if (!ax_comm_launched_by_mpirun())
+        return AX_OK;
+    ax_status s = ax_comm_mpi(NULL, NULL, comm);
+    if (s != AX_OK)
+        return s;
+    const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN), here = local ? atol(local) : ax_comm_size(*comm);
+    if (*threads == 0 && ax_comm_size(*comm) > 1)
+        *threads = cpus > here && here > 0 ? cpus / here : 1;
+    return AX_OK;
+}
+
+/* The error, naming the rank when there are several processes. */
+static void report_error(const ax_comm *comm)
+{
+    if (comm && ax_comm_size(comm) > 1)
+        fprintf(stderr, "axon train: rank %d of %d: %s\n", ax_comm_rank(comm), ax_comm_size(comm), ax_last_error());
+    else
+        fprintf(stderr, "axon train: %s\n", ax_last_error());
+    fflush(stderr);
+}
+
 int cmd_train(int argc, char **argv)
 {
     const char *spec_path = NULL, *data = NULL, *val = NULL, *opt_name = "adam", *out = "model.safetensors";
     const char *init_from = NULL, *freeze = NULL, *state = NULL, *resume = NULL, *precision = "f32";
     const char *logdir = NULL;
     long epochs = 5, batch = 64, seed = 42, threads = 0, every = 0, log_steps = 50, histogram_steps = 100;
+    long samples = 0, val_samples = 0, shards = 0, bucket_kb = 256;
     double lr = -1;
     int json = 0, standardize = 0, force = 0;
     const cli_option opts[] = {
@@ -199,6 +267,10 @@ int cmd_train(int argc, char **argv)
         {"--seed", CLI_LONG, &seed, 0, 0},
         {"--threads", CLI_LONG, &threads, 0, CLI_MAX_THREADS},
         {"--checkpoint-every", CLI_LONG, &every, 1, 1000000},
+        {"--samples", CLI_LONG, &samples, 1, (long)1 << 40},
+        {"--val-samples", CLI_LONG, &val_samples, 1, (long)1 << 40},
+        {"--shards", CLI_LONG, &shards, 1, 4096},
+        {"--bucket-kb", CLI_LONG, &bucket_kb, 1, 1 << 22},
         {"--lr", CLI_DOUBLE, &lr, 0, 0},
         {"--json", CLI_FLAG, &json, 0, 0},
         {"--standardize", CLI_FLAG, &standardize, 0, 0},
@@ -221,6 +293,15 @@ int cmd_train(int argc, char **argv)
         snprintf(state_default, sizeof state_default, "%s.state", out);
         state = state_default;
     }
+    ax_comm *comm;
+    if (join_processes(&comm, &threads) != AX_OK) {
+        fprintf(stderr, "axon train: %s\n", ax_last_error());
+        return CLI_FAILED;
+    }
+    /* rank 0 alone prints and writes (every rank reads, --resume included) */
+    const int writer = !comm || ax_comm_rank(comm) == 0;
+    if (!writer)
+        json = 1, logdir = NULL, every = 0, state = NULL;
     ax_set_num_threads((int)threads);
     char *text = cli_read_file(spec_path);
     ax_spec spec = {0};
@@ -233,7 +314,7 @@ int cmd_train(int argc, char **argv)
     ax_callback *checkpoint = NULL, *run_log = NULL;
     ax_status s = text ? AX_OK : AX_ERR_IO;
     /* the outputs first: a run must not train for an hour and then fail to save */
-    if (s == AX_OK)
+    if (s == AX_OK && writer)
         s = cli_check_writable(out, force || resume, "model file");
     if (s == AX_OK && state && strcmp(state, resume ? resume : ""))
         s = cli_check_writable(state, 1, "state file");
@@ -249,6 +330,16 @@ int cmd_train(int argc, char **argv)
     int builtin = !strcmp(data, "fashion-mnist") || !strcmp(data, "mnist") || !strcmp(data, "synthetic");
     if (s == AX_OK && (val || builtin))
         s = cli_load_data(val ? val : data, !val, &tx, &held);
+    if (s == AX_OK && samples && samples < train->n) {
+        ax_dataset *head;
+        if ((s = ax_dataset_head(train, samples, &head)) == AX_OK)
+            ax_dataset_free(train), train = head;
+    }
+    if (s == AX_OK && val_samples && held && val_samples < held->n) {
+        ax_dataset *head;
+        if ((s = ax_dataset_head(held, val_samples, &head)) == AX_OK)
+            ax_dataset_free(held), held = head;
+    }
     char *vocab_json = NULL;
     if (s == AX_OK && tx.have_vocab)
         s = ax_vocab_to_json(&tx.vocab, &vocab_json);
@@ -308,6 +399,7 @@ int cmd_train(int argc, char **argv)
             *checkpoint = (ax_callback){.name = "checkpoint", .state = &ck, .epoch_end = checkpoint_epoch};
     }
     ax_model m = ax_spec_model(&spec);
+    ax_parallel_stats ps = {0};
     if (s == AX_OK && logdir) {
         const run_settings rs = {data, opt_name, precision, resume, ax_optimizer_lr(opt), seed, epochs, log_steps,
                                  histogram_steps};
@@ -327,19 +419,25 @@ int cmd_train(int argc, char **argv)
             cbs[n_cbs++] = run_log;
         fc.callbacks = cbs;
         fc.n_callbacks = n_cbs;
+        fc.comm = comm;
+        fc.shards = (int)shards;
+        fc.bucket_bytes = (int64_t)bucket_kb << 10;
+        fc.parallel_stats = &ps;
         s = ax_fit(&m, opt, train, held, &fc, hist);
     }
-    if (s == AX_OK)
+    if (s == AX_OK && writer)
         s = cli_save_model(out, &m, text, stats_json, freeze, vocab_json);
     if (s == AX_OK && state)
         s = ax_save_training_state(state, spec.graph, opt, (int)epochs);
-    if (s == AX_OK) {
+    if (s == AX_OK && writer) {
         if (json)
-            print_json(out, &spec, hist, done, (int)epochs, held != NULL);
-        else
+            print_json(out, &spec, hist, done, (int)epochs, held != NULL, &ps);
+        else {
+            print_parallel(&ps);
             printf("saved the model to %s%s%s\n", out, state ? " and the training state to " : "", state ? state : "");
-    } else
-        fprintf(stderr, "axon train: %s\n", ax_last_error());
+        }
+    } else if (s != AX_OK)
+        report_error(comm);
     ax_free(checkpoint);
     ax_callback_free(run_log);
     ax_free(hist);
@@ -351,5 +449,10 @@ int cmd_train(int argc, char **argv)
     ax_dataset_free(train);
     ax_dataset_free(held);
     ax_free(text);
+    /* with several processes an error on one must end them all, or the
+     * others would wait for it forever */
+    if (s != AX_OK && comm && ax_comm_size(comm) > 1)
+        ax_comm_abort(comm, CLI_FAILED);
+    ax_comm_free(comm);
     return s == AX_OK ? CLI_OK : CLI_FAILED;
 }
