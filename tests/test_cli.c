@@ -523,6 +523,9 @@ static void bad_usage_and_bad_input(void)
     CHECK(run("train m.spec --data synthetic --epochs zero", out, sizeof out) == 2 && strstr(out, "--epochs expects a whole number"));
     CHECK(run("train m.spec", out, sizeof out) == 2 && strstr(out, "needs a SPEC file and --data DATA"));
     CHECK(run("train m.spec --data synthetic --precision f16", out, sizeof out) == 2 && strstr(out, "--precision expects f32 or bf16"));
+    /* bf16 on a CPU without it: said, and trained in float32 */
+    CHECK(run("train m.spec --data synthetic --epochs 1 --precision bf16 --out bf16.safetensors", out, sizeof out) == 0);
+    CHECK((strstr(out, "no bfloat16 instructions") == NULL) == (ax_cpu_has_bf16() != 0));
     CHECK(run("bake", out, sizeof out) == 2 && strstr(out, "unknown command 'bake'"));
     CHECK(run("train m.spec --data csv:missing.csv", out, sizeof out) == 1 && strstr(out, "missing.csv: cannot open"));
     CHECK(run("eval nothing.safetensors --data synthetic", out, sizeof out) == 1 && strstr(out, "nothing.safetensors: cannot open"));

@@ -248,6 +248,9 @@ static void bf16_convolutions(void)
     CHECK_OK(ax_graph_forward(h.g));
     CHECK_OK(ax_graph_backward(h.g, h.loss, NULL));
     const int bf16 = strstr(ax_conv2d_onednn_impl(h.y1, 0), "bf16") != NULL;
+    if (ax_cpu_has_bf16()) /* where the CPU has them, the kernels use them */
+        CHECK(bf16);
+    CHECK(ax_conv2d_onednn_impl(h.y1, 0)[0]); /* bf16 or not, on oneDNN (float32 where the CPU has no bf16) */
     if (!bf16)
         printf("  no bf16 convolution kernel on this CPU (oneDNN: '%s'): float32 ran\n", ax_conv2d_onednn_impl(h.y1, 0));
     double d[5];

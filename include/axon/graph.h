@@ -256,6 +256,10 @@ ax_status ax_graph_compile(ax_graph *g);
  * float32) do; on 1, off 0. Convolutions oneDNN has no bf16 kernel for on
  * this CPU stay in float32. Returns how many ops were set, or -1. */
 int ax_graph_set_bf16(ax_graph *g, int on);
+/* Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX, as
+ * oneDNN finds them), which bf16 convolutions compute on; 0: they run in
+ * float32 (axon train --precision bf16 says so). */
+int ax_cpu_has_bf16(void);
 /* Compile for inference alone: no gradients, and activation buffers
  * share the arena by liveness (a buffer is reused once the last op that
  * reads it has run), so the arena is a fraction of a training graph's.

@@ -320,8 +320,12 @@ int cmd_train(int argc, char **argv)
         s = cli_check_writable(state, 1, "state file");
     if (s == AX_OK)
         s = ax_spec_build(text, spec_path, batch, (uint64_t)seed, &spec);
-    if (s == AX_OK && !strcmp(precision, "bf16"))
+    if (s == AX_OK && !strcmp(precision, "bf16")) {
         ax_graph_set_bf16(spec.graph, 1);
+        if (!ax_cpu_has_bf16() && writer)
+            fprintf(stderr, "axon train: --precision bf16: this CPU has no bfloat16 instructions (AVX512-BF16 or "
+                            "AMX): the convolutions run in float32\n");
+    }
     cli_text tx = {0};
     if (s == AX_OK) {
         tx.window = ax_node_numel(spec.input) / ax_graph_batch(spec.graph);

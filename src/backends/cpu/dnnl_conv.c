@@ -65,6 +65,13 @@ static void tensor_free(tensor *t)
     dnnl_primitive_destroy(t->to_user);
 }
 
+int ax_cpu_has_bf16(void)
+{
+    /* the ISA values are nested bit sets: bf16 holds every bit of its own */
+    const unsigned isa = (unsigned)dnnl_get_effective_cpu_isa(), bf16 = (unsigned)dnnl_cpu_isa_avx512_core_bf16;
+    return (isa & bf16) == bf16;
+}
+
 void ax_dnnl_conv_free(ax_dnnl_conv *c)
 {
     if (!c)
