@@ -1,7 +1,11 @@
 /* W-CNN in axon for bench/run_cnn.sh (the same network and recipe as
  * cnn_torch.py and examples/fashion_cnn.c --recipe basic).
  *
- *   bench_cnn THREADS EPOCHS [DATA_DIR]
+ *   bench_cnn [--bf16] THREADS EPOCHS [DATA_DIR]
+ *
+ * --bf16: the convolutions compute in bfloat16 (ax_graph_set_bf16, as
+ * axon train --precision bf16); refused on a CPU without bf16 kernels,
+ * where it would time float32 under another name.
  *
  * Per epoch: "epoch E seconds S loss L test_acc A infer_ips I gflops G",
  * S timing the training loop alone, I the test-set images per second in
@@ -12,6 +16,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static ax_dataset *load(const char *dir, int train)
@@ -45,8 +50,14 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
+    const int bf16 = argc > 1 && !strcmp(argv[1], "--bf16");
+    argc -= bf16, argv += bf16;
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_cnn THREADS EPOCHS [DATA_DIR]\n");
+        fprintf(stderr, "usage: bench_cnn [--bf16] THREADS EPOCHS [DATA_DIR]\n");
+        return 2;
+    }
+    if (bf16 && !ax_cpu_has_bf16()) {
+        fprintf(stderr, "bench_cnn: --bf16: this CPU has no bfloat16 instructions\n");
         return 2;
     }
     int threads = atoi(argv[1]), epochs = atoi(argv[2]);
@@ -63,6 +74,8 @@ int main(int argc, char **argv)
     ax_model m = build(g, 64, &rng);
     ax_model inf = build(ig, 256, &rng); /* an inference graph sharing nothing but the weights' values */
     ax_optimizer *opt = NULL;
+    ax_graph_set_bf16(g, bf16);
+    ax_graph_set_bf16(ig, bf16);
     ax_status s = ax_graph_compile(g);
     if (s == AX_OK)
         s = ax_graph_compile(ig);

@@ -3,11 +3,15 @@
 conv 3x3 32->64, ReLU, max-pool 2, flatten, dense 128, ReLU, dense 10;
 softmax cross-entropy, Adam lr 1e-3, batch 64, Fashion-MNIST.
 
-    cnn_torch.py THREADS EPOCHS [DATA_DIR]
+    cnn_torch.py [--bf16] THREADS EPOCHS [DATA_DIR]
+
+--bf16: forward passes (training and inference) under CPU autocast to
+bfloat16, PyTorch's mixed precision (master weights in float32).
 
 Per epoch: "epoch E seconds S loss L test_acc A infer_ips I", where S times
 the training loop alone and I is test-set images per second in eval mode
 at batch 256."""
+import contextlib
 import sys
 import time
 
@@ -17,8 +21,12 @@ from mlp_torch import idx
 
 
 def main():
-    threads, epochs = int(sys.argv[1]), int(sys.argv[2])
-    data = sys.argv[3] if len(sys.argv) > 3 else "/usr/share/datasets/fashion-mnist"
+    args = sys.argv[1:]
+    bf16 = bool(args) and args[0] == "--bf16"
+    args = args[1:] if bf16 else args
+    threads, epochs = int(args[0]), int(args[1])
+    data = args[2] if len(args) > 2 else "/usr/share/datasets/fashion-mnist"
+    precision = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
     torch.set_num_threads(threads)
     torch.manual_seed(42)
     load = lambda name: torch.from_numpy(idx(f"{data}/{name}").copy())
@@ -40,14 +48,15 @@ def main():
         for i in range(0, x.shape[0], 64):
             b = perm[i:i + 64]
             opt.zero_grad()
-            loss = loss_fn(model(x[b]), y[b])
+            with precision():
+                loss = loss_fn(model(x[b]), y[b])
             loss.backward()
             opt.step()
             total += loss.item() * b.shape[0]
         seconds = time.perf_counter() - start
         model.eval()
         correct, start = 0, time.perf_counter()
-        with torch.no_grad():
+        with torch.no_grad(), precision():
             for i in range(0, tx.shape[0], 256):
                 correct += (model(tx[i:i + 256]).argmax(1) == ty[i:i + 256]).sum().item()
         ips = tx.shape[0] / (time.perf_counter() - start)

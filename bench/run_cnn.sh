@@ -1,45 +1,71 @@
 #!/usr/bin/env bash
 # axon vs PyTorch on W-CNN (bench/cnn_epoch.c, bench/cnn_torch.py), side by
-# side in one run, for 1 and 2 threads.
+# side in one run, for 1 and 2 threads, against the machine's GEMM limit
+# measured in the same run (bench/peak.c).
 #   bench/run_cnn.sh [BUILD_DIR] [EPOCHS]
 # Reports seconds per training epoch (median over the epochs), the test
 # accuracy after the last, inference throughput on the test set at batch
-# 256, axon's time as a fraction of PyTorch's, and axon's arithmetic rate
-# against OpenBLAS's GEMM peak here (74 GFLOP/s per core with the other
-# core busy, the figure the issue gives).
+# 256, each time as a fraction of PyTorch's at the same thread count and
+# of PyTorch's best, and the epoch's arithmetic rate (the GEMM-shaped work
+# of every layer, forward and backward: the same for both) as a share of
+# the GEMM limit on that many threads. Where the CPU has bfloat16
+# instructions, the same in bf16 (axon's convolutions in bf16, PyTorch
+# under CPU autocast), against the bf16 matmul limit and against
+# PyTorch's best float32 time.
 set -euo pipefail
 build=${1:-build}
 epochs=${2:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 python=/usr/bin/python3
-peak_per_core=74
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 field() { awk -v k="$1" '{for (i = 1; i < NF; i++) if ($i == k) print $(i+1)}'; }
+calc() { awk "BEGIN {print $1}"; }
 
-declare -A secs acc ips gf
+declare -A peak secs acc ips gf
 for t in 1 2; do
-  out=$("$build/bench_cnn" "$t" "$epochs")
-  secs[axon,$t]=$(field seconds <<<"$out" | median)
-  acc[axon,$t]=$(tail -1 <<<"$out" | field test_acc)
-  ips[axon,$t]=$(field infer_ips <<<"$out" | median)
-  gf[$t]=$(field gflops <<<"$out" | median)
-  out=$(cd "$here" && OMP_NUM_THREADS=$t "$python" cnn_torch.py "$t" "$epochs")
-  secs[torch,$t]=$(field seconds <<<"$out" | median)
-  acc[torch,$t]=$(tail -1 <<<"$out" | field test_acc)
-  ips[torch,$t]=$(field infer_ips <<<"$out" | median)
+  out=$("$build/bench_peak" "$t")
+  echo "$out"
+  peak[f32,$t]=$(grep '^peak f32' <<<"$out" | field gflops)
+  peak[bf16,$t]=$(grep '^peak bf16' <<<"$out" | field gflops)
 done
-best=$(printf '%s\n' "${secs[torch,1]}" "${secs[torch,2]}" | sort -n | head -1)
-echo "W-CNN, Adam, batch 64, Fashion-MNIST; median of $epochs epoch(s); inference at batch 256"
-printf '%-8s %8s %9s %9s %10s %10s %10s %10s\n' threads framework s/epoch test_acc vs_torch vs_best img/s infer_x
-for t in 1 2; do
-  for f in torch axon; do
-    printf '%-8s %8s %9.2f %9s %10.3f %10.3f %10.0f %10.2f\n' "$t" "$f" "${secs[$f,$t]}" "${acc[$f,$t]}" \
-      "$(awk "BEGIN {print ${secs[$f,$t]} / ${secs[torch,$t]}}")" "$(awk "BEGIN {print ${secs[$f,$t]} / $best}")" \
-      "${ips[$f,$t]}" "$(awk "BEGIN {print ${ips[$f,$t]} / ${ips[torch,$t]}}")"
+precisions=f32
+if [ "$(calc "(${peak[bf16,1]} > 0)")" = 1 ]; then
+  precisions="f32 bf16"
+else
+  echo "bf16: this CPU has no bfloat16 kernels (bench_peak found none); float32 only"
+fi
+
+for p in $precisions; do
+  flag=$([ "$p" = bf16 ] && echo --bf16 || true)
+  for t in 1 2; do
+    out=$("$build/bench_cnn" $flag "$t" "$epochs")
+    secs[axon,$p,$t]=$(field seconds <<<"$out" | median)
+    acc[axon,$p,$t]=$(tail -1 <<<"$out" | field test_acc)
+    ips[axon,$p,$t]=$(field infer_ips <<<"$out" | median)
+    gf[$p,$t]=$(field gflops <<<"$out" | median)
+    out=$(cd "$here" && OMP_NUM_THREADS=$t "$python" cnn_torch.py $flag "$t" "$epochs")
+    secs[torch,$p,$t]=$(field seconds <<<"$out" | median)
+    acc[torch,$p,$t]=$(tail -1 <<<"$out" | field test_acc)
+    ips[torch,$p,$t]=$(field infer_ips <<<"$out" | median)
   done
-  printf '%-8s axon: %.1f GFLOP/s, %.0f%% of the GEMM peak (%d x %d GFLOP/s)\n' "$t" "${gf[$t]}" \
-    "$(awk "BEGIN {print 100 * ${gf[$t]} / ($t * $peak_per_core)}")" "$t" "$peak_per_core"
+done
+best=$(printf '%s\n' "${secs[torch,f32,1]}" "${secs[torch,f32,2]}" | sort -n | head -1)
+echo "W-CNN, Adam, batch 64, Fashion-MNIST; median of $epochs epoch(s); inference at batch 256"
+echo "vs_best: over PyTorch's best float32 time; share_of_peak: the epoch's GFLOP/s over the GEMM limit of its precision"
+printf '%-5s %-8s %8s %9s %9s %10s %10s %10s %10s %8s %14s\n' prec threads framework s/epoch test_acc vs_torch \
+  vs_best img/s infer_x GFLOP/s share_of_peak
+for p in $precisions; do
+  for t in 1 2; do
+    for f in torch axon; do
+      # both do the same arithmetic: axon's count, at each one's speed
+      rate=$(calc "${gf[$p,$t]} * ${secs[axon,$p,$t]} / ${secs[$f,$p,$t]}")
+      printf '%-5s %-8s %8s %9.2f %9s %10.3f %10.3f %10.0f %10.2f %8.1f %13.1f%%\n' "$p" "$t" "$f" "${secs[$f,$p,$t]}" \
+        "${acc[$f,$p,$t]}" "$(calc "${secs[$f,$p,$t]} / ${secs[torch,$p,$t]}")" "$(calc "${secs[$f,$p,$t]} / $best")" \
+        "${ips[$f,$p,$t]}" "$(calc "${ips[$f,$p,$t]} / ${ips[torch,$p,$t]}")" "$rate" \
+        "$(calc "100 * $rate / ${peak[$p,$t]}")"
+    done
+  done
 done
 echo "The two convolutions alone, one training pass each: axon's im2col kernel against oneDNN's primitives"
 for t in 1 2; do

@@ -267,6 +267,92 @@ static void bf16_convolutions(void)
 }
 
 /* The fused ReLU gives exactly the gradients of conv followed by relu. */
+/* ax_fit_config.precision: a small CNN (its convolution on oneDNN) trained
+ * in bf16 and in float32 from the same start. Where the CPU has bf16
+ * kernels the two differ, by rounding only; where it has none, bf16 runs
+ * float32, bit for bit. AX_PRECISION_GRAPH leaves the graph as set. */
+static ax_status fit_small_cnn(ax_precision precision, int graph_bf16, float *params, int64_t *n_params,
+                               char *impl, size_t impl_len)
+{
+    enum { N = 48, C = 8, H = 6, W = 6 };
+    static float x[N * C * H * W];
+    static int32_t y[N];
+    ax_rng rng;
+    ax_rng_seed(&rng, 11, 11);
+    for (int i = 0; i < N * C * H * W; i++)
+        x[i] = ax_rng_uniform(&rng) - 0.5f;
+    for (int i = 0; i < N; i++)
+        y[i] = (int32_t)ax_rng_below(&rng, 3);
+    ax_dataset *ds = NULL;
+    ax_graph *g = NULL;
+    ax_optimizer *opt = NULL;
+    ax_status s = ax_dataset_from_floats(x, N, C * H * W, y, 3, NULL, 0, &ds);
+    if (s == AX_OK)
+        s = ax_graph_new(&g);
+    if (s != AX_OK)
+        return s;
+    ax_node *in = ax_input(g, "x", ax_shape4(8, C, H, W));
+    ax_node *h = ax_conv2d_layer(g, in, 8, 3, 3, NULL, "relu", AX_DEFAULT_INIT, &rng, "conv");
+    ax_node *logits = ax_dense(g, ax_flatten(g, h), 3, NULL, AX_DEFAULT_INIT, &rng, "out");
+    ax_node *label = ax_input(g, "label", ax_shape1(8));
+    ax_model m = {.graph = g, .input = in, .target = label, .output = logits,
+                  .loss = ax_softmax_cross_entropy(g, logits, label)};
+    s = ax_graph_compile(g);
+    if (s == AX_OK && graph_bf16)
+        ax_graph_set_bf16(g, 1);
+    if (s == AX_OK)
+        s = ax_optimizer_new("adam", NULL, &opt);
+    if (s == AX_OK)
+        s = ax_optimizer_add_graph(opt, g);
+    ax_fit_config fc = ax_fit_defaults();
+    fc.epochs = 2, fc.verbosity = AX_QUIET, fc.precision = precision;
+    if (s == AX_OK)
+        s = ax_fit(&m, opt, ds, NULL, &fc, NULL);
+    *n_params = 0;
+    for (int i = 0; s == AX_OK && i < ax_graph_num_params(g); i++) {
+        ax_node *p = ax_graph_param(g, i);
+        memcpy(params + *n_params, ax_node_data(p), (size_t)ax_node_numel(p) * sizeof(float));
+        *n_params += ax_node_numel(p);
+    }
+    snprintf(impl, impl_len, "%s", ax_conv2d_onednn_impl(h, 0));
+    ax_optimizer_free(opt);
+    ax_graph_free(g);
+    ax_dataset_free(ds);
+    return s;
+}
+
+static void fit_precision(void)
+{
+    static float f32[4096], bf16[4096], graph[4096], graph_set[4096];
+    int64_t n1, n2, n3, n4;
+    char impl_f32[128], impl_bf16[128], impl[128];
+    CHECK_OK(fit_small_cnn(AX_PRECISION_F32, 1, f32, &n1, impl_f32, sizeof impl_f32)); /* F32 overrides the graph */
+    CHECK_OK(fit_small_cnn(AX_PRECISION_BF16, 0, bf16, &n2, impl_bf16, sizeof impl_bf16));
+    CHECK_OK(fit_small_cnn(AX_PRECISION_GRAPH, 0, graph, &n3, impl, sizeof impl));
+    CHECK_OK(fit_small_cnn(AX_PRECISION_GRAPH, 1, graph_set, &n4, impl, sizeof impl));
+    CHECK(n1 == 8 * 8 * 9 + 8 + 8 * 16 * 3 + 3 && n2 == n1 && n3 == n1 && n4 == n1);
+    CHECK(impl_f32[0] && !strstr(impl_f32, "bf16"));
+    CHECK(!memcmp(f32, graph, (size_t)n1 * sizeof(float)));
+    CHECK(!memcmp(bf16, graph_set, (size_t)n1 * sizeof(float))); /* GRAPH kept ax_graph_set_bf16's setting */
+    double worst = 0, scale = 0;
+    for (int64_t i = 0; i < n1; i++) {
+        worst = fmax(worst, fabs((double)bf16[i] - f32[i]));
+        scale = fmax(scale, fabs((double)f32[i]));
+    }
+    if (ax_cpu_has_bf16()) {
+        CHECK(strstr(impl_bf16, "bf16") != NULL);
+        CHECK(worst > 0 && worst < 0.05 * scale); /* rounding, not another training run */
+    } else {
+        printf("  no bf16 kernels on this CPU (oneDNN: '%s'): AX_PRECISION_BF16 trained in float32\n", impl_bf16);
+        CHECK(worst == 0);
+    }
+    float unused[1];
+    int64_t nu;
+    char iu[8];
+    CHECK(fit_small_cnn((ax_precision)7, 0, unused, &nu, iu, sizeof iu) == AX_ERR_INVALID_ARG);
+    CHECK(strstr(ax_last_error(), "precision 7") != NULL);
+}
+
 static void fused_relu_matches_separate_relu(void)
 {
     float grads[2][3][400];
@@ -337,6 +423,69 @@ static void conv_by_hand(void)
     ax_graph_free(g);
 }
 
+/* The 2x2 / stride-2 max pooling fast paths against a direct loop: maps
+ * of odd and even sizes, rows shorter and longer than a vector, the first
+ * gradient (written in place, the uncovered row and column zeroed) and an
+ * added one (x read by two poolings); padding on the bottom and right
+ * (ONNX's pads, ceil mode) must clip the last window, not read past the
+ * map (ASan would catch that). */
+static void two_by_two_pooling(ax_rng *rng)
+{
+    const int sizes[][2] = {{7, 5}, {6, 6}, {9, 21}, {26, 26}, {11, 11}};
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++)
+        for (int padded = 0; padded < 2; padded++) {
+            const int h = sizes[t][0], w = sizes[t][1], pb = padded, pr = padded;
+            const int oh = (h + pb - 2) / 2 + 1, ow = (w + pr - 2) / 2 + 1;
+            ax_graph *g;
+            CHECK_OK(ax_graph_new(&g));
+            ax_node *x = ax_input(g, "x", ax_shape4(2, 3, h, w));
+            ax_node_set_requires_grad(x, 1);
+            ax_attr at[] = {AX_ATTR("kernel_h", 2), AX_ATTR("kernel_w", 2), AX_ATTR("stride_h", 2),
+                            AX_ATTR("stride_w", 2), AX_ATTR("pad_top", 0), AX_ATTR("pad_bottom", pb),
+                            AX_ATTR("pad_left", 0), AX_ATTR("pad_right", pr)};
+            ax_node *y = ax_apply(g, "max_pool2d", &x, 1, at, 8, NULL);
+            ax_node *y2 = ax_max_pool2d(g, x, 2, 2, 0, 0, 0, 0);
+            ax_node *parts[2] = {ax_flatten(g, y), ax_flatten(g, y2)};
+            ax_node *both = ax_concat_axis(g, parts, 2, 1);
+            CHECK_OK(ax_graph_compile(g));
+            CHECK(ax_node_shape(y).dim[2] == oh && ax_node_shape(y).dim[3] == ow);
+            const int64_t nx = ax_node_numel(x);
+            for (int64_t i = 0; i < nx; i++)
+                ax_node_data(x)[i] = ax_rng_uniform(rng) - 0.5f;
+            CHECK_OK(ax_graph_forward(g));
+            static float seed[2 * 3 * 27 * 27 * 2];
+            const int64_t n1 = 3 * oh * ow, n2 = 3 * (h / 2) * (w / 2);
+            for (int k = 0; k < 2; k++)
+                for (int64_t i = 0; i < n1 + n2; i++)
+                    seed[k * (n1 + n2) + i] = i < n1 ? 1.0f : 3.0f;
+            CHECK_OK(ax_graph_backward(g, both, seed));
+            /* direct: each window clipped to the map; its first largest
+             * element gets 1 from y, and 3 from y2 where y2's window exists */
+            static float want[2 * 3 * 27 * 27];
+            memset(want, 0, sizeof want);
+            int bad = 0;
+            for (int p = 0; p < 6; p++)
+                for (int r = 0; r < oh; r++)
+                    for (int c = 0; c < ow; c++) {
+                        int best = -1;
+                        for (int i = 2 * r; i < 2 * r + 2 && i < h; i++)
+                            for (int j = 2 * c; j < 2 * c + 2 && j < w; j++)
+                                if (best < 0 || ax_node_data(x)[p * h * w + i * w + j] > ax_node_data(x)[best])
+                                    best = p * h * w + i * w + j;
+                        bad += ax_node_data(y)[(p * oh + r) * ow + c] != ax_node_data(x)[best];
+                        want[best] += 1.0f;
+                        if (r < h / 2 && c < w / 2) {
+                            bad += ax_node_data(y2)[(p * (h / 2) + r) * (w / 2) + c] != ax_node_data(x)[best];
+                            want[best] += 3.0f;
+                        }
+                    }
+            for (int64_t i = 0; i < nx; i++)
+                bad += ax_node_grad(x)[i] != want[i];
+            CHECK(bad == 0);
+            ax_graph_free(g);
+        }
+}
+
 static void pooling(void)
 {
     ax_graph *g;
@@ -387,6 +536,7 @@ static void pooling(void)
         CHECK(gradcheck(g, y, 60) == 0);
         ax_graph_free(g);
     }
+    two_by_two_pooling(&rng);
 }
 
 static void batch_norm_train_and_eval(void)
@@ -556,6 +706,6 @@ static void residual_block_trains_through_both_paths(void)
     ax_graph_free(g);
 }
 
-TEST_MAIN(T(conv_forward_and_gradients), T(onednn_and_im2col_agree), T(bf16_convolutions), T(fused_relu_matches_separate_relu), T(conv_by_hand), T(pooling), T(batch_norm_train_and_eval),
+TEST_MAIN(T(conv_forward_and_gradients), T(onednn_and_im2col_agree), T(bf16_convolutions), T(fit_precision), T(fused_relu_matches_separate_relu), T(conv_by_hand), T(pooling), T(batch_norm_train_and_eval),
           T(dropout_is_inverted_and_seeded), T(concat_along_channels),
           T(residual_block_trains_through_both_paths))

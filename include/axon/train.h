@@ -215,6 +215,15 @@ const char *ax_run_log_dir(const ax_callback *cb);
  * "logging_seconds"): what logging costs the run. */
 double ax_run_log_seconds(const ax_callback *cb);
 
+/* The arithmetic of training (ax_fit_config.precision). */
+typedef enum ax_precision {
+    AX_PRECISION_GRAPH = 0, /* as the graph is set (ax_graph_set_bf16; float32 unless set) */
+    AX_PRECISION_F32,       /* float32 throughout */
+    AX_PRECISION_BF16       /* mixed: the ops with a bf16 kernel (convolutions on oneDNN) read bfloat16,
+                               with float32 sums, outputs, gradients, master weights and optimizer state;
+                               float32 on a CPU without bf16 instructions (ax_cpu_has_bf16) */
+} ax_precision;
+
 typedef struct ax_fit_config {
     int epochs;
     uint64_t seed;        /* data order */
@@ -240,6 +249,8 @@ typedef struct ax_fit_config {
     int64_t bucket_bytes;    /* gradients sent while backward runs, in buckets of at most this many bytes
                                 (or one parameter; 0: 256 KiB) */
     struct ax_parallel_stats *parallel_stats; /* filled in at the end when not NULL */
+    ax_precision precision; /* F32 or BF16: the model's graph is set so for training and its held-out
+                               evaluation (ax_graph_set_bf16), and left so */
 } ax_fit_config;
 
 /* Where a data-parallel run's time went (ax_fit_config.parallel_stats). */

@@ -31,6 +31,17 @@ static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
     dims(n, &outer, &c, &inner);
     const float *x = n->in[0]->data, *b = n->in[1]->data;
     float *y = n->data;
+    if (inner == 1) { /* rows of a dense layer: vectorised across C (a loop of 1 per channel ran scalar) */
+#pragma omp parallel for if (outer * c >= AX_PARALLEL_MIN) schedule(static)
+        for (int64_t o = 0; o < outer; o++) {
+            const float *xs = x + o * c;
+            float *ys = y + o * c;
+#pragma omp simd
+            for (int64_t j = 0; j < c; j++)
+                ys[j] = xs[j] + b[j];
+        }
+        return AX_OK;
+    }
 #pragma omp parallel for if (outer * c * inner >= AX_PARALLEL_MIN) schedule(static)
     for (int64_t o = 0; o < outer; o++)
         for (int64_t j = 0; j < c; j++) {

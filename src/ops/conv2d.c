@@ -330,8 +330,11 @@ static void onednn_backward(ax_node *n, ax_dnnl_conv *dc)
     if (attr(n, RELU)) { /* the fused ReLU's gradient: dY where the output is positive */
         const conv_state *st = n->state;
         const int64_t count = ax_numel(n);
+        const float *y = n->data, *g = n->grad;
+        float *m = st->masked_dy;
+#pragma omp parallel for simd if (parallel : count >= AX_PARALLEL_MIN) schedule(static)
         for (int64_t i = 0; i < count; i++)
-            st->masked_dy[i] = n->data[i] > 0.0f ? n->grad[i] : 0.0f;
+            m[i] = y[i] > 0.0f ? g[i] : 0.0f;
         dy = st->masked_dy;
     }
     const int want_dx = xn->needs_grad, want_dw = wn->needs_grad, want_db = bn && bn->needs_grad;

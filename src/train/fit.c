@@ -633,6 +633,11 @@ static ax_status fit_on(ax_model *m, ax_optimizer *opt, const ax_dataset *train,
         return s;
     if (c.epochs < 0 || c.initial_epoch < 0 || c.initial_epoch > c.epochs)
         return ax_fail(AX_ERR_INVALID_ARG, "fit: needs 0 <= initial_epoch (%d) <= epochs (%d)", c.initial_epoch, c.epochs);
+    if (c.precision < AX_PRECISION_GRAPH || c.precision > AX_PRECISION_BF16)
+        return ax_fail(AX_ERR_INVALID_ARG, "fit: precision %d is none of AX_PRECISION_GRAPH, _F32, _BF16",
+                       (int)c.precision);
+    if (c.precision != AX_PRECISION_GRAPH)
+        ax_graph_set_bf16(m->graph, c.precision == AX_PRECISION_BF16);
     ax_dp *dp;
     if ((s = ax_dp_new(m->graph, m->loss, c.comm, c.shards, c.bucket_bytes, &dp)) != AX_OK)
         return s;

@@ -321,7 +321,6 @@ int cmd_train(int argc, char **argv)
     if (s == AX_OK)
         s = ax_spec_build(text, spec_path, batch, (uint64_t)seed, &spec);
     if (s == AX_OK && !strcmp(precision, "bf16")) {
-        ax_graph_set_bf16(spec.graph, 1);
         if (!ax_cpu_has_bf16() && writer)
             fprintf(stderr, "axon train: --precision bf16: this CPU has no bfloat16 instructions (AVX512-BF16 or "
                             "AMX): the convolutions run in float32\n");
@@ -414,6 +413,7 @@ int cmd_train(int argc, char **argv)
         fc.epochs = (int)epochs;
         fc.initial_epoch = done;
         fc.seed = (uint64_t)seed;
+        fc.precision = strcmp(precision, "bf16") ? AX_PRECISION_F32 : AX_PRECISION_BF16;
         fc.verbosity = json ? AX_QUIET : AX_PROGRESS;
         ax_callback *cbs[2];
         int n_cbs = 0;

@@ -84,6 +84,11 @@ const char *ax_gemm_name(void)
 
 /* Below this many multiply-adds a second thread costs more than it saves. */
 #define GEMM_PARALLEL_MIN (1 << 18)
+/* A matrix-vector product streams its matrix once and is bound by the
+ * bandwidth a core draws from cache; a second core adds its own, so it
+ * pays from smaller sizes (measured: the W-MLP's batch-1 pass, whose 784 x
+ * 256 layer is under GEMM_PARALLEL_MIN). */
+#define GEMV_PARALLEL_MIN (1 << 15)
 /* Blocks are cut at multiples of this (a whole number of SIMD registers). */
 #define GEMM_ALIGN 16
 
@@ -130,7 +135,8 @@ void ax_k_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float 
     /* Inside another region (a convolution's chunks) the caller already
      * split the work. omp_get_level, not omp_in_parallel: the latter is
      * false in a team of one, which would cut the GEMM only then. */
-    if (pieces <= 1 || m * n * k < GEMM_PARALLEL_MIN || omp_get_level() > 0) {
+    const int64_t min_work = m == 1 || n == 1 ? GEMV_PARALLEL_MIN : GEMM_PARALLEL_MIN;
+    if (pieces <= 1 || m * n * k < min_work || omp_get_level() > 0) {
         gemm1(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
