@@ -353,6 +353,36 @@ static void fit_precision(void)
     CHECK(strstr(ax_last_error(), "precision 7") != NULL);
 }
 
+/* A NaN in the input stays NaN in the outputs whose windows hold it, on
+ * both kernels (im2col's scatter once clamped it to -inf), and the fused
+ * ReLU maps it to 0, as max(0, .) does on the other paths. */
+static void nan_propagates(void)
+{
+    for (int kernel = 1; kernel <= 2; kernel++)
+        for (int relu = 0; relu < 2; relu++) {
+            ax_graph *g;
+            CHECK_OK(ax_graph_new(&g));
+            ax_node *x = ax_input(g, "x", ax_shape4(1, 8, 5, 5));
+            ax_node *w = ax_param(g, "w", ax_shape4(2, 8, 3, 3));
+            ax_conv_options o = {.fused_relu = relu};
+            ax_node *y = ax_conv2d(g, x, w, &o);
+            CHECK_OK(ax_node_hint(y, "kernel", kernel));
+            CHECK_OK(ax_graph_compile(g));
+            for (int i = 0; i < 200; i++)
+                ax_node_data(x)[i] = 0.1f;
+            for (int i = 0; i < 144; i++)
+                ax_node_data(w)[i] = -0.5f;
+            ax_node_data(x)[0] = NAN; /* channel 0, pixel (0, 0): only output (0, 0) sees it */
+            CHECK_OK(ax_graph_forward(g));
+            for (int c = 0; c < 2; c++) {
+                const float *yc = ax_node_data(y) + c * 9;
+                CHECK(relu ? yc[0] == 0.0f : isnan(yc[0]));
+                CHECK_NEAR(yc[4], relu ? 0.0 : -0.5 * 0.1 * 72, 1e-5); /* a window without it */
+            }
+            ax_graph_free(g);
+        }
+}
+
 static void fused_relu_matches_separate_relu(void)
 {
     float grads[2][3][400];
@@ -706,6 +736,6 @@ static void residual_block_trains_through_both_paths(void)
     ax_graph_free(g);
 }
 
-TEST_MAIN(T(conv_forward_and_gradients), T(onednn_and_im2col_agree), T(bf16_convolutions), T(fit_precision), T(fused_relu_matches_separate_relu), T(conv_by_hand), T(pooling), T(batch_norm_train_and_eval),
+TEST_MAIN(T(conv_forward_and_gradients), T(onednn_and_im2col_agree), T(bf16_convolutions), T(fit_precision), T(fused_relu_matches_separate_relu), T(nan_propagates), T(conv_by_hand), T(pooling), T(batch_norm_train_and_eval),
           T(dropout_is_inverted_and_seeded), T(concat_along_channels),
           T(residual_block_trains_through_both_paths))
