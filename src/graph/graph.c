@@ -777,13 +777,15 @@ int ax_graph_set_bf16(ax_graph *g, int on)
         for (int h = 0; sc && h < sc->n_hints; h++)
             if (!strcmp(sc->hints[h].name, "bf16")) {
                 ax_node *n = g->nodes[i];
+                set++;
+                if (n->hint[h] == (on != 0))
+                    break; /* as it was: its kernels stay */
                 n->hint[h] = on != 0;
                 if (n->free_state) { /* its kernels are made again, at the next pass */
                     n->free_state(n->state);
                     n->state = NULL;
                     n->free_state = NULL;
                 }
-                set++;
             }
     }
     return set;
