@@ -3,7 +3,7 @@
  *
  *   bench_cnn [--bf16] THREADS EPOCHS [DATA_DIR]
  *
- * --bf16: the convolutions compute in bfloat16 (ax_graph_set_bf16, as
+ * --bf16: the convolutions and dense layers compute in bfloat16 (ax_graph_set_bf16, as
  * axon train --precision bf16); refused on a CPU without bf16 kernels,
  * where it would time float32 under another name.
  *

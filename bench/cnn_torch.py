@@ -11,22 +11,16 @@ bfloat16, PyTorch's mixed precision (master weights in float32).
 Per epoch: "epoch E seconds S loss L test_acc A infer_ips I", where S times
 the training loop alone and I is test-set images per second in eval mode
 at batch 256."""
-import contextlib
 import sys
 import time
 
 import torch
 
-from mlp_torch import idx
+from mlp_torch import arguments, idx
 
 
 def main():
-    args = sys.argv[1:]
-    bf16 = bool(args) and args[0] == "--bf16"
-    args = args[1:] if bf16 else args
-    threads, epochs = int(args[0]), int(args[1])
-    data = args[2] if len(args) > 2 else "/usr/share/datasets/fashion-mnist"
-    precision = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
+    threads, epochs, data, precision = arguments(sys.argv[1:])
     torch.set_num_threads(threads)
     torch.manual_seed(42)
     load = lambda name: torch.from_numpy(idx(f"{data}/{name}").copy())

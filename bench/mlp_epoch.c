@@ -1,7 +1,11 @@
 /* The demo's recipe in axon, for bench/run.sh: 784-256-128-10 ReLU MLP,
  * softmax cross-entropy, Adam lr 1e-3, batch 64, on Fashion-MNIST.
  *
- *   bench_mlp THREADS EPOCHS [DATA_DIR]
+ *   bench_mlp [--bf16] THREADS EPOCHS [DATA_DIR]
+ *
+ * --bf16: the dense layers' products in bfloat16 (ax_fit_config.precision
+ * = AX_PRECISION_BF16, as axon train --precision bf16); refused on a CPU
+ * without bf16 kernels, where it would time float32 under another name.
  *
  * Prints one line per epoch, "epoch E seconds S loss L test_acc A gflops
  * G", where S times the training loop alone (the data already in memory),
@@ -12,6 +16,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static ax_dataset *load(const char *dir, int train)
 {
@@ -23,8 +28,14 @@ static ax_dataset *load(const char *dir, int train)
 
 int main(int argc, char **argv)
 {
+    const int bf16 = argc > 1 && !strcmp(argv[1], "--bf16");
+    argc -= bf16, argv += bf16;
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_mlp THREADS EPOCHS [DATA_DIR]\n");
+        fprintf(stderr, "usage: bench_mlp [--bf16] THREADS EPOCHS [DATA_DIR]\n");
+        return 2;
+    }
+    if (bf16 && !ax_cpu_has_bf16()) {
+        fprintf(stderr, "bench_mlp: --bf16: this CPU has no bfloat16 instructions\n");
         return 2;
     }
     int threads = atoi(argv[1]), epochs = atoi(argv[2]);
@@ -55,6 +66,7 @@ int main(int argc, char **argv)
     ax_fit_config fc = ax_fit_defaults();
     fc.epochs = 1;
     fc.verbosity = AX_QUIET;
+    fc.precision = bf16 ? AX_PRECISION_BF16 : AX_PRECISION_F32;
     for (int e = 1; e <= epochs && s == AX_OK; e++) {
         ax_epoch_log log;
         ax_metrics t;

@@ -2,10 +2,14 @@
 """The demo's recipe in PyTorch, for bench/run.sh: 784-256-128-10 ReLU MLP,
 softmax cross-entropy, Adam lr 1e-3, batch 64, on Fashion-MNIST.
 
-    mlp_torch.py THREADS EPOCHS [DATA_DIR]
+    mlp_torch.py [--bf16] THREADS EPOCHS [DATA_DIR]
+
+--bf16: forward passes (training and evaluation) under CPU autocast to
+bfloat16, PyTorch's mixed precision (master weights in float32).
 
 Prints one line per epoch: "epoch E seconds S loss L test_acc A", where S
 times the training loop alone (data already in memory as float tensors)."""
+import contextlib
 import gzip
 import sys
 import time
@@ -22,9 +26,18 @@ def idx(path):
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
+def arguments(argv):
+    """[--bf16] THREADS EPOCHS [DATA_DIR] -> threads, epochs, data, and the
+    context the forward passes run in (autocast to bf16, or none)."""
+    bf16 = bool(argv) and argv[0] == "--bf16"
+    argv = argv[1:] if bf16 else argv
+    data = argv[2] if len(argv) > 2 else "/usr/share/datasets/fashion-mnist"
+    precision = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
+    return int(argv[0]), int(argv[1]), data, precision
+
+
 def main():
-    threads, epochs = int(sys.argv[1]), int(sys.argv[2])
-    data = sys.argv[3] if len(sys.argv) > 3 else "/usr/share/datasets/fashion-mnist"
+    threads, epochs, data, precision = arguments(sys.argv[1:])
     torch.set_num_threads(threads)
     torch.manual_seed(42)
     x = torch.from_numpy(idx(f"{data}/train-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255)
@@ -44,13 +57,14 @@ def main():
         for i in range(0, x.shape[0], 64):
             idx_b = perm[i:i + 64]
             opt.zero_grad()
-            loss = loss_fn(model(x[idx_b]), y[idx_b])
+            with precision():
+                loss = loss_fn(model(x[idx_b]), y[idx_b])
             loss.backward()
             opt.step()
             total += loss.item() * idx_b.shape[0]
         seconds = time.perf_counter() - start
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), precision():
             acc = (model(tx).argmax(1) == ty).float().mean().item()
         print(f"epoch {epoch} seconds {seconds:.3f} loss {total / x.shape[0]:.4f} test_acc {acc:.4f}",
               flush=True)

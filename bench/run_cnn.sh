@@ -18,23 +18,10 @@ epochs=${2:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 python=/usr/bin/python3
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-field() { awk -v k="$1" '{for (i = 1; i < NF; i++) if ($i == k) print $(i+1)}'; }
-calc() { awk "BEGIN {print $1}"; }
+. "$here/common.sh"
 
 declare -A peak secs acc ips gf
-for t in 1 2; do
-  out=$("$build/bench_peak" "$t")
-  echo "$out"
-  peak[f32,$t]=$(grep '^peak f32' <<<"$out" | field gflops)
-  peak[bf16,$t]=$(grep '^peak bf16' <<<"$out" | field gflops)
-done
-precisions=f32
-if [ "$(calc "(${peak[bf16,1]} > 0)")" = 1 ]; then
-  precisions="f32 bf16"
-else
-  echo "bf16: this CPU has no bfloat16 kernels (bench_peak found none); float32 only"
-fi
+measure_peaks "$build"
 
 for p in $precisions; do
   flag=$([ "$p" = bf16 ] && echo --bf16 || true)

@@ -3,6 +3,7 @@
  * gradients through the shared checker, on odd shapes, strides, padding,
  * dilation and groups. */
 #include "backends/cpu/dnnl_conv.h"
+#include "backends/cpu/dnnl_matmul.h"
 #include "gradcheck.h"
 #include "test.h"
 
@@ -266,6 +267,159 @@ static void bf16_convolutions(void)
     ax_graph_free(h.g);
 }
 
+/* bfloat16 by hand: the float's top 16 bits, rounded to nearest even */
+static double to_bf16(float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+/* The matmul op in bf16 (dense layers): x [R, K] against a dense weight
+ * w [N, K] (transpose_b) and a plain b [K, N]; x feeds both, so its
+ * gradient is added to. Each product, forward and both gradients, is
+ * checked against the same product computed in double from the
+ * bf16-rounded operands, at the compiled batch and a shorter one; where
+ * the CPU has no bf16 kernels the float32 bits must come out. */
+typedef struct two_matmuls {
+    ax_graph *g;
+    ax_node *x, *w, *b, *y1, *y2, *out;
+} two_matmuls;
+
+enum { MM_R = 37, MM_K = 50, MM_N = 23 };
+
+static two_matmuls build_two_matmuls(void)
+{
+    two_matmuls t;
+    CHECK_OK(ax_graph_new(&t.g));
+    t.x = ax_input(t.g, "x", ax_shape2(MM_R, MM_K));
+    ax_node_set_requires_grad(t.x, 1);
+    t.w = ax_param(t.g, "w", ax_shape2(MM_N, MM_K));
+    t.b = ax_param(t.g, "b", ax_shape2(MM_K, MM_N));
+    ax_attr tb[] = {AX_ATTR("transpose_b", 1)};
+    ax_node *in1[2] = {t.x, t.w}, *in2[2] = {t.x, t.b};
+    t.y1 = ax_apply(t.g, "matmul", in1, 2, tb, 1, NULL);
+    t.y2 = ax_apply(t.g, "matmul", in2, 2, NULL, 0, NULL);
+    ax_node *parts[2] = {t.y1, t.y2};
+    t.out = ax_concat_axis(t.g, parts, 2, 1);
+    CHECK_OK(ax_graph_compile(t.g));
+    ax_rng rng;
+    ax_rng_seed(&rng, 21, 21);
+    fill_uniform(t.x, &rng, -1, 1, 0);
+    fill_uniform(t.w, &rng, -1, 1, 0);
+    fill_uniform(t.b, &rng, -1, 1, 0);
+    return t;
+}
+
+/* The largest |got - want| over the largest |want| of rows x cols, want
+ * given by term(i, j, k) summed over k < inner */
+typedef double (*mm_term)(const two_matmuls *t, const float *dy, int64_t i, int64_t j, int64_t k);
+static double mm_error(const two_matmuls *t, const float *dy, const float *got, int64_t rows, int64_t cols,
+                       int64_t inner, mm_term term, double *scale)
+{
+    double worst = 0, largest = 0;
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++) {
+            double want = 0;
+            for (int64_t k = 0; k < inner; k++)
+                want += term(t, dy, i, j, k);
+            worst = fmax(worst, fabs(got[i * cols + j] - want));
+            largest = fmax(largest, fabs(want));
+        }
+    *scale = largest;
+    return worst / largest;
+}
+
+/* dy of the two outputs, read from the concatenated seed [R, 2N] */
+static double dy1(const float *dy, int64_t r, int64_t n) { return to_bf16(dy[r * 2 * MM_N + n]); }
+static double dy2(const float *dy, int64_t r, int64_t n) { return to_bf16(dy[r * 2 * MM_N + MM_N + n]); }
+static double xv(const two_matmuls *t, int64_t r, int64_t k) { return to_bf16(ax_node_data(t->x)[r * MM_K + k]); }
+static double term_y1(const two_matmuls *t, const float *dy, int64_t r, int64_t n, int64_t k)
+{
+    (void)dy;
+    return xv(t, r, k) * to_bf16(ax_node_data(t->w)[n * MM_K + k]);
+}
+static double term_y2(const two_matmuls *t, const float *dy, int64_t r, int64_t n, int64_t k)
+{
+    (void)dy;
+    return xv(t, r, k) * to_bf16(ax_node_data(t->b)[k * MM_N + n]);
+}
+static double term_dx(const two_matmuls *t, const float *dy, int64_t r, int64_t k, int64_t j)
+{ /* j < 2N: over both outputs */
+    return j < MM_N ? dy1(dy, r, j) * to_bf16(ax_node_data(t->w)[j * MM_K + k])
+                    : dy2(dy, r, j - MM_N) * to_bf16(ax_node_data(t->b)[k * MM_N + j - MM_N]);
+}
+static double term_dw(const two_matmuls *t, const float *dy, int64_t n, int64_t k, int64_t r)
+{
+    return dy1(dy, r, n) * xv(t, r, k);
+}
+static double term_db(const two_matmuls *t, const float *dy, int64_t k, int64_t n, int64_t r)
+{
+    return xv(t, r, k) * dy2(dy, r, n);
+}
+
+static void bf16_matmuls(void)
+{
+    two_matmuls f = build_two_matmuls(), h = build_two_matmuls();
+    CHECK(ax_graph_set_bf16(h.g, 1) == 2);
+    static float seed[MM_R * 2 * MM_N];
+    ax_rng rng;
+    ax_rng_seed(&rng, 22, 22);
+    for (int i = 0; i < MM_R * 2 * MM_N; i++)
+        seed[i] = ax_rng_uniform(&rng) - 0.5f;
+    const int64_t batches[2] = {MM_R, 9}; /* the compiled batch and a short last one */
+    for (int bi = 0; bi < 2; bi++) {
+        const int64_t r = batches[bi];
+        CHECK_OK(ax_graph_set_batch(f.g, r));
+        CHECK_OK(ax_graph_set_batch(h.g, r));
+        CHECK_OK(ax_graph_forward(f.g));
+        CHECK_OK(ax_graph_backward(f.g, f.out, seed));
+        CHECK_OK(ax_graph_forward(h.g));
+        CHECK_OK(ax_graph_backward(h.g, h.out, seed));
+        const char *impl = ax_matmul_bf16_impl(h.y1);
+        if (ax_cpu_has_bf16()) /* where the CPU has them, the kernels use them */
+            CHECK(strstr(impl, "bf16") != NULL && strstr(ax_matmul_bf16_impl(h.y2), "bf16") != NULL);
+        if (!impl[0]) { /* no bf16 kernel: the float32 products, bit for bit */
+            if (bi == 0)
+                printf("  no bf16 matmul kernel on this CPU: float32 ran\n");
+            ax_node *fs[5] = {f.y1, f.y2, f.x, f.w, f.b}, *hs[5] = {h.y1, h.y2, h.x, h.w, h.b};
+            for (int i = 0; i < 5; i++) {
+                const float *a = i < 2 ? ax_node_data(fs[i]) : ax_node_grad(fs[i]);
+                const float *b = i < 2 ? ax_node_data(hs[i]) : ax_node_grad(hs[i]);
+                const int64_t count = i < 2 ? ax_node_numel(fs[i]) : i == 2 ? r * MM_K : ax_node_numel(fs[i]);
+                CHECK(!memcmp(a, b, (size_t)count * sizeof(float)));
+            }
+            continue;
+        }
+        double scale;
+        const struct {
+            const char *name;
+            const float *got;
+            int64_t rows, cols, inner;
+            mm_term term;
+        } parts[5] = {{"y = x w^T", ax_node_data(h.y1), r, MM_N, MM_K, term_y1},
+                      {"y = x b", ax_node_data(h.y2), r, MM_N, MM_K, term_y2},
+                      {"dx (added over both)", ax_node_grad(h.x), r, MM_K, 2 * MM_N, term_dx},
+                      {"dw", ax_node_grad(h.w), MM_N, MM_K, r, term_dw},
+                      {"db", ax_node_grad(h.b), MM_K, MM_N, r, term_db}};
+        for (int i = 0; i < 5; i++) {
+            /* float32 sums of bf16 products: a few float32 roundings of the largest value */
+            const double e = mm_error(&h, seed, parts[i].got, parts[i].rows, parts[i].cols, parts[i].inner,
+                                      parts[i].term, &scale);
+            if (e > 1e-5)
+                printf("  batch %lld, %s: off the bf16 product by %.3g of its largest value %.3g\n", (long long)r,
+                       parts[i].name, e, scale);
+            CHECK(e <= 1e-5);
+        }
+        /* and not the float32 result: the operands were rounded */
+        CHECK(memcmp(ax_node_data(f.y1), ax_node_data(h.y1), (size_t)(r * MM_N) * sizeof(float)) != 0);
+    }
+    ax_graph_free(f.g);
+    ax_graph_free(h.g);
+}
+
 /* The fused ReLU gives exactly the gradients of conv followed by relu. */
 /* ax_fit_config.precision: a small CNN (its convolution on oneDNN) trained
  * in bf16 and in float32 from the same start. Where the CPU has bf16
@@ -461,7 +615,9 @@ static void conv_by_hand(void)
  * map (ASan would catch that). */
 static void two_by_two_pooling(ax_rng *rng)
 {
-    const int sizes[][2] = {{7, 5}, {6, 6}, {9, 21}, {26, 26}, {11, 11}};
+    /* the W-CNN's maps, odd sizes, more rows than the kernel's blocks
+     * hold (100 x 30) and a row longer than one block (3 x 1201) */
+    const int sizes[][2] = {{7, 5}, {6, 6}, {9, 21}, {26, 26}, {11, 11}, {100, 30}, {3, 1201}};
     for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++)
         for (int padded = 0; padded < 2; padded++) {
             const int h = sizes[t][0], w = sizes[t][1], pb = padded, pr = padded;
@@ -480,10 +636,12 @@ static void two_by_two_pooling(ax_rng *rng)
             CHECK_OK(ax_graph_compile(g));
             CHECK(ax_node_shape(y).dim[2] == oh && ax_node_shape(y).dim[3] == ow);
             const int64_t nx = ax_node_numel(x);
+            /* unpadded: ties (three values, as after a ReLU's zeros),
+             * which the first in row-major order wins */
             for (int64_t i = 0; i < nx; i++)
-                ax_node_data(x)[i] = ax_rng_uniform(rng) - 0.5f;
+                ax_node_data(x)[i] = padded ? ax_rng_uniform(rng) - 0.5f : (float)(int)(ax_rng_uniform(rng) * 3);
             CHECK_OK(ax_graph_forward(g));
-            static float seed[2 * 3 * 27 * 27 * 2];
+            static float seed[2 * 3 * 150 * 150 * 2];
             const int64_t n1 = 3 * oh * ow, n2 = 3 * (h / 2) * (w / 2);
             for (int k = 0; k < 2; k++)
                 for (int64_t i = 0; i < n1 + n2; i++)
@@ -491,7 +649,7 @@ static void two_by_two_pooling(ax_rng *rng)
             CHECK_OK(ax_graph_backward(g, both, seed));
             /* direct: each window clipped to the map; its first largest
              * element gets 1 from y, and 3 from y2 where y2's window exists */
-            static float want[2 * 3 * 27 * 27];
+            static float want[2 * 3 * 150 * 150];
             memset(want, 0, sizeof want);
             int bad = 0;
             for (int p = 0; p < 6; p++)
@@ -542,6 +700,20 @@ static void pooling(void)
     CHECK_OK(ax_graph_backward(g, mp, (float[]){1, 2, 3, 4}));
     CHECK(ax_node_grad(x)[4] == 1 && ax_node_grad(x)[2] == 2 && ax_node_grad(x)[9] == 3 && ax_node_grad(x)[11] == 4);
     CHECK(ax_node_grad(x)[0] == 0);
+    ax_graph_free(g);
+    /* a NaN wins its window (as in PyTorch), the first one where there are two */
+    ax_graph_new(&g);
+    x = ax_input(g, "x", ax_shape4(1, 1, 2, 4));
+    ax_node_set_requires_grad(x, 1);
+    mp = ax_max_pool2d(g, x, 2, 2, 0, 0, 0, 0);
+    CHECK_OK(ax_graph_compile(g));
+    const float with_nan[8] = {1, NAN, 5, 2, NAN, 3, 4, NAN};
+    memcpy(ax_node_data(x), with_nan, sizeof with_nan);
+    CHECK_OK(ax_graph_forward(g));
+    CHECK(isnan(ax_node_data(mp)[0]) && isnan(ax_node_data(mp)[1]));
+    CHECK_OK(ax_graph_backward(g, mp, (float[]){1, 2}));
+    for (int i = 0; i < 8; i++)
+        CHECK(ax_node_grad(x)[i] == (i == 1 ? 1.0f : i == 7 ? 2.0f : 0.0f));
     ax_graph_free(g);
     /* gradients on odd shapes, strides and padding */
     ax_rng rng;
@@ -736,6 +908,6 @@ static void residual_block_trains_through_both_paths(void)
     ax_graph_free(g);
 }
 
-TEST_MAIN(T(conv_forward_and_gradients), T(onednn_and_im2col_agree), T(bf16_convolutions), T(fit_precision), T(fused_relu_matches_separate_relu), T(nan_propagates), T(conv_by_hand), T(pooling), T(batch_norm_train_and_eval),
+TEST_MAIN(T(conv_forward_and_gradients), T(onednn_and_im2col_agree), T(bf16_convolutions), T(bf16_matmuls), T(fit_precision), T(fused_relu_matches_separate_relu), T(nan_propagates), T(conv_by_hand), T(pooling), T(batch_norm_train_and_eval),
           T(dropout_is_inverted_and_seeded), T(concat_along_channels),
           T(residual_block_trains_through_both_paths))

@@ -251,15 +251,16 @@ void ax_graph_set_backward_hook(ax_graph *g, ax_backward_hook hook, void *user);
 
 ax_status ax_graph_compile(ax_graph *g);
 /* Mixed precision (from the next pass on): the ops that can compute with
- * bfloat16 inputs (convolutions on oneDNN's kernels: x, w and dy rounded
- * to bf16, sums, outputs and gradients in float32, the weights kept in
- * float32) do; on 1, off 0. Convolutions oneDNN has no bf16 kernel for on
- * this CPU stay in float32. An op already so keeps its kernels; the others
+ * bfloat16 inputs (convolutions on oneDNN's kernels and the matmul op of
+ * dense layers: inputs, weights and output gradients rounded to bf16,
+ * sums, outputs and gradients in float32, the weights kept in float32)
+ * do; on 1, off 0. Ops oneDNN has no bf16 kernel for on this CPU stay in
+ * float32. An op already so keeps its kernels; the others
  * make theirs again at the next pass. Returns how many ops have the hint,
  * or -1. */
 int ax_graph_set_bf16(ax_graph *g, int on);
 /* Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX, as
- * oneDNN finds them), which bf16 convolutions compute on; 0: they run in
+ * oneDNN finds them), which bf16 convolutions and matmuls compute on; 0: they run in
  * float32 (axon train --precision bf16 says so). */
 int ax_cpu_has_bf16(void);
 /* Compile for inference alone: no gradients, and activation buffers

@@ -219,7 +219,8 @@ double ax_run_log_seconds(const ax_callback *cb);
 typedef enum ax_precision {
     AX_PRECISION_GRAPH = 0, /* as the graph is set (ax_graph_set_bf16; float32 unless set) */
     AX_PRECISION_F32,       /* float32 throughout */
-    AX_PRECISION_BF16       /* mixed: the ops with a bf16 kernel (convolutions on oneDNN) read bfloat16,
+    AX_PRECISION_BF16       /* mixed: the ops with a bf16 kernel (convolutions and dense layers' matmuls,
+                               on oneDNN) read bfloat16,
                                with float32 sums, outputs, gradients, master weights and optimizer state;
                                float32 on a CPU without bf16 instructions (ax_cpu_has_bf16) */
 } ax_precision;

@@ -323,7 +323,7 @@ int cmd_train(int argc, char **argv)
     if (s == AX_OK && !strcmp(precision, "bf16")) {
         if (!ax_cpu_has_bf16() && writer)
             fprintf(stderr, "axon train: --precision bf16: this CPU has no bfloat16 instructions (AVX512-BF16 or "
-                            "AMX): the convolutions run in float32\n");
+                            "AMX): the convolutions and matrix products run in float32\n");
     }
     cli_text tx = {0};
     if (s == AX_OK) {

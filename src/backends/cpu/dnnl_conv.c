@@ -1,17 +1,10 @@
 /* Convolutions through oneDNN's primitives (dnnl_conv.h). */
 #include "backends/cpu/dnnl_conv.h"
+#include "backends/cpu/dnnl_tensor.h"
 #include "backends/cpu/kernels.h"
 
 #include <oneapi/dnnl/dnnl.h>
-#include <omp.h>
 #include <string.h>
-
-/* A tensor as axon holds it (user) and as a primitive wants it (prim: the
- * same memory when the layouts agree, else oneDNN's, with reorders). */
-typedef struct tensor {
-    dnnl_memory_t user, prim;
-    dnnl_primitive_t to_prim, to_user;
-} tensor;
 
 enum { FWD, BWD_DATA, BWD_WEIGHTS };
 
@@ -22,63 +15,20 @@ struct ax_dnnl_conv {
     dnnl_primitive_desc_t pd[3];
     dnnl_primitive_t prim[3];
     /* forward: x, w, y; backward data: dy, w, dx; backward weights: x, dy, dw */
-    tensor fx, fw, fy, ddy, dw_in, ddx, wx, wdy, wdw;
+    ax_dnnl_tensor fx, fw, fy, ddy, dw_in, ddx, wx, wdy, wdw;
     dnnl_memory_t bias, dbias;
     float *sum; /* an output to add from: the largest of x, w, b */
 };
 
-#define DN(call)                                                                                   \
-    do {                                                                                          \
-        dnnl_status_t st_ = (call);                                                                \
-        if (st_ != dnnl_success)                                                                   \
-            return ax_fail(AX_ERR_STATE, "oneDNN convolution: %s failed (status %d)", #call, (int)st_); \
-    } while (0)
-
-static ax_status tensor_new(ax_dnnl_conv *c, const_dnnl_primitive_desc_t pd, dnnl_query_t what,
-                            const dnnl_memory_desc_t *user_md, tensor *t)
-{
-    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, what, 0);
-    DN(dnnl_memory_create(&t->user, user_md, c->eng, DNNL_MEMORY_NONE));
-    if (dnnl_memory_desc_equal(md, user_md)) {
-        t->prim = t->user;
-        return AX_OK;
-    }
-    dnnl_primitive_desc_t r;
-    DN(dnnl_memory_create(&t->prim, md, c->eng, DNNL_MEMORY_ALLOCATE));
-    DN(dnnl_reorder_primitive_desc_create(&r, user_md, c->eng, md, c->eng, NULL));
-    dnnl_status_t st = dnnl_primitive_create(&t->to_prim, r);
-    dnnl_primitive_desc_destroy(r);
-    DN(st);
-    DN(dnnl_reorder_primitive_desc_create(&r, md, c->eng, user_md, c->eng, NULL));
-    st = dnnl_primitive_create(&t->to_user, r);
-    dnnl_primitive_desc_destroy(r);
-    DN(st);
-    return AX_OK;
-}
-
-static void tensor_free(tensor *t)
-{
-    if (t->prim && t->prim != t->user)
-        dnnl_memory_destroy(t->prim);
-    dnnl_memory_destroy(t->user);
-    dnnl_primitive_destroy(t->to_prim);
-    dnnl_primitive_destroy(t->to_user);
-}
-
-int ax_cpu_has_bf16(void)
-{
-    /* the ISA values are nested bit sets: bf16 holds every bit of its own */
-    const unsigned isa = (unsigned)dnnl_get_effective_cpu_isa(), bf16 = (unsigned)dnnl_cpu_isa_avx512_core_bf16;
-    return (isa & bf16) == bf16;
-}
+#define DN(call) AX_DNNL("convolution", call)
 
 void ax_dnnl_conv_free(ax_dnnl_conv *c)
 {
     if (!c)
         return;
-    tensor *ts[9] = {&c->fx, &c->fw, &c->fy, &c->ddy, &c->dw_in, &c->ddx, &c->wx, &c->wdy, &c->wdw};
+    ax_dnnl_tensor *ts[9] = {&c->fx, &c->fw, &c->fy, &c->ddy, &c->dw_in, &c->ddx, &c->wx, &c->wdy, &c->wdw};
     for (int i = 0; i < 9; i++)
-        tensor_free(ts[i]);
+        ax_dnnl_tensor_free(ts[i]);
     dnnl_memory_destroy(c->bias);
     dnnl_memory_destroy(c->dbias);
     for (int i = 0; i < 3; i++) {
@@ -93,22 +43,15 @@ void ax_dnnl_conv_free(ax_dnnl_conv *c)
     ax_free(c);
 }
 
-/* A primitive descriptor with its JIT kernel; AX_ERR_STATE for oneDNN's
- * reference kernels. */
 static ax_status pd_new(ax_dnnl_conv *c, int which, const void *desc, const_dnnl_primitive_attr_t attr,
                         const_dnnl_primitive_desc_t hint)
 {
-    DN(dnnl_primitive_desc_create(&c->pd[which], desc, attr, c->eng, hint));
-    const char *impl = "";
-    DN(dnnl_primitive_desc_query(c->pd[which], dnnl_query_impl_info_str, 0, &impl));
-    if (!strncmp(impl, "ref", 3))
-        return ax_fail(AX_ERR_STATE, "oneDNN convolution: only its reference kernel (%s) runs this shape", impl);
-    DN(dnnl_primitive_create(&c->prim[which], c->pd[which]));
-    return AX_OK;
+    return ax_dnnl_primitive_new("convolution", desc, attr, c->eng, hint, &c->pd[which], &c->prim[which]);
 }
 
-static ax_status build(ax_dnnl_conv *c)
+static ax_status build(void *obj)
 {
+    ax_dnnl_conv *c = obj;
     const ax_dnnl_conv_shape *s = &c->s;
     DN(dnnl_engine_create(&c->eng, dnnl_cpu, 0));
     DN(dnnl_stream_create(&c->stream, c->eng, dnnl_stream_default_flags));
@@ -152,9 +95,9 @@ static ax_status build(ax_dnnl_conv *c)
     dnnl_primitive_attr_destroy(attr);
     if (r != AX_OK)
         return st == dnnl_success ? r : ax_fail(AX_ERR_STATE, "oneDNN convolution: cannot fuse the ReLU");
-    if ((r = tensor_new(c, c->pd[FWD], dnnl_query_src_md, &x_md, &c->fx)) != AX_OK ||
-        (r = tensor_new(c, c->pd[FWD], dnnl_query_weights_md, &w_md, &c->fw)) != AX_OK ||
-        (r = tensor_new(c, c->pd[FWD], dnnl_query_dst_md, &y_md, &c->fy)) != AX_OK)
+    if ((r = ax_dnnl_tensor_new(c->eng, c->pd[FWD], dnnl_query_src_md, &x_md, &c->fx)) != AX_OK ||
+        (r = ax_dnnl_tensor_new(c->eng, c->pd[FWD], dnnl_query_weights_md, &w_md, &c->fw)) != AX_OK ||
+        (r = ax_dnnl_tensor_new(c->eng, c->pd[FWD], dnnl_query_dst_md, &y_md, &c->fy)) != AX_OK)
         return r;
     DN(dnnl_memory_create(&c->bias, &b_md, c->eng, DNNL_MEMORY_NONE));
     DN(dnnl_memory_create(&c->dbias, &b_md, c->eng, DNNL_MEMORY_NONE));
@@ -168,12 +111,12 @@ static ax_status build(ax_dnnl_conv *c)
                                                            pad_r));
     if ((r = pd_new(c, BWD_DATA, &dd, NULL, c->pd[FWD])) != AX_OK ||
         (r = pd_new(c, BWD_WEIGHTS, &wd, NULL, c->pd[FWD])) != AX_OK ||
-        (r = tensor_new(c, c->pd[BWD_DATA], dnnl_query_diff_dst_md, &y_md, &c->ddy)) != AX_OK ||
-        (r = tensor_new(c, c->pd[BWD_DATA], dnnl_query_weights_md, &w_md, &c->dw_in)) != AX_OK ||
-        (r = tensor_new(c, c->pd[BWD_DATA], dnnl_query_diff_src_md, &x_md, &c->ddx)) != AX_OK ||
-        (r = tensor_new(c, c->pd[BWD_WEIGHTS], dnnl_query_src_md, &x_md, &c->wx)) != AX_OK ||
-        (r = tensor_new(c, c->pd[BWD_WEIGHTS], dnnl_query_diff_dst_md, &y_md, &c->wdy)) != AX_OK ||
-        (r = tensor_new(c, c->pd[BWD_WEIGHTS], dnnl_query_diff_weights_md, &w_md, &c->wdw)) != AX_OK)
+        (r = ax_dnnl_tensor_new(c->eng, c->pd[BWD_DATA], dnnl_query_diff_dst_md, &y_md, &c->ddy)) != AX_OK ||
+        (r = ax_dnnl_tensor_new(c->eng, c->pd[BWD_DATA], dnnl_query_weights_md, &w_md, &c->dw_in)) != AX_OK ||
+        (r = ax_dnnl_tensor_new(c->eng, c->pd[BWD_DATA], dnnl_query_diff_src_md, &x_md, &c->ddx)) != AX_OK ||
+        (r = ax_dnnl_tensor_new(c->eng, c->pd[BWD_WEIGHTS], dnnl_query_src_md, &x_md, &c->wx)) != AX_OK ||
+        (r = ax_dnnl_tensor_new(c->eng, c->pd[BWD_WEIGHTS], dnnl_query_diff_dst_md, &y_md, &c->wdy)) != AX_OK ||
+        (r = ax_dnnl_tensor_new(c->eng, c->pd[BWD_WEIGHTS], dnnl_query_diff_weights_md, &w_md, &c->wdw)) != AX_OK)
         return r;
     /* outputs that add to a gradient already there are written here first:
      * dx, or dw followed by db */
@@ -190,12 +133,7 @@ ax_status ax_dnnl_conv_new(const ax_dnnl_conv_shape *s, ax_dnnl_conv **out)
     if (!c)
         return ax_fail(AX_ERR_NOMEM, "oneDNN convolution: out of memory");
     c->s = *s;
-    /* oneDNN plans its work for the threads OpenMP offers when a
-     * primitive is made, and runs on as many */
-    const int before = omp_get_max_threads();
-    omp_set_num_threads(s->threads > 0 ? s->threads : 1);
-    ax_status st = build(c);
-    omp_set_num_threads(before);
+    const ax_status st = ax_dnnl_make_for_threads(s->threads, build, c);
     if (st != AX_OK) {
         ax_dnnl_conv_free(c);
         return st;
@@ -208,32 +146,11 @@ const ax_dnnl_conv_shape *ax_dnnl_conv_shape_of(const ax_dnnl_conv *c) { return 
 
 const char *ax_dnnl_conv_impl(const ax_dnnl_conv *c, int which)
 {
-    const char *impl = "";
-    if (which >= 0 && which < 3 && c->pd[which])
-        dnnl_primitive_desc_query(c->pd[which], dnnl_query_impl_info_str, 0, &impl);
-    return impl;
+    return which >= 0 && which < 3 ? ax_dnnl_impl(c->pd[which]) : "";
 }
 
-/* Point a tensor's user memory at axon's buffer, and bring it into the
- * primitive's layout (in), or out of it afterwards (out). */
-static ax_status into(ax_dnnl_conv *c, tensor *t, const float *data)
-{
-    DN(dnnl_memory_set_data_handle(t->user, (void *)data));
-    if (t->to_prim) {
-        const dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, t->user}, {DNNL_ARG_TO, t->prim}};
-        DN(dnnl_primitive_execute(t->to_prim, c->stream, 2, a));
-    }
-    return AX_OK;
-}
-
-static ax_status out_of(ax_dnnl_conv *c, tensor *t)
-{
-    if (t->to_user) {
-        const dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, t->prim}, {DNNL_ARG_TO, t->user}};
-        DN(dnnl_primitive_execute(t->to_user, c->stream, 2, a));
-    }
-    return AX_OK;
-}
+static ax_status into(ax_dnnl_conv *c, ax_dnnl_tensor *t, const float *data) { return ax_dnnl_tensor_in(c->stream, t, data); }
+static ax_status out_of(ax_dnnl_conv *c, ax_dnnl_tensor *t) { return ax_dnnl_tensor_out(c->stream, t); }
 
 static ax_status run(ax_dnnl_conv *c, int which, const dnnl_exec_arg_t *args, int n)
 {
