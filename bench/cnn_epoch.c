@@ -1,11 +1,12 @@
 /* W-CNN in axon for bench/run_cnn.sh (the same network and recipe as
  * cnn_torch.py and examples/fashion_cnn.c --recipe basic).
  *
- *   bench_cnn [--bf16] THREADS EPOCHS [DATA_DIR]
+ *   bench_cnn [--bf16] [--seed S] THREADS EPOCHS [DATA_DIR]
  *
  * --bf16: the convolutions and dense layers compute in bfloat16 (ax_graph_set_bf16, as
  * axon train --precision bf16); refused on a CPU without bf16 kernels,
- * where it would time float32 under another name.
+ * where it would time float32 under another name. --seed: the weights'
+ * and the shuffles' seed (42 by default; for accuracy over seeds).
  *
  * Per epoch: "epoch E seconds S loss L test_acc A infer_ips I gflops G",
  * S timing the training loop alone, I the test-set images per second in
@@ -50,10 +51,18 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    const int bf16 = argc > 1 && !strcmp(argv[1], "--bf16");
-    argc -= bf16, argv += bf16;
+    int bf16 = 0;
+    uint64_t seed = 42;
+    for (;;) {
+        if (argc > 1 && !strcmp(argv[1], "--bf16"))
+            bf16 = 1, argc--, argv++;
+        else if (argc > 2 && !strcmp(argv[1], "--seed"))
+            seed = strtoull(argv[2], NULL, 10), argc -= 2, argv += 2;
+        else
+            break;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_cnn [--bf16] THREADS EPOCHS [DATA_DIR]\n");
+        fprintf(stderr, "usage: bench_cnn [--bf16] [--seed S] THREADS EPOCHS [DATA_DIR]\n");
         return 2;
     }
     if (bf16 && !ax_cpu_has_bf16()) {
@@ -67,7 +76,7 @@ int main(int argc, char **argv)
     if (!train || !test)
         return 1;
     ax_rng rng;
-    ax_rng_seed(&rng, 42, 1);
+    ax_rng_seed(&rng, seed, 1);
     ax_graph *g, *ig;
     ax_graph_new(&g);
     ax_graph_new(&ig);
@@ -92,7 +101,7 @@ int main(int argc, char **argv)
     fc.verbosity = AX_QUIET;
     for (int e = 1; e <= epochs && s == AX_OK; e++) {
         ax_epoch_log log;
-        fc.seed = 42 + (uint64_t)e;
+        fc.seed = seed + (uint64_t)e;
         s = ax_fit(&m, opt, train, NULL, &fc, &log);
         for (int i = 0; s == AX_OK && i < ax_graph_num_params(g); i++) {
             ax_node *p = ax_graph_param(g, i), *q = ax_graph_param(ig, i);

@@ -169,21 +169,20 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     for (int i = 0; n->hint[BF16] && st && !st->off && i < 2; i++)
         if (st->by_rows[i].p[Y] && st->by_rows[i].m == m)
             bf = &st->by_rows[i];
-    if (bf) {
-        if (a->needs_grad)
-            bf16_run(bf->p[DA], n->grad, b->data, a->grad, ax_grad_accumulate(a));
-        if (b->needs_grad)
-            bf16_run(bf->p[DB], trans_b(n) ? n->grad : a->data, trans_b(n) ? a->data : n->grad, b->grad,
-                     ax_grad_accumulate(b));
-        return;
-    }
+    /* a product the forward pass did not make (none is, within one
+     * compile) runs in float32 */
     if (a->needs_grad) { /* da (+)= dy @ op(b)^T : [m, cols] x [cols, k] */
-        float beta = ax_grad_accumulate(a) ? 1.0f : 0.0f;
-        ax_k_gemm(0, !trans_b(n), m, k, cols, 1.0f, n->grad, cols, b->data, ldb, beta, a->grad, k);
+        if (bf && bf->p[DA])
+            bf16_run(bf->p[DA], n->grad, b->data, a->grad, ax_grad_accumulate(a));
+        else
+            ax_k_gemm(0, !trans_b(n), m, k, cols, 1.0f, n->grad, cols, b->data, ldb,
+                      ax_grad_accumulate(a) ? 1.0f : 0.0f, a->grad, k);
     }
     if (b->needs_grad) {
-        float beta = ax_grad_accumulate(b) ? 1.0f : 0.0f;
-        if (trans_b(n)) /* db [cols, k] (+)= dy^T @ a */
+        const float beta = ax_grad_accumulate(b) ? 1.0f : 0.0f;
+        if (bf && bf->p[DB])
+            bf16_run(bf->p[DB], trans_b(n) ? n->grad : a->data, trans_b(n) ? a->data : n->grad, b->grad, beta != 0);
+        else if (trans_b(n)) /* db [cols, k] (+)= dy^T @ a */
             ax_k_gemm(1, 0, cols, k, m, 1.0f, n->grad, cols, a->data, k, beta, b->grad, ldb);
         else /* db [k, cols] (+)= a^T @ dy */
             ax_k_gemm(1, 0, k, cols, m, 1.0f, a->data, k, n->grad, cols, beta, b->grad, ldb);
