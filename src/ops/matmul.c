@@ -60,6 +60,23 @@ static void bf16_state_free(void *p)
     ax_free(st);
 }
 
+static void bf16_set_clear(bf16_set *set)
+{
+    for (int j = 0; j < 3; j++) {
+        ax_dnnl_matmul_free(set->p[j]);
+        set->p[j] = NULL;
+    }
+}
+
+/* The set made for m rows, or NULL */
+static bf16_set *bf16_find(bf16_state *st, int64_t m)
+{
+    for (int i = 0; st && !st->off && i < 2; i++)
+        if (st->by_rows[i].p[Y] && st->by_rows[i].m == m)
+            return &st->by_rows[i];
+    return NULL;
+}
+
 static ax_status bf16_set_new(const ax_node *n, int64_t m, int64_t k, int64_t cols, bf16_set *set)
 {
     const ax_node *a = n->in[0], *b = n->in[1];
@@ -98,20 +115,14 @@ static bf16_set *bf16_for(ax_node *n, int64_t m, int64_t k, int64_t cols, ax_sta
     }
     if (st->off)
         return NULL;
-    for (int i = 0; i < 2; i++)
-        if (st->by_rows[i].p[Y] && st->by_rows[i].m == m)
-            return &st->by_rows[i];
-    bf16_set *set = &st->by_rows[st->by_rows[0].p[Y] ? 1 : 0];
-    for (int j = 0; j < 3; j++) {
-        ax_dnnl_matmul_free(set->p[j]);
-        set->p[j] = NULL;
-    }
+    bf16_set *set = bf16_find(st, m);
+    if (set)
+        return set;
+    set = &st->by_rows[st->by_rows[0].p[Y] ? 1 : 0];
+    bf16_set_clear(set);
     ax_status s = bf16_set_new(n, m, k, cols, set);
     if (s != AX_OK) {
-        for (int j = 0; j < 3; j++) {
-            ax_dnnl_matmul_free(set->p[j]);
-            set->p[j] = NULL;
-        }
+        bf16_set_clear(set);
         if (s == AX_ERR_NOMEM)
             *err = s;
         else
@@ -164,11 +175,7 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     int64_t m = ax_numel(a) / k;
     int64_t cols = n->shape.dim[n->shape.ndim - 1];
     int64_t ldb = b->shape.dim[1];
-    const bf16_state *st = n->state;
-    const bf16_set *bf = NULL;
-    for (int i = 0; n->hint[BF16] && st && !st->off && i < 2; i++)
-        if (st->by_rows[i].p[Y] && st->by_rows[i].m == m)
-            bf = &st->by_rows[i];
+    const bf16_set *bf = n->hint[BF16] ? bf16_find(n->state, m) : NULL;
     /* a product the forward pass did not make (none is, within one
      * compile) runs in float32 */
     if (a->needs_grad) { /* da (+)= dy @ op(b)^T : [m, cols] x [cols, k] */
