@@ -233,6 +233,50 @@ static void onednn_and_im2col_agree(void)
     ax_graph_free(g);
 }
 
+/* The backward weights primitive reads the forward's rounded copy of x
+ * and the backward data's copy of dy when their layouts match. Whatever
+ * ran before, dw and db come out as from a forward and backward on the
+ * same x and dy: after a forward on another x, and without dx after a
+ * backward on another dy (dy then converted for dw alone). */
+static void onednn_backward_reuses_only_its_own_copies(void)
+{
+    for (int bf16 = 0; bf16 <= ax_cpu_has_bf16(); bf16++) {
+        const ax_dnnl_conv_shape sh = {.n = 3, .c = 16, .h = 7, .w = 6, .o = 8, .kh = 3, .kw = 3, .groups = 1,
+                                       .oh = 5, .ow = 4, .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1,
+                                       .bias = 1, .bf16 = bf16, .backward = 1, .threads = 1};
+        enum { NX = 3 * 16 * 7 * 6, NW = 8 * 16 * 9, NY = 3 * 8 * 5 * 4 };
+        static float x1[NX], x2[NX], w[NW], b[8], y[NY], dy[NY], dx[NX], dw[3][NW], db[3][8];
+        ax_rng rng;
+        ax_rng_seed(&rng, 5, 1);
+        for (int i = 0; i < NX; i++)
+            x1[i] = ax_rng_normal(&rng), x2[i] = ax_rng_normal(&rng);
+        for (int i = 0; i < NW; i++)
+            w[i] = ax_rng_normal(&rng);
+        for (int i = 0; i < NY; i++)
+            dy[i] = ax_rng_normal(&rng);
+        ax_dnnl_conv *c;
+        CHECK_OK(ax_dnnl_conv_new(&sh, &c));
+        if (!c)
+            return;
+        /* 0: forward and backward on x2; 1: forward on x1, backward on x2;
+         * 2: as 0, without dx */
+        static float dy_other[NY];
+        for (int i = 0; i < NY; i++)
+            dy_other[i] = -2 * dy[i];
+        for (int run = 0; run < 3; run++) {
+            CHECK_OK(ax_dnnl_conv_forward(c, run == 1 ? x1 : x2, w, b, y));
+            if (run == 2) /* leaves another dy's copy behind */
+                CHECK_OK(ax_dnnl_conv_backward(c, x2, w, dy_other, dx, 0, NULL, 0, NULL, 0));
+            CHECK_OK(ax_dnnl_conv_backward(c, x2, w, dy, run == 2 ? NULL : dx, 0, dw[run], 0, db[run], 0));
+        }
+        for (int run = 1; run < 3; run++) {
+            CHECK(!memcmp(dw[0], dw[run], sizeof dw[0]));
+            CHECK(!memcmp(db[0], db[run], sizeof db[0]));
+        }
+        ax_dnnl_conv_free(c);
+    }
+}
+
 /* Mixed precision: the oneDNN convolutions read x, w and dy as bfloat16
  * (8 bits of mantissa: about 0.4% per value), sum and write in float32.
  * Outputs and gradients are within 2% of the largest float32 value, and
@@ -908,6 +952,6 @@ static void residual_block_trains_through_both_paths(void)
     ax_graph_free(g);
 }
 
-TEST_MAIN(T(conv_forward_and_gradients), T(onednn_and_im2col_agree), T(bf16_convolutions), T(bf16_matmuls), T(fit_precision), T(fused_relu_matches_separate_relu), T(nan_propagates), T(conv_by_hand), T(pooling), T(batch_norm_train_and_eval),
+TEST_MAIN(T(conv_forward_and_gradients), T(onednn_and_im2col_agree), T(onednn_backward_reuses_only_its_own_copies), T(bf16_convolutions), T(bf16_matmuls), T(fit_precision), T(fused_relu_matches_separate_relu), T(nan_propagates), T(conv_by_hand), T(pooling), T(batch_norm_train_and_eval),
           T(dropout_is_inverted_and_seeded), T(concat_along_channels),
           T(residual_block_trains_through_both_paths))

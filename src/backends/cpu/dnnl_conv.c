@@ -18,6 +18,12 @@ struct ax_dnnl_conv {
     ax_dnnl_tensor fx, fw, fy, ddy, dw_in, ddx, wx, wdy, wdw;
     dnnl_memory_t bias, dbias;
     float *sum; /* an output to add from: the largest of x, w, b */
+    /* Backward weights reads x and dy in the same layouts as the forward
+     * and backward data primitives do (in bf16 the rounded copies are half
+     * the reorders of a step): when they match, it reads fx.prim and
+     * ddy.prim, and wx / wdy are not made. */
+    int share_x, share_dy;
+    const float *fx_of; /* the x whose copy fx.prim holds: forward's, until a backward converts another */
 };
 
 #define DN(call) AX_DNNL("convolution", call)
@@ -47,6 +53,16 @@ static ax_status pd_new(ax_dnnl_conv *c, int which, const void *desc, const_dnnl
                         const_dnnl_primitive_desc_t hint)
 {
     return ax_dnnl_primitive_new("convolution", desc, attr, c->eng, hint, &c->pd[which], &c->prim[which]);
+}
+
+/* Whether two tensors reorder axon's buffer into the same layout. */
+static int same_prim(const ax_dnnl_tensor *a, const ax_dnnl_tensor *b)
+{
+    const dnnl_memory_desc_t *ma, *mb;
+    if (!a->to_prim || !b->to_prim || dnnl_memory_get_memory_desc(a->prim, &ma) != dnnl_success ||
+        dnnl_memory_get_memory_desc(b->prim, &mb) != dnnl_success)
+        return 0;
+    return dnnl_memory_desc_equal(ma, mb);
 }
 
 static ax_status build(void *obj)
@@ -118,6 +134,12 @@ static ax_status build(void *obj)
         (r = ax_dnnl_tensor_new(c->eng, c->pd[BWD_WEIGHTS], dnnl_query_diff_dst_md, &y_md, &c->wdy)) != AX_OK ||
         (r = ax_dnnl_tensor_new(c->eng, c->pd[BWD_WEIGHTS], dnnl_query_diff_weights_md, &w_md, &c->wdw)) != AX_OK)
         return r;
+    c->share_x = same_prim(&c->fx, &c->wx);
+    c->share_dy = same_prim(&c->ddy, &c->wdy);
+    if (c->share_x)
+        ax_dnnl_tensor_free(&c->wx);
+    if (c->share_dy)
+        ax_dnnl_tensor_free(&c->wdy);
     /* outputs that add to a gradient already there are written here first:
      * dx, or dw followed by db */
     const int64_t dx_n = s->n * s->c * s->h * s->w, dwb_n = s->o * (s->c / s->groups) * s->kh * s->kw + s->o;
@@ -163,6 +185,7 @@ ax_status ax_dnnl_conv_forward(ax_dnnl_conv *c, const float *x, const float *w, 
     ax_status s;
     if ((s = into(c, &c->fx, x)) || (s = into(c, &c->fw, w)))
         return s;
+    c->fx_of = x;
     DN(dnnl_memory_set_data_handle(c->fy.user, y));
     if (b)
         DN(dnnl_memory_set_data_handle(c->bias, (void *)b));
@@ -202,7 +225,17 @@ ax_status ax_dnnl_conv_backward(ax_dnnl_conv *c, const float *x, const float *w,
     }
     if (dw || db) {
         /* oneDNN computes both; one not wanted goes to the sum buffer, unread */
-        if ((s = into(c, &c->wx, x)) || (s = into(c, &c->wdy, dy)))
+        /* x is the forward's when the pointer is: a backward pass needs the
+         * values its forward read, so nothing writes there in between */
+        dnnl_memory_t xm = c->share_x ? c->fx.prim : c->wx.prim, dym = c->share_dy ? c->ddy.prim : c->wdy.prim;
+        if (c->share_x && c->fx_of != x) {
+            if ((s = into(c, &c->fx, x)))
+                return s;
+            c->fx_of = x;
+        }
+        if (!c->share_x && (s = into(c, &c->wx, x)))
+            return s;
+        if ((!c->share_dy || !dx) && (s = into(c, c->share_dy ? &c->ddy : &c->wdy, dy)))
             return s;
         const int64_t wn = sh->o * (sh->c / sh->groups) * sh->kh * sh->kw;
         DN(dnnl_memory_set_data_handle(c->wdw.user, dw ? target(c, dw, add_dw) : c->sum));
@@ -210,7 +243,7 @@ ax_status ax_dnnl_conv_backward(ax_dnnl_conv *c, const float *x, const float *w,
         float *bias_out = c->sum + wn;
         if (sh->bias)
             DN(dnnl_memory_set_data_handle(c->dbias, db && !add_db ? db : bias_out));
-        const dnnl_exec_arg_t a[4] = {{DNNL_ARG_SRC, c->wx.prim}, {DNNL_ARG_DIFF_DST, c->wdy.prim},
+        const dnnl_exec_arg_t a[4] = {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dym},
                                       {DNNL_ARG_DIFF_WEIGHTS, c->wdw.prim}, {DNNL_ARG_DIFF_BIAS, c->dbias}};
         if ((s = run(c, BWD_WEIGHTS, a, sh->bias ? 4 : 3)) || (s = out_of(c, &c->wdw)))
             return s;
