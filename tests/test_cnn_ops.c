@@ -5,6 +5,7 @@
 #include "backends/cpu/dnnl_conv.h"
 #include "backends/cpu/dnnl_matmul.h"
 #include "gradcheck.h"
+#include "ops/op.h"
 #include "test.h"
 
 typedef struct conv_case {
@@ -274,6 +275,86 @@ static void onednn_backward_reuses_only_its_own_copies(void)
             CHECK(!memcmp(db[0], db[run], sizeof db[0]));
         }
         ax_dnnl_conv_free(c);
+    }
+}
+
+/* A convolution (3 input channels: im2col; 16: oneDNN) followed by a 2x2
+ * max pooling, its only consumer: paired (the convolution pools its maps
+ * and scatters the pooling's gradient itself) or kept apart by an op
+ * between them (a separate ReLU, or a reshape to the same shape). 11x12
+ * inputs give 9x10 maps: a row no window covers. */
+typedef struct conv_pool {
+    ax_graph *g;
+    ax_node *x, *w, *b, *conv, *pre_pool, *pool, *loss;
+} conv_pool;
+
+static conv_pool build_conv_pool(int channels, int relu, int apart)
+{
+    conv_pool t;
+    ax_rng rng;
+    ax_rng_seed(&rng, 9, 2);
+    CHECK_OK(ax_graph_new(&t.g));
+    t.x = ax_input(t.g, "x", ax_shape4(3, channels, 11, 12));
+    ax_node_set_requires_grad(t.x, 1);
+    t.w = ax_param(t.g, "w", ax_shape4(5, channels, 3, 3));
+    t.b = ax_param(t.g, "b", ax_shape1(5));
+    ax_conv_options o = {.fused_relu = relu && !apart};
+    t.conv = ax_conv2d_bias(t.g, t.x, t.w, t.b, &o);
+    t.pre_pool = !apart ? t.conv : relu ? ax_activate(t.g, t.conv, "relu") : ax_reshape(t.g, t.conv, ax_shape3(5, 9, 10));
+    t.pool = ax_max_pool2d(t.g, t.pre_pool, 2, 2, 0, 0, 0, 0);
+    ax_node *target = ax_input(t.g, "target", ax_node_shape(t.pool));
+    t.loss = ax_mse(t.g, t.pool, target);
+    CHECK_OK(ax_graph_compile(t.g));
+    ax_node *fill[4] = {t.x, t.w, t.b, target};
+    for (int i = 0; i < 4; i++)
+        fill_uniform(fill[i], &rng, -1, 1, 0);
+    return t;
+}
+
+static int same_floats(const float *a, const float *b, int64_t n) { return !memcmp(a, b, (size_t)n * sizeof(float)); }
+
+static void conv_pool_pair_matches_apart(void)
+{
+    for (int run = 0; run < 4; run++) {
+        const int relu = run & 1, channels = run < 2 ? 3 : 16;
+        conv_pool a = build_conv_pool(channels, relu, 0), p = build_conv_pool(channels, relu, 1);
+        CHECK(a.conv->epilogue == a.pool && !p.conv->epilogue && !p.pre_pool->epilogue);
+        for (int batch = 3; batch >= 2; batch--) { /* the compiled batch, then a shorter one */
+            for (int k = 0; k < 2; k++) {
+                conv_pool *t = k ? &p : &a;
+                CHECK_OK(ax_graph_set_batch(t->g, batch));
+                ax_graph_set_training(t->g, 1);
+                CHECK_OK(ax_graph_forward(t->g));
+                CHECK_OK(ax_graph_backward(t->g, t->loss, NULL));
+            }
+            CHECK(!ax_conv2d_onednn_impl(a.conv, 0)[0] == (channels == 3));
+            CHECK(same_floats(ax_node_data(a.pool), ax_node_data(p.pool), ax_node_numel(p.pool)));
+            CHECK(same_floats(ax_node_data(a.pre_pool), ax_node_data(p.pre_pool), ax_node_numel(p.pre_pool)));
+            CHECK(same_floats(ax_node_grad(a.x), ax_node_grad(p.x), ax_node_numel(p.x)));
+            CHECK(same_floats(ax_node_grad(a.w), ax_node_grad(p.w), ax_node_numel(p.w)));
+            CHECK(same_floats(ax_node_grad(a.b), ax_node_grad(p.b), ax_node_numel(p.b)));
+        }
+        /* a backward pass from the convolution itself reads its own gradient */
+        static float seed[3 * 5 * 9 * 10];
+        const int64_t n = ax_node_numel(a.conv);
+        for (int64_t i = 0; i < n; i++)
+            seed[i] = (float)((i * 37) % 11) - 5.0f;
+        CHECK_OK(ax_graph_backward(a.g, a.conv, seed));
+        CHECK_OK(ax_graph_backward(p.g, p.pre_pool, seed));
+        CHECK(same_floats(ax_node_grad(a.x), ax_node_grad(p.x), ax_node_numel(p.x)));
+        CHECK(same_floats(ax_node_grad(a.w), ax_node_grad(p.w), ax_node_numel(p.w)));
+        /* an inference plan keeps them apart (its buffers share memory by liveness) */
+        CHECK_OK(ax_graph_compile_inference(a.g, &a.pool, 1));
+        CHECK(!a.conv->epilogue);
+        ax_graph_free(a.g);
+        ax_graph_free(p.g);
+    }
+    /* the paired gradients against central differences */
+    for (int channels = 3; channels <= 16; channels += 13) {
+        conv_pool t = build_conv_pool(channels, 0, 0);
+        CHECK(t.conv->epilogue == t.pool);
+        CHECK(gradcheck(t.g, t.pool, 40) == 0);
+        ax_graph_free(t.g);
     }
 }
 
@@ -952,6 +1033,6 @@ static void residual_block_trains_through_both_paths(void)
     ax_graph_free(g);
 }
 
-TEST_MAIN(T(conv_forward_and_gradients), T(onednn_and_im2col_agree), T(onednn_backward_reuses_only_its_own_copies), T(bf16_convolutions), T(bf16_matmuls), T(fit_precision), T(fused_relu_matches_separate_relu), T(nan_propagates), T(conv_by_hand), T(pooling), T(batch_norm_train_and_eval),
+TEST_MAIN(T(conv_forward_and_gradients), T(onednn_and_im2col_agree), T(onednn_backward_reuses_only_its_own_copies), T(conv_pool_pair_matches_apart), T(bf16_convolutions), T(bf16_matmuls), T(fit_precision), T(fused_relu_matches_separate_relu), T(nan_propagates), T(conv_by_hand), T(pooling), T(batch_norm_train_and_eval),
           T(dropout_is_inverted_and_seeded), T(concat_along_channels),
           T(residual_block_trains_through_both_paths))

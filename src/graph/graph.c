@@ -497,6 +497,35 @@ static ax_status plan_inference(ax_graph *g, ax_node *const *keep, int n_keep, s
     return AX_OK;
 }
 
+/* An op that computes its only consumer in its own passes (ops/op.h:
+ * ax_node.epilogue), where both run the op's own CPU kernels. Training
+ * plans only: there every buffer is its own, while an inference plan may
+ * give the consumer's output the memory of the op's input, which the op
+ * still reads as it writes the consumer's. */
+static void pair_epilogues(ax_graph *g, int inference)
+{
+    for (int i = 0; i < g->n_nodes; i++)
+        g->nodes[i]->epilogue = NULL;
+    int *uses = inference ? NULL : ax_calloc((size_t)g->n_nodes + 1, sizeof *uses);
+    if (!uses) /* inference, or no memory for an optimisation: each op on its own */
+        return;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i]->n_in; k++) {
+            ax_node *in = g->nodes[i]->in[k];
+            uses[in->id]++;
+            in->epilogue = g->nodes[i]; /* the last consumer, kept below only when the one */
+        }
+    for (int i = 0; i < g->n_nodes; i++) {
+        ax_node *n = g->nodes[i], *only = n->epilogue;
+        n->epilogue = NULL;
+        if (uses[i] == 1 && n->kind == AX_NODE_OP && n->op->absorbs && n->run_forward == n->op->forward &&
+            n->run_backward == n->op->backward && only->run_forward == only->op->forward &&
+            only->run_backward == only->op->backward && n->op->absorbs(n, only))
+            n->epilogue = only;
+    }
+    ax_free(uses);
+}
+
 static ax_status compile(ax_graph *g, int inference, ax_node *const *keep, int n_keep)
 {
     if (g->status != AX_OK)
@@ -549,6 +578,8 @@ static ax_status compile(ax_graph *g, int inference, ax_node *const *keep, int n
         n->threads = threads;
         n->max_numel = ax_numel(n);
     }
+
+    pair_epilogues(g, inference);
 
     /* Plan. Training: every buffer at its largest size, 64-byte aligned,
      * each its own, in one block (backward reads them all). Inference:

@@ -39,6 +39,7 @@
  * pass 4.02 against 4.01 ms): both are bound by the memory traffic of the
  * 5.5 MB output and its gradient, not by the arithmetic. */
 #include "ops/op.h"
+#include "ops/pool.h"
 #include "backends/cpu/dnnl_conv.h"
 #include "backends/cpu/kernels.h"
 
@@ -253,7 +254,7 @@ static ax_dnnl_conv *onednn_for(ax_node *n, const dims *d, ax_status *err)
         f32.bf16 = 0;
         s = ax_dnnl_conv_new(&f32, &c);
     }
-    if (s == AX_OK && sh.relu && sh.backward && !st->masked_dy &&
+    if (s == AX_OK && (sh.relu || n->epilogue) && sh.backward && !st->masked_dy &&
         !(st->masked_dy = ax_alloc_aligned((size_t)(n->max_numel > 0 ? n->max_numel : 1) * sizeof(float)))) {
         ax_dnnl_conv_free(c);
         s = ax_fail(AX_ERR_NOMEM, "conv2d: out of memory");
@@ -275,6 +276,19 @@ const char *ax_conv2d_onednn_impl(const ax_node *n, int which)
     return st && !st->off && st->by_batch[0] ? ax_dnnl_conv_impl(st->by_batch[0], which) : "";
 }
 
+/* The pooling this op computes (ax_node.epilogue), of the whole output
+ * once written; the im2col path pools each map as it writes it. */
+static void pool_maps(ax_node *n)
+{
+    const ax_node *pool = n->epilogue;
+    const int64_t planes = n->shape.dim[0] * n->shape.dim[1], hw = n->shape.dim[2] * n->shape.dim[3];
+    const int64_t ph = pool->shape.dim[2], pw = pool->shape.dim[3];
+#pragma omp parallel for if (planes * hw >= AX_PARALLEL_MIN) schedule(static)
+    for (int64_t p = 0; p < planes; p++)
+        ax_max_pool_2x2_plane(n->data + p * hw, n->shape.dim[3], ph, pw, pool->data + p * ph * pw,
+                              pool->scratch + p * ph * pw);
+}
+
 static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
 {
     (void)ctx;
@@ -283,12 +297,18 @@ static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
     ax_dnnl_conv *dc = onednn_for(n, &d, &err);
     if (err != AX_OK)
         return err;
-    if (dc)
-        return ax_dnnl_conv_forward(dc, n->in[0]->data, n->in[1]->data, n->n_in > 2 ? n->in[2]->data : NULL, n->data);
+    if (dc) {
+        err = ax_dnnl_conv_forward(dc, n->in[0]->data, n->in[1]->data, n->n_in > 2 ? n->in[2]->data : NULL, n->data);
+        if (err == AX_OK && n->epilogue)
+            pool_maps(n);
+        return err;
+    }
     const ax_conv_geom g = geom(n);
     const float *w = n->in[1]->data, *bias = n->n_in > 2 ? n->in[2]->data : NULL;
     const int64_t chunks = (d.N + d.B - 1) / d.B;
     const int relu = attr(n, RELU) != 0;
+    ax_node *pool = n->epilogue;
+    const int64_t pool_hw = pool ? pool->shape.dim[2] * pool->shape.dim[3] : 0;
 #pragma omp parallel num_threads(team(n, &d))
     {
         const int tid = omp_get_thread_num();
@@ -326,6 +346,11 @@ static ax_status forward(ax_node *n, const ax_run_ctx *ctx)
 #pragma omp simd
                         for (int64_t i = 0; i < d.HW; i++)
                             y[i] = src[i] + bo;
+                    if (pool) { /* the map just written, pooled while in cache */
+                        const int64_t at = ((s0 + j) * d.O + o) * pool_hw;
+                        ax_max_pool_2x2_plane(y, g.out_w, pool->shape.dim[2], pool->shape.dim[3], pool->data + at,
+                                              pool->scratch + at);
+                    }
                 }
         }
     }
@@ -337,8 +362,19 @@ static void onednn_backward(ax_node *n, ax_dnnl_conv *dc)
 {
     ax_node *xn = n->in[0], *wn = n->in[1], *bn = n->n_in > 2 ? n->in[2] : NULL;
     const float *dy = n->grad;
-    if (attr(n, RELU)) { /* the fused ReLU's gradient: dY where the output is positive */
-        const conv_state *st = n->state;
+    const conv_state *st = n->state;
+    const ax_node *pool = n->epilogue && n->epilogue->grad_written ? n->epilogue : NULL;
+    if (pool) { /* dY from the pooling's gradient, gated by the pooled ReLU output */
+        const int64_t planes = n->shape.dim[0] * n->shape.dim[1], hw = n->shape.dim[2] * n->shape.dim[3];
+        const int64_t ph = pool->shape.dim[2], pw = pool->shape.dim[3];
+        const int relu = attr(n, RELU) != 0;
+#pragma omp parallel for if (planes * hw >= AX_PARALLEL_MIN) schedule(static)
+        for (int64_t p = 0; p < planes; p++)
+            ax_max_pool_2x2_plane_backward(pool->scratch + p * ph * pw, pool->grad + p * ph * pw,
+                                           relu ? pool->data + p * ph * pw : NULL, n->shape.dim[2], n->shape.dim[3],
+                                           ph, pw, st->masked_dy + p * hw);
+        dy = st->masked_dy;
+    } else if (attr(n, RELU)) { /* the fused ReLU's gradient: dY where the output is positive */
         const int64_t count = ax_numel(n);
         const float *y = n->data, *g = n->grad;
         float *m = st->masked_dy;
@@ -382,6 +418,10 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     const int64_t used_slots = (chunks + per_slot - 1) / per_slot;
     const int threads = ax_threads_team() < used_slots ? ax_threads_team() : (int)used_slots;
     const int relu = attr(n, RELU) != 0;
+    /* the gradient came through the pooling this op computes (not when a
+     * backward pass starts from this node) */
+    const ax_node *pool = n->epilogue && n->epilogue->grad_written ? n->epilogue : NULL;
+    const int64_t pool_hw = pool ? pool->shape.dim[2] * pool->shape.dim[3] : 0;
     /* dx: assigned image by image (zeroed in cache just before col2im adds
      * to it) when this is its first gradient */
     const int dx_acc = want_dx ? ax_grad_accumulate(xn) : 1;
@@ -404,6 +444,13 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
                         const int64_t at = ((s0 + j) * d.O + o) * d.HW;
                         const float *src = n->grad + at, *y = n->data + at;
                         float *dst = rows + (d.direct ? o * d.HW : o * cols + j * d.HW);
+                        if (pool) { /* dY from the pooling's gradient, gated by the pooled ReLU output */
+                            const int64_t pat = ((s0 + j) * d.O + o) * pool_hw;
+                            ax_max_pool_2x2_plane_backward(pool->scratch + pat, pool->grad + pat,
+                                                           relu ? pool->data + pat : NULL, g.out_h, g.out_w,
+                                                           pool->shape.dim[2], pool->shape.dim[3], dst);
+                            continue;
+                        }
                         if (!relu) {
                             memcpy(dst, src, (size_t)d.HW * sizeof(float));
                             continue;
@@ -467,6 +514,18 @@ static void backward(ax_node *n, const ax_run_ctx *ctx)
     }
 }
 
+/* A 2x2 max pooling of the output. Its gradient is scattered straight
+ * into what the backward pass reads (the GEMM's rows on im2col, the
+ * masked dY on oneDNN), so the full-size gradient is never written, nor
+ * read again for the fused ReLU's mask; on im2col the forward pass pools
+ * each map while it is in cache. The output itself is still written, for
+ * whoever reads it. */
+static int absorbs(const ax_node *n, const ax_node *consumer)
+{
+    (void)n;
+    return ax_max_pool_is_2x2(consumer);
+}
+
 static const ax_attr_schema attrs[] = {
     {"stride_h", AX_ATTR_INT, 1, 1, AX_SIZE_MAX, "vertical stride"},
     {"stride_w", AX_ATTR_INT, 1, 1, AX_SIZE_MAX, "horizontal stride"},
@@ -488,4 +547,4 @@ const ax_op_def ax_op_conv2d = {
                .doc = "2-D convolution (cross-correlation) of x [N, C, H, W] with w [O, C/groups, kh, kw], plus b [O]",
                .inputs = "x w [b]", .min_inputs = 2, .max_inputs = 3, AX_ATTRS(attrs), .hints = hints,
                .n_hints = AX_LEN(hints)},
-    .infer = infer, .scratch = scratch, .forward = forward, .backward = backward};
+    .infer = infer, .scratch = scratch, .forward = forward, .backward = backward, .absorbs = absorbs};

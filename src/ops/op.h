@@ -61,6 +61,11 @@ struct ax_node {
      * made on first use; freed with the graph by free_state */
     void *state;
     void (*free_state)(void *state);
+    /* ops, after a training compile: the node, this op's only consumer,
+     * whose forward and backward passes this op's kernels run within their
+     * own (a 2x2 max pooling after a convolution, ops/pool.h); its own
+     * kernels then do nothing. NULL for most. */
+    struct ax_node *epilogue;
     /* ops, after compile: the kernels of the graph's backend */
     ax_status (*run_forward)(ax_node *n, const ax_run_ctx *ctx);
     void (*run_backward)(ax_node *n, const ax_run_ctx *ctx);
@@ -78,6 +83,9 @@ struct ax_op_def {
     /* Accumulate (+=) into in[i]->grad for each input with needs_grad,
      * from n->grad. Forward has run on the same batch. */
     void (*backward)(ax_node *n, const ax_run_ctx *ctx);
+    /* Optional: whether this op's kernels can also compute `consumer`, its
+     * only consumer, in the same passes (ax_node.epilogue). */
+    int (*absorbs)(const ax_node *n, const ax_node *consumer);
 };
 
 const ax_op_def *ax_op_find(const char *name);

@@ -6,7 +6,7 @@
  *     divides by kh kw when count_include_pad (the default, as PyTorch), else
  *     by the number of real pixels in the window.
  *   global_avg_pool: [N, C, H, W] -> [N, C], the mean of each map. */
-#include "ops/op.h"
+#include "ops/pool.h"
 #include "backends/cpu/kernels.h"
 
 #include <string.h>
@@ -70,8 +70,10 @@ static inline int beats(float v, float best) { return v > best || (v != v && bes
 /* The common 2x2 window with stride 2 and no padding, without the general
  * window arithmetic: the winner's position in its window (0..3, row-major)
  * is kept for the backward pass. */
-static int is_2x2(const ax_node *n)
+int ax_max_pool_is_2x2(const ax_node *n)
 {
+    if (n->op != &ax_op_max_pool2d)
+        return 0;
     /* padding on any side (ONNX's pads, ceil mode) would give a last
      * window that reaches past the map: the general path clips it */
     return attr(n, KH) == 2 && attr(n, KW) == 2 && attr(n, SH) == 2 && attr(n, SW) == 2 && attr(n, PT) == 0 &&
@@ -131,7 +133,7 @@ static void max_2x2_block(const float *x, int64_t w, int64_t ow, int64_t r0, int
             }                                                                                         \
     } while (0)
 
-static void max_pool_2x2(const float *x, int64_t w, int64_t oh, int64_t ow, float *y, float *pos)
+void ax_max_pool_2x2_plane(const float *x, int64_t w, int64_t oh, int64_t ow, float *y, float *pos)
 {
     FOR_2X2_BLOCKS(oh, ow, max_2x2_block(x, w, ow, r0, nr, c0, nc, y, pos));
 }
@@ -140,12 +142,19 @@ static void max_pool_2x2(const float *x, int64_t w, int64_t oh, int64_t ow, floa
  * zeroing the plane first and adding to it (half the memory traffic),
  * the window's four values set in one run and copied into the rows. The
  * + 0.0f keeps the bits of adding to zeros (a -0 gradient gives +0). */
-static void max_2x2_backward_block(const float *pos, const float *dy, int64_t w, int64_t ow, int64_t r0, int64_t nr,
-                                   int64_t c0, int64_t nc, float *dx)
+static void max_2x2_backward_block(const float *pos, const float *dy, const float *gate, int64_t w, int64_t ow,
+                                   int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *dx)
 {
-    float top[STAGE_FLOATS], bottom[STAGE_FLOATS];
+    float top[STAGE_FLOATS], bottom[STAGE_FLOATS], g[STAGE_FLOATS / 2];
     const int64_t w2 = 2 * nc, n = nr * nc;
     pos += r0 * ow + c0, dy += r0 * ow + c0;
+    if (gate) { /* 0, as a ReLU's gradient gives, where the window's value is not above 0 */
+        gate += r0 * ow + c0;
+#pragma omp simd
+        for (int64_t q = 0; q < n; q++)
+            g[q] = gate[q] > 0.0f ? dy[q] : 0.0f;
+        dy = g;
+    }
 #pragma omp simd
     for (int64_t q = 0; q < n; q++) {
         const float k = pos[q], v = dy[q] + 0.0f;
@@ -163,10 +172,10 @@ static void max_2x2_backward_block(const float *pos, const float *dy, int64_t w,
 
 /* A whole plane's first gradient; a row or column in no window (odd
  * sizes) gets 0. */
-static void max_pool_2x2_backward_set(const float *pos, const float *dy, int64_t h, int64_t w, int64_t oh,
-                                      int64_t ow, float *dx)
+void ax_max_pool_2x2_plane_backward(const float *pos, const float *dy, const float *gate, int64_t h, int64_t w,
+                                    int64_t oh, int64_t ow, float *dx)
 {
-    FOR_2X2_BLOCKS(oh, ow, max_2x2_backward_block(pos, dy, w, ow, r0, nr, c0, nc, dx));
+    FOR_2X2_BLOCKS(oh, ow, max_2x2_backward_block(pos, dy, gate, w, ow, r0, nr, c0, nc, dx));
     if (w > 2 * ow)
         for (int64_t r = 0; r < 2 * oh; r++)
             dx[r * w + w - 1] = 0.0f;
@@ -187,16 +196,18 @@ static void max_pool_2x2_backward(const float *pos, const float *dy, int64_t w, 
 static ax_status max_forward(ax_node *n, const ax_run_ctx *ctx)
 {
     (void)ctx;
+    if (n->in[0]->epilogue == n) /* computed by its input's op, in the same pass */
+        return AX_OK;
     const ax_shape *xs = &n->in[0]->shape;
     const int64_t planes = xs->dim[0] * xs->dim[1], h = xs->dim[2], w = xs->dim[3];
     const int64_t oh = n->shape.dim[2], ow = n->shape.dim[3];
-    const int fast = is_2x2(n);
+    const int fast = ax_max_pool_is_2x2(n);
 #pragma omp parallel for if (planes * h * w >= AX_PARALLEL_MIN) schedule(static)
     for (int64_t p = 0; p < planes; p++) {
         const float *x = n->in[0]->data + p * h * w;
         float *y = n->data + p * oh * ow, *idx = n->scratch + p * oh * ow;
         if (fast) {
-            max_pool_2x2(x, w, oh, ow, y, idx);
+            ax_max_pool_2x2_plane(x, w, oh, ow, y, idx);
             continue;
         }
         for (int64_t r = 0; r < oh; r++)
@@ -217,14 +228,18 @@ static ax_status max_forward(ax_node *n, const ax_run_ctx *ctx)
 static void max_backward(ax_node *n, const ax_run_ctx *ctx)
 {
     (void)ctx;
+    if (n->in[0]->epilogue == n) { /* its input's op reads this gradient itself, in its own backward pass */
+        ax_grad_accumulate(n->in[0]);
+        return;
+    }
     const ax_shape *xs = &n->in[0]->shape;
     const int64_t planes = xs->dim[0] * xs->dim[1], hw = xs->dim[2] * xs->dim[3];
     const int64_t ohw = n->shape.dim[2] * n->shape.dim[3];
-    const int fast = is_2x2(n), acc = ax_grad_accumulate(n->in[0]);
+    const int fast = ax_max_pool_is_2x2(n), acc = ax_grad_accumulate(n->in[0]);
 #pragma omp parallel for if (planes * hw >= AX_PARALLEL_MIN) schedule(static)
     for (int64_t p = 0; p < planes; p++) {
         if (fast && !acc) {
-            max_pool_2x2_backward_set(n->scratch + p * ohw, n->grad + p * ohw, xs->dim[2], xs->dim[3],
+            ax_max_pool_2x2_plane_backward(n->scratch + p * ohw, n->grad + p * ohw, NULL, xs->dim[2], xs->dim[3],
                                       n->shape.dim[2], n->shape.dim[3], n->in[0]->grad + p * hw);
             continue;
         }
